@@ -1,0 +1,132 @@
+package dev.dcache.aux;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dcache.aux.api.InternalApi;
+import dev.dcache.aux.cache.LruCache;
+import dev.dcache.aux.config.AuxConfig;
+import dev.dcache.aux.metrics.AuxMetrics;
+import dev.dcache.aux.proto.BinaryServer;
+import dev.dcache.common.config.ConfigException;
+import dev.dcache.common.config.Env;
+import dev.dcache.common.config.LogFormat;
+import dev.dcache.common.http.HttpServers;
+import dev.dcache.common.http.Json;
+import dev.dcache.common.http.TokenGuard;
+import dev.dcache.common.metrics.Registries;
+import dev.dcache.common.wire.NodeHealth;
+import io.javalin.Javalin;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.InstantSource;
+import java.io.IOException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/** An aux node: the LRU store behind the internal API. */
+public final class AuxMain implements AutoCloseable {
+    static {
+        LogFormat.apply();
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(AuxMain.class);
+    /** Largest batch a master may send in one internal call. */
+    public static final int MAX_BATCH = 10_000;
+
+    private final AuxConfig config;
+    private final LruCache cache;
+    private final Javalin server;
+    private final ScheduledExecutorService sweeper;
+    private final BinaryServer binary;
+
+    /** Builds and starts a node. */
+    public AuxMain(AuxConfig config, InstantSource clock) throws IOException {
+        this.config = config;
+        this.cache = new LruCache(config.maxEntries(), config.maxBytes(), config.segments(),
+                config.tombstoneTtl().toMillis(), clock);
+        PrometheusMeterRegistry registry = Registries.create("aux", config.id());
+        AuxMetrics.bind(registry, cache);
+        ObjectMapper mapper = Json.mapper(Integer.MAX_VALUE / 4);
+        InternalApi api = new InternalApi(cache, mapper, MAX_BATCH);
+        TokenGuard guard = new TokenGuard(config.clusterToken());
+        this.binary = config.binaryPort() < 0 ? null : new BinaryServer(cache, config.bind(), config.binaryPort(),
+                config.clusterToken(), (int) config.idleTimeout().toMillis() * 10, config.maxConnections());
+        int binaryPort = binary == null ? 0 : binary.port();
+        this.server = HttpServers.create(
+                new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(), mapper, registry),
+                cfg -> {
+                    cfg.jetty.host = config.bind();
+                    guard.install(cfg, "/internal/*");
+                    cfg.routes.get("/health", ctx -> ctx.json(new NodeHealth("up", config.id(), "aux", binaryPort)));
+                    api.register(cfg);
+                });
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "expiry-sweeper");
+            t.setDaemon(true);
+            return t;
+        });
+        long every = config.sweepInterval().toMillis();
+        sweeper.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.MILLISECONDS);
+        server.start(config.port());
+    }
+
+    private void sweep() {
+        try {
+            cache.sweep();
+        } catch (RuntimeException e) {
+            log.error("expiry sweep failed", e);
+        }
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    /** The binary protocol's port, 0 when disabled. */
+    public int binaryPort() {
+        return binary == null ? 0 : binary.port();
+    }
+
+    public LruCache cache() {
+        return cache;
+    }
+
+    public AuxConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        sweeper.shutdownNow();
+        if (binary != null) {
+            binary.close();
+        }
+        server.stop();
+    }
+
+    public static void main(String[] args) {
+        AuxConfig config;
+        try {
+            config = AuxConfig.from(Env.system());
+        } catch (ConfigException e) {
+            log.error("bad configuration: {}", e.getMessage());
+            System.exit(2);
+            return;
+        }
+        AuxMain node;
+        try {
+            node = new AuxMain(config, InstantSource.system());
+        } catch (IOException e) {
+            log.error("cannot start: {}", e.toString());
+            System.exit(1);
+            return;
+        }
+        log.info("aux started on port {}: {}", node.port(), config.describe());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("aux {} shutting down", config.id());
+            node.close();
+        }, "shutdown"));
+    }
+}

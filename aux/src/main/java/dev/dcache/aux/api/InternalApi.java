@@ -1,0 +1,157 @@
+package dev.dcache.aux.api;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dcache.aux.cache.LruCache;
+import dev.dcache.common.http.ApiException;
+import dev.dcache.common.wire.BatchPutOutcome;
+import dev.dcache.common.wire.DeleteOutcome;
+import dev.dcache.common.wire.Entry;
+import dev.dcache.common.wire.InternalPaths;
+import dev.dcache.common.wire.KeyVersion;
+import dev.dcache.common.wire.PutOutcome;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The aux node's internal HTTP API ({@link InternalPaths}): parse, call the cache, answer.
+ * Masters validate client input; this layer still refuses records that would corrupt the store
+ * (missing key, non-positive version).
+ */
+public final class InternalApi {
+    private static final TypeReference<List<String>> KEYS = new TypeReference<>() { };
+    private static final TypeReference<List<Entry>> ENTRIES = new TypeReference<>() { };
+    private static final TypeReference<List<KeyVersion>> DELETES = new TypeReference<>() { };
+
+    private final LruCache cache;
+    private final ObjectMapper mapper;
+    private final int maxBatch;
+
+    public InternalApi(LruCache cache, ObjectMapper mapper, int maxBatch) {
+        this.cache = cache;
+        this.mapper = mapper;
+        this.maxBatch = maxBatch;
+    }
+
+    public void register(JavalinConfig config) {
+        config.routes.get(InternalPaths.ENTRY, this::get);
+        config.routes.put(InternalPaths.ENTRY, this::put);
+        config.routes.delete(InternalPaths.ENTRY, this::delete);
+        config.routes.post(InternalPaths.BATCH_GET, this::batchGet);
+        config.routes.post(InternalPaths.BATCH_PUT, this::batchPut);
+        config.routes.post(InternalPaths.BATCH_DELETE, this::batchDelete);
+    }
+
+    private void get(Context ctx) {
+        Entry e = cache.get(keyParam(ctx));
+        if (e == null) {
+            throw ApiException.notFound("no such key");
+        }
+        ctx.json(e);
+    }
+
+    private void put(Context ctx) throws IOException {
+        Entry e = checked(mapper.readValue(ctx.bodyAsBytes(), Entry.class));
+        PutOutcome outcome = cache.put(e);
+        if (!outcome.applied() && outcome.version() < 0) {
+            throw ApiException.tooLarge("record exceeds this node's per-segment byte budget");
+        }
+        ctx.json(outcome);
+    }
+
+    private void delete(Context ctx) {
+        String key = keyParam(ctx);
+        String v = ctx.queryParam("version");
+        long version;
+        try {
+            version = v == null ? -1 : Long.parseLong(v);
+        } catch (NumberFormatException ex) {
+            version = -1;
+        }
+        if (version <= 0) {
+            throw ApiException.badRequest("version must be a positive integer");
+        }
+        ctx.json(new DeleteOutcome(cache.delete(key, version)));
+    }
+
+    private void batchGet(Context ctx) throws IOException {
+        List<String> keys = batch(mapper.readValue(ctx.bodyAsBytes(), KEYS));
+        List<Entry> found = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            if (key == null || key.isEmpty()) {
+                throw ApiException.badRequest("keys must be non-empty strings");
+            }
+            Entry e = cache.get(key);
+            if (e != null) {
+                found.add(e);
+            }
+        }
+        ctx.json(found);
+    }
+
+    private void batchPut(Context ctx) throws IOException {
+        List<Entry> entries = batch(mapper.readValue(ctx.bodyAsBytes(), ENTRIES));
+        entries.forEach(InternalApi::checked);
+        int applied = 0;
+        int stale = 0;
+        for (Entry e : entries) {
+            if (cache.put(e).applied()) {
+                applied++;
+            } else {
+                stale++;
+            }
+        }
+        ctx.json(new BatchPutOutcome(applied, stale));
+    }
+
+    private void batchDelete(Context ctx) throws IOException {
+        List<KeyVersion> deletes = batch(mapper.readValue(ctx.bodyAsBytes(), DELETES));
+        for (KeyVersion d : deletes) {
+            if (d == null || d.key() == null || d.key().isEmpty() || d.version() <= 0) {
+                throw ApiException.badRequest("each delete needs a key and a positive version");
+            }
+        }
+        List<String> existed = new ArrayList<>();
+        for (KeyVersion d : deletes) {
+            if (cache.delete(d.key(), d.version())) {
+                existed.add(d.key());
+            }
+        }
+        ctx.json(existed);
+    }
+
+    private <T> List<T> batch(List<T> items) {
+        if (items == null) {
+            throw ApiException.badRequest("body must be a JSON array");
+        }
+        if (items.size() > maxBatch) {
+            throw ApiException.tooLarge("batch of " + items.size() + " exceeds the limit of " + maxBatch);
+        }
+        return items;
+    }
+
+    private static Entry checked(Entry e) {
+        if (e == null || e.key() == null || e.key().isEmpty()) {
+            throw ApiException.badRequest("entry needs a non-empty key");
+        }
+        if (e.version() <= 0) {
+            throw ApiException.badRequest("entry needs a positive version");
+        }
+        if (e.expiresAt() < 0) {
+            throw ApiException.badRequest("expiresAt must be >= 0");
+        }
+        return e;
+    }
+
+    private static String keyParam(Context ctx) {
+        String key = ctx.queryParam("key");
+        if (key == null || key.isEmpty()) {
+            throw ApiException.badRequest("query parameter 'key' is required");
+        }
+        return key;
+    }
+}

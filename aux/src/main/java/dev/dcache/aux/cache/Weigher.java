@@ -1,0 +1,38 @@
+package dev.dcache.aux.cache;
+
+/**
+ * Estimates the heap a cache record retains, for the byte budget.
+ *
+ * <p>On a 64-bit JVM with compressed oops a {@code String} is a 24-byte object plus a
+ * {@code byte[]} of 16 header bytes and its contents, one byte per char when every char fits in
+ * Latin-1 (compact strings), two otherwise, rounded up to 8. {@link #ENTRY_OVERHEAD} covers the
+ * LRU node (48 bytes), the {@code HashMap.Node} (32) and the amortised table slot (8 at the
+ * map's load factor): it was checked against heap growth when filling a cache (see
+ * {@code WeigherTest} and BENCHMARKS.md).
+ */
+public final class Weigher {
+    /** Bytes per record beyond its two strings. */
+    public static final long ENTRY_OVERHEAD = 88;
+    private static final long STRING_OVERHEAD = 24 + 16;
+
+    private Weigher() {
+    }
+
+    /** Weight of a record; {@code value} is null for a tombstone. */
+    public static long weigh(String key, String value) {
+        return ENTRY_OVERHEAD + retained(key) + (value == null ? 0 : retained(value));
+    }
+
+    /** Retained heap of one string. */
+    public static long retained(String s) {
+        int len = s.length();
+        long payload = len;
+        for (int i = 0; i < len; i++) {
+            if (s.charAt(i) > 0xFF) {
+                payload = 2L * len;
+                break;
+            }
+        }
+        return STRING_OVERHEAD + ((payload + 7) & ~7L);
+    }
+}

@@ -1,0 +1,64 @@
+package dev.dcache.aux.config;
+
+import dev.dcache.common.config.ConfigException;
+import dev.dcache.common.config.Env;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Everything an aux node is configured with, read once from the environment at start.
+ *
+ * @param id                 {@code AUX_ID}: the node's id on the ring (default {@code aux-<port>})
+ * @param bind               {@code AUX_BIND}: listen address (default 0.0.0.0)
+ * @param port               {@code AUX_PORT} (default 9000)
+ * @param maxEntries         {@code AUX_MAX_ENTRIES}: record bound (default 1,000,000)
+ * @param maxBytes           {@code AUX_MAX_BYTES}: byte budget (default 256 MiB)
+ * @param segments           {@code AUX_SEGMENTS}: lock stripes, a power of two (default 16)
+ * @param tombstoneTtl       {@code AUX_TOMBSTONE_TTL_SECONDS}: how long deletes are remembered (default 300)
+ * @param sweepInterval      {@code AUX_SWEEP_INTERVAL_MS}: expiry sweep period (default 1000)
+ * @param dataDir            {@code AUX_DATA_DIR}: where the node keeps its files (default ./data)
+ * @param maxBodyBytes       {@code AUX_MAX_BODY_BYTES}: largest request body (default 64 MiB)
+ * @param idleTimeout        {@code AUX_IDLE_TIMEOUT_MS}: idle connection timeout (default 60000)
+ * @param clusterToken       {@code CLUSTER_TOKEN}: shared secret masters must present, or null for none
+ * @param binaryPort         {@code AUX_BINARY_PORT}: binary protocol port (default AUX_PORT + 10000, 0 when
+ *                           AUX_PORT is 0; -1 disables it)
+ * @param maxConnections     {@code AUX_MAX_CONNECTIONS}: binary protocol connection cap (default 1024)
+ */
+public record AuxConfig(String id, String bind, int port, long maxEntries, long maxBytes, int segments,
+                        Duration tombstoneTtl, Duration sweepInterval, Path dataDir, long maxBodyBytes,
+                        Duration idleTimeout, String clusterToken, int binaryPort, int maxConnections) {
+
+    /** Reads and validates the configuration; errors name the variable. */
+    public static AuxConfig from(Env env) {
+        int port = env.intIn("AUX_PORT", 9000, 0, 65535);
+        int segments = env.intIn("AUX_SEGMENTS", 16, 1, 1 << 16);
+        if (Integer.bitCount(segments) != 1) {
+            throw new ConfigException("AUX_SEGMENTS must be a power of two, was " + segments);
+        }
+        long maxEntries = env.longIn("AUX_MAX_ENTRIES", 1_000_000, segments, Long.MAX_VALUE / 2);
+        long maxBytes = env.longIn("AUX_MAX_BYTES", 256L << 20, 1L << 16, Long.MAX_VALUE / 2);
+        return new AuxConfig(
+                env.string("AUX_ID", "aux-" + port),
+                env.string("AUX_BIND", "0.0.0.0"),
+                port,
+                maxEntries,
+                maxBytes,
+                segments,
+                Duration.ofSeconds(env.longIn("AUX_TOMBSTONE_TTL_SECONDS", 300, 1, 30L * 24 * 3600)),
+                Duration.ofMillis(env.longIn("AUX_SWEEP_INTERVAL_MS", 1000, 10, 3_600_000)),
+                Path.of(env.string("AUX_DATA_DIR", "data")),
+                env.longIn("AUX_MAX_BODY_BYTES", 64L << 20, 1024, 1L << 31),
+                Duration.ofMillis(env.longIn("AUX_IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000)),
+                env.string("CLUSTER_TOKEN", null),
+                env.intIn("AUX_BINARY_PORT", port == 0 ? 0 : port + 10_000 > 65535 ? port - 10_000 : port + 10_000, -1, 65535),
+                env.intIn("AUX_MAX_CONNECTIONS", 1024, 1, 100_000));
+    }
+
+    /** One line for the start-up log, the token masked. */
+    public String describe() {
+        return "id=" + id + " bind=" + bind + ":" + port + " maxEntries=" + maxEntries + " maxBytes=" + maxBytes
+                + " segments=" + segments + " tombstoneTtl=" + tombstoneTtl + " sweep=" + sweepInterval
+                + " binaryPort=" + binaryPort + " dataDir=" + dataDir + " maxBody=" + maxBodyBytes + " token=" + (clusterToken == null ? "none" : "***");
+    }
+}

@@ -1,0 +1,186 @@
+package dev.dcache.aux.proto;
+
+import dev.dcache.aux.cache.LruCache;
+import dev.dcache.common.proto.Frames;
+import dev.dcache.common.wire.Entry;
+import dev.dcache.common.wire.PutOutcome;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Serves the binary protocol ({@link Frames}) for single-key calls from masters.
+ *
+ * <p>One virtual thread per connection reads a request, applies it to the cache, writes the
+ * reply, and flushes only when no further request is already buffered, so a master that
+ * pipelines gets its replies in as few writes as possible. Connections are capped
+ * ({@code maxConnections}) and closed after {@code idleTimeoutMillis} without a request.
+ */
+public final class BinaryServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(BinaryServer.class);
+
+    private final LruCache cache;
+    private final byte[] token;
+    private final int idleTimeoutMillis;
+    private final ServerSocket server;
+    private final Semaphore slots;
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    /**
+     * Binds and starts accepting.
+     *
+     * @param port 0 for an ephemeral port
+     * @param token cluster token the first frame must carry, or null
+     */
+    public BinaryServer(LruCache cache, String bind, int port, String token, int idleTimeoutMillis,
+                        int maxConnections) throws IOException {
+        this.cache = cache;
+        this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
+        this.idleTimeoutMillis = idleTimeoutMillis;
+        this.slots = new Semaphore(maxConnections);
+        this.server = new ServerSocket();
+        server.setReuseAddress(true);
+        server.bind(new InetSocketAddress(InetAddress.getByName(bind), port), 512);
+        Thread.ofPlatform().daemon().name("binary-accept").start(this::acceptLoop);
+    }
+
+    public int port() {
+        return server.getLocalPort();
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            try {
+                Socket s = server.accept();
+                if (!slots.tryAcquire()) {
+                    log.warn("binary connection limit reached; refusing {}", s.getRemoteSocketAddress());
+                    s.close();
+                    continue;
+                }
+                open.add(s);
+                Thread.ofVirtual().name("binary-conn").start(() -> serve(s));
+            } catch (IOException e) {
+                if (!closed) {
+                    log.warn("accept failed: {}", e.toString());
+                }
+            }
+        }
+    }
+
+    private void serve(Socket s) {
+        try (s) {
+            s.setTcpNoDelay(true);
+            s.setSoTimeout(idleTimeoutMillis);
+            DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 64 * 1024));
+            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 64 * 1024));
+            boolean authenticated = token == null;
+            while (!closed) {
+                Frames.Request r;
+                try {
+                    r = Frames.readRequest(in);
+                } catch (EOFException | SocketTimeoutException e) {
+                    break;
+                }
+                if (r.op() == Frames.HELLO) {
+                    authenticated = token == null || r.value() != null
+                            && MessageDigest.isEqual(token, r.value().getBytes(StandardCharsets.UTF_8));
+                    Frames.writeReply(out, r.id(), authenticated ? Frames.OK : Frames.UNAUTHORIZED, false, 0, 0, null);
+                    if (!authenticated) {
+                        out.flush();
+                        break;
+                    }
+                } else if (!authenticated) {
+                    Frames.writeReply(out, r.id(), Frames.UNAUTHORIZED, false, 0, 0, "cluster token required");
+                    out.flush();
+                    break;
+                } else {
+                    handle(r, out);
+                }
+                if (in.available() == 0) {
+                    out.flush();
+                }
+            }
+            out.flush();
+        } catch (SocketException e) {
+            // peer went away; nothing to answer
+        } catch (IOException | RuntimeException e) {
+            log.warn("binary connection from {} failed: {}", s.getRemoteSocketAddress(), e.toString());
+        } finally {
+            open.remove(s);
+            slots.release();
+        }
+    }
+
+    private void handle(Frames.Request r, DataOutputStream out) throws IOException {
+        if (r.key().isEmpty()) {
+            Frames.writeReply(out, r.id(), Frames.BAD_REQUEST, false, 0, 0, "empty key");
+            return;
+        }
+        switch (r.op()) {
+            case Frames.GET -> {
+                Entry e = cache.get(r.key());
+                if (e == null) {
+                    Frames.writeReply(out, r.id(), Frames.NOT_FOUND, false, 0, 0, null);
+                } else {
+                    Frames.writeReply(out, r.id(), Frames.OK, true, e.version(), e.expiresAt(), e.value());
+                }
+            }
+            case Frames.PUT -> {
+                if (r.version() <= 0 || r.expiresAt() < 0 || r.value() == null) {
+                    Frames.writeReply(out, r.id(), Frames.BAD_REQUEST, false, 0, 0, "put needs a value and a positive version");
+                    return;
+                }
+                PutOutcome o = cache.put(new Entry(r.key(), r.value(), r.version(), r.expiresAt()));
+                if (!o.applied() && o.version() < 0) {
+                    Frames.writeReply(out, r.id(), Frames.TOO_LARGE, false, -1, 0, null);
+                } else {
+                    Frames.writeReply(out, r.id(), Frames.OK, o.applied(), o.version(), 0, null);
+                }
+            }
+            case Frames.DELETE -> {
+                if (r.version() <= 0) {
+                    Frames.writeReply(out, r.id(), Frames.BAD_REQUEST, false, 0, 0, "delete needs a positive version");
+                    return;
+                }
+                boolean existed = cache.delete(r.key(), r.version());
+                Frames.writeReply(out, r.id(), Frames.OK, existed, r.version(), 0, null);
+            }
+            default -> Frames.writeReply(out, r.id(), Frames.BAD_REQUEST, false, 0, 0, "unknown op " + r.op());
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        for (Socket s : open) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package dev.dcache.common.client;
+
+import dev.dcache.common.ring.NodeAddress;
+import dev.dcache.common.wire.BatchPutOutcome;
+import dev.dcache.common.wire.DeleteOutcome;
+import dev.dcache.common.wire.Entry;
+import dev.dcache.common.wire.KeyVersion;
+import dev.dcache.common.wire.NodeHealth;
+import dev.dcache.common.wire.PutOutcome;
+
+import java.util.List;
+
+/**
+ * The master's view of one aux node's internal API ({@link dev.dcache.common.wire.InternalPaths}).
+ * Every call is bounded by the client's connect and request timeouts and either answers or throws
+ * {@link AuxCallException}; none blocks forever. Implementations are thread-safe and meant to be
+ * shared (they pool connections).
+ */
+public interface AuxClient extends AutoCloseable {
+    /** The live entry for {@code key}, or {@code null} when the node has none. */
+    Entry get(NodeAddress node, String key) throws AuxCallException;
+
+    PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException;
+
+    DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException;
+
+    /** The live entries among {@code keys}; absent keys are simply missing from the result. */
+    List<Entry> getBatch(NodeAddress node, List<String> keys) throws AuxCallException;
+
+    BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException;
+
+    /** Writes tombstones; returns the keys that held a live value before. */
+    List<String> deleteBatch(NodeAddress node, List<KeyVersion> deletes) throws AuxCallException;
+
+    /** Asks {@code GET /health}. */
+    NodeHealth health(NodeAddress node) throws AuxCallException;
+
+    @Override
+    void close();
+}

@@ -1,0 +1,314 @@
+package dev.dcache.common.client;
+
+import dev.dcache.common.proto.Frames;
+import dev.dcache.common.ring.NodeAddress;
+import dev.dcache.common.wire.BatchPutOutcome;
+import dev.dcache.common.wire.DeleteOutcome;
+import dev.dcache.common.wire.Entry;
+import dev.dcache.common.wire.KeyVersion;
+import dev.dcache.common.wire.NodeHealth;
+import dev.dcache.common.wire.PutOutcome;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * {@link AuxClient} whose single-key calls use the binary protocol ({@link Frames}); batch
+ * calls and health go to the HTTP client it wraps.
+ *
+ * <p>Per node it keeps a few long-lived TCP connections, each shared by any number of callers:
+ * a caller writes its frame under the connection's write lock and waits on a future; one reader
+ * thread per connection completes futures by request id. The write lock also batches flushes:
+ * a writer that sees others queued behind it leaves the flush to the last of them, so under load
+ * many frames leave in one syscall. A node's binary port is learned from its {@code /health} and
+ * forgotten when a connection fails, so a restarted node on a new port is found again.
+ *
+ * <p>Bounded: connecting is bounded by the connect timeout, each call by the request timeout;
+ * a late reply to a timed-out call is dropped.
+ */
+public final class BinaryAuxClient implements AuxClient {
+    private final HttpAuxClient http;
+    private final int connectTimeoutMillis;
+    private final long requestTimeoutNanos;
+    private final String token;
+    private final int connectionsPerNode;
+    private final ConcurrentHashMap<NodeAddress, Pool> pools = new ConcurrentHashMap<>();
+
+    /**
+     * @param http               used for batch calls and to learn binary ports
+     * @param connectionsPerNode connections kept per aux node
+     */
+    public BinaryAuxClient(HttpAuxClient http, Duration connectTimeout, Duration requestTimeout, String token,
+                           int connectionsPerNode) {
+        this.http = http;
+        this.connectTimeoutMillis = (int) Math.max(1, connectTimeout.toMillis());
+        this.requestTimeoutNanos = requestTimeout.toNanos();
+        this.token = token;
+        this.connectionsPerNode = connectionsPerNode;
+    }
+
+    @Override
+    public Entry get(NodeAddress node, String key) throws AuxCallException {
+        Frames.Reply r = call(node, Frames.GET, 0, 0, key, null);
+        return switch (r.status()) {
+            case Frames.OK -> new Entry(key, r.value(), r.version(), r.expiresAt());
+            case Frames.NOT_FOUND -> null;
+            default -> throw bad(node, r);
+        };
+    }
+
+    @Override
+    public PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException {
+        Frames.Reply r = call(node, Frames.PUT, entry.version(), entry.expiresAt(), entry.key(), entry.value());
+        return switch (r.status()) {
+            case Frames.OK -> new PutOutcome(r.flag(), r.version());
+            case Frames.TOO_LARGE -> new PutOutcome(false, -1);
+            default -> throw bad(node, r);
+        };
+    }
+
+    @Override
+    public DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException {
+        Frames.Reply r = call(node, Frames.DELETE, version, 0, key, null);
+        if (r.status() != Frames.OK) {
+            throw bad(node, r);
+        }
+        return new DeleteOutcome(r.flag());
+    }
+
+    @Override
+    public List<Entry> getBatch(NodeAddress node, List<String> keys) throws AuxCallException {
+        return http.getBatch(node, keys);
+    }
+
+    @Override
+    public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException {
+        return http.putBatch(node, entries);
+    }
+
+    @Override
+    public List<String> deleteBatch(NodeAddress node, List<KeyVersion> deletes) throws AuxCallException {
+        return http.deleteBatch(node, deletes);
+    }
+
+    @Override
+    public NodeHealth health(NodeAddress node) throws AuxCallException {
+        return http.health(node);
+    }
+
+    @Override
+    public void close() {
+        pools.values().forEach(Pool::close);
+        pools.clear();
+    }
+
+    private static AuxCallException bad(NodeAddress node, Frames.Reply r) {
+        return new AuxCallException(node.id(), AuxCallException.Kind.BAD_STATUS,
+                "binary reply status " + r.status() + (r.value() == null ? "" : ": " + r.value()), null);
+    }
+
+    private Frames.Reply call(NodeAddress node, byte op, long version, long expiresAt, String key, String value)
+            throws AuxCallException {
+        Pool pool = pools.computeIfAbsent(node, Pool::new);
+        Connection c = pool.connection();
+        CompletableFuture<Frames.Reply> reply = c.send(op, version, expiresAt, key, value);
+        try {
+            return reply.get(requestTimeoutNanos, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            c.abandon(reply);
+            throw new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT, "request timed out", null);
+        } catch (ExecutionException e) {
+            throw new AuxCallException(node.id(), AuxCallException.Kind.IO, "connection failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AuxCallException(node.id(), AuxCallException.Kind.IO, "interrupted", e);
+        }
+    }
+
+    /** The connections to one node. */
+    private final class Pool {
+        private final NodeAddress node;
+        private final Connection[] slots;
+        private final ReentrantLock[] slotLocks;
+        private volatile int binaryPort; // 0 = not known yet
+
+        Pool(NodeAddress node) {
+            this.node = node;
+            this.slots = new Connection[connectionsPerNode];
+            this.slotLocks = new ReentrantLock[connectionsPerNode];
+            for (int i = 0; i < connectionsPerNode; i++) {
+                slotLocks[i] = new ReentrantLock();
+            }
+        }
+
+        Connection connection() throws AuxCallException {
+            int i = connectionsPerNode == 1 ? 0 : ThreadLocalRandom.current().nextInt(connectionsPerNode);
+            Connection c = slots[i];
+            if (c != null && c.isOpen()) {
+                return c;
+            }
+            slotLocks[i].lock();
+            try {
+                c = slots[i];
+                if (c == null || !c.isOpen()) {
+                    c = open();
+                    slots[i] = c;
+                }
+                return c;
+            } finally {
+                slotLocks[i].unlock();
+            }
+        }
+
+        private Connection open() throws AuxCallException {
+            int port = binaryPort;
+            if (port == 0) {
+                NodeHealth h = http.health(node);
+                if (h.binaryPort() <= 0) {
+                    throw new AuxCallException(node.id(), AuxCallException.Kind.BAD_STATUS, "binary protocol disabled", null);
+                }
+                port = h.binaryPort();
+                binaryPort = port;
+            }
+            Socket s = new Socket();
+            try {
+                s.setTcpNoDelay(true);
+                s.setKeepAlive(true);
+                s.connect(new InetSocketAddress(node.host(), port), connectTimeoutMillis);
+                return new Connection(node, s);
+            } catch (ConnectException e) {
+                binaryPort = 0;
+                closeQuietly(s);
+                throw new AuxCallException(node.id(), AuxCallException.Kind.REFUSED, "connection refused", e);
+            } catch (SocketTimeoutException e) {
+                binaryPort = 0;
+                closeQuietly(s);
+                throw new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT, "connect timed out", e);
+            } catch (IOException e) {
+                binaryPort = 0;
+                closeQuietly(s);
+                throw new AuxCallException(node.id(), AuxCallException.Kind.IO, "cannot connect: " + e, e);
+            }
+        }
+
+        void close() {
+            for (Connection c : slots) {
+                if (c != null) {
+                    c.close(new IOException("client closed"));
+                }
+            }
+        }
+    }
+
+    /** One multiplexed connection: many writers, one reader. */
+    private final class Connection {
+        private final NodeAddress node;
+        private final Socket socket;
+        private final DataOutputStream out;
+        private final DataInputStream in;
+        private final ReentrantLock writeLock = new ReentrantLock();
+        private final ConcurrentHashMap<Integer, CompletableFuture<Frames.Reply>> pending = new ConcurrentHashMap<>();
+        private final AtomicInteger ids = new AtomicInteger();
+        private volatile boolean open = true;
+
+        Connection(NodeAddress node, Socket socket) throws IOException {
+            this.node = node;
+            this.socket = socket;
+            this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 64 * 1024));
+            this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 64 * 1024));
+            if (token != null) {
+                // pipelined: not awaited; a refusal closes the connection and fails what follows
+                Frames.writeRequest(out, 0, Frames.HELLO, 0, 0, "", token);
+            }
+            Thread.ofVirtual().name("aux-reader-" + node.id()).start(this::readLoop);
+        }
+
+        boolean isOpen() {
+            return open;
+        }
+
+        CompletableFuture<Frames.Reply> send(byte op, long version, long expiresAt, String key, String value) {
+            CompletableFuture<Frames.Reply> f = new CompletableFuture<>();
+            int id = ids.incrementAndGet() & Integer.MAX_VALUE;
+            if (id == 0) {
+                id = 1; // 0 is the HELLO's
+            }
+            pending.put(id, f);
+            writeLock.lock();
+            try {
+                if (!open) {
+                    throw new IOException("connection to " + node.id() + " is closed");
+                }
+                Frames.writeRequest(out, id, op, version, expiresAt, key, value);
+                if (!writeLock.hasQueuedThreads()) {
+                    out.flush(); // otherwise the next writer in line flushes for both
+                }
+            } catch (IOException e) {
+                pending.remove(id);
+                f.completeExceptionally(e);
+                close(e);
+            } finally {
+                writeLock.unlock();
+            }
+            return f;
+        }
+
+        void abandon(CompletableFuture<Frames.Reply> f) {
+            pending.values().remove(f);
+        }
+
+        private void readLoop() {
+            try {
+                while (open) {
+                    Frames.Reply r = Frames.readReply(in);
+                    if (r.id() == 0) {
+                        if (r.status() != Frames.OK) {
+                            throw new IOException(node.id() + " refused the cluster token");
+                        }
+                        continue;
+                    }
+                    CompletableFuture<Frames.Reply> f = pending.remove(r.id());
+                    if (f != null) {
+                        f.complete(r);
+                    }
+                }
+            } catch (IOException e) {
+                close(e);
+            }
+        }
+
+        void close(IOException cause) {
+            open = false;
+            closeQuietly(socket);
+            for (var it = pending.values().iterator(); it.hasNext(); ) {
+                it.next().completeExceptionally(cause);
+                it.remove();
+            }
+        }
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // nothing to do
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.dcache.common.http;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dcache.common.metrics.HttpMetrics;
+import dev.dcache.common.wire.ErrorBody;
+import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.http.HttpStatus;
+import io.javalin.json.JavalinJackson;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.eclipse.jetty.http.UriCompliance;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.function.Consumer;
+
+/**
+ * Builds the Javalin server both node kinds run: virtual threads, the strict JSON mapper, one
+ * error mapper that answers every failure as {@code {"error": "..."}}, request metrics tagged by
+ * route template, {@code GET /metrics}, and server-side limits (body size, idle timeout).
+ */
+public final class HttpServers {
+    private static final Logger log = LoggerFactory.getLogger(HttpServers.class);
+    private static final String ERROR_WRITTEN = "dcache.errorWritten";
+
+    private HttpServers() {
+    }
+
+    /** Server-side limits and plumbing shared by both node kinds. */
+    public record Options(long maxRequestBytes, long idleTimeoutMillis, ObjectMapper mapper,
+                          PrometheusMeterRegistry registry) {
+    }
+
+    /**
+     * Creates (does not start) a server.
+     *
+     * @param routes registers the module's routes
+     */
+    public static Javalin create(Options options, Consumer<JavalinConfig> routes) {
+        HttpMetrics metrics = new HttpMetrics(options.registry());
+        return Javalin.create(config -> {
+            config.startup.showJavalinBanner = false;
+            config.startup.showOldJavalinVersionWarning = false;
+            config.concurrency.useVirtualThreads = true;
+            config.http.compressionStrategy = io.javalin.compression.CompressionStrategy.NONE;
+            config.http.maxRequestSize = options.maxRequestBytes();
+            config.http.prefer405over404 = true;
+            config.router.ignoreTrailingSlashes = false;
+            config.jsonMapper(new JavalinJackson(options.mapper(), false));
+            config.jetty.modifyHttpConfiguration(http -> {
+                // keys may contain '/', '%', '?', '#': clients percent-encode them, and the
+                // handlers decode the raw path themselves, so Jetty must let such paths through
+                http.setUriCompliance(UriCompliance.UNSAFE);
+                http.setSendServerVersion(false);
+                http.setRequestHeaderSize(16 * 1024);
+            });
+            config.jetty.modifyServletContextHandler(handler ->
+                    handler.getServletHandler().setDecodeAmbiguousURIs(true));
+            config.jetty.modifyServer(server -> {
+                server.setErrorHandler(new JsonErrorHandler(options.mapper()));
+                for (var connector : server.getConnectors()) {
+                    if (connector instanceof org.eclipse.jetty.server.AbstractConnector c) {
+                        c.setIdleTimeout(options.idleTimeoutMillis());
+                    }
+                }
+            });
+            config.requestLogger.http(metrics::record);
+            config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                    .result(options.registry().scrape()));
+            installErrorMapping(config);
+            routes.accept(config);
+        });
+    }
+
+    private static void installErrorMapping(JavalinConfig config) {
+        config.routes.exception(ApiException.class, (e, ctx) -> {
+            e.headers().forEach(ctx::header);
+            error(ctx, e.status(), e.getMessage());
+        });
+        config.routes.exception(JacksonException.class, (e, ctx) ->
+                error(ctx, 400, "malformed JSON: " + firstLine(e.getOriginalMessage())));
+        config.routes.exception(HttpResponseException.class, (e, ctx) -> {
+            int status = e.getStatus();
+            String message = switch (status) {
+                case 404 -> "no such route: " + ctx.method().name() + " " + safePath(ctx);
+                case 405 -> "method " + ctx.method().name() + " not allowed on " + safePath(ctx);
+                case 413 -> "request body too large";
+                default -> e.getMessage() == null || e.getMessage().isBlank()
+                        ? HttpStatus.forStatus(status).getMessage() : e.getMessage();
+            };
+            error(ctx, status, message);
+        });
+        config.routes.exception(Exception.class, (e, ctx) -> {
+            log.error("unhandled error on {} {}", ctx.method().name(), ctx.endpoints().matchedHttpEndpoint() == null ? "?" : ctx.endpoints().matchedHttpEndpoint().path, e);
+            error(ctx, 500, "internal error");
+        });
+        // statuses set without an exception (e.g. by Jetty or Javalin itself) still get a JSON body
+        for (int status : new int[]{400, 404, 405, 413, 414, 431, 500, 503}) {
+            config.routes.error(status, ctx -> {
+                if (ctx.attribute(ERROR_WRITTEN) == null) {
+                    error(ctx, status, HttpStatus.forStatus(status).getMessage());
+                }
+            });
+        }
+    }
+
+    /** Writes the JSON error body every failure uses. */
+    public static void error(Context ctx, int status, String message) {
+        ctx.attribute(ERROR_WRITTEN, Boolean.TRUE);
+        ctx.status(status).json(new ErrorBody(message));
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "unreadable body";
+        }
+        int nl = s.indexOf('\n');
+        String line = nl < 0 ? s : s.substring(0, nl);
+        return line.length() > 200 ? line.substring(0, 200) : line;
+    }
+
+    /** The path, clipped and stripped of control characters, fit to echo back in an error. */
+    private static String safePath(Context ctx) {
+        String p = ctx.path();
+        StringBuilder sb = new StringBuilder(Math.min(p.length(), 120));
+        for (int i = 0; i < p.length() && sb.length() < 120; i++) {
+            char c = p.charAt(i);
+            sb.append(c < 0x20 || c == 0x7f ? '?' : c);
+        }
+        return sb.toString();
+    }
+}

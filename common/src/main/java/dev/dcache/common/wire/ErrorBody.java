@@ -1,0 +1,5 @@
+package dev.dcache.common.wire;
+
+/** The body of every error response: {@code {"error": "..."}}. */
+public record ErrorBody(String error) {
+}

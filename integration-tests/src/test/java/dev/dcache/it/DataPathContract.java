@@ -1,0 +1,223 @@
+package dev.dcache.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.dcache.aux.AuxMain;
+import dev.dcache.common.hash.HashFunction;
+import dev.dcache.common.ring.HashRing;
+import dev.dcache.common.time.FakeClock;
+import dev.dcache.common.wire.Entry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The public data API against 3 real aux nodes and 2 masters, run once per master-to-aux
+ * transport (see the subclasses).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class DataPathContract {
+    private final FakeClock clock = new FakeClock(System.currentTimeMillis());
+    private TestCluster cluster;
+    private String m0;
+    private String m1;
+
+    /** {@code AUX_TRANSPORT} for the masters. */
+    abstract String transport();
+
+    @BeforeAll
+    void start() {
+        cluster = new TestCluster(clock);
+        for (int i = 1; i <= 3; i++) {
+            cluster.startAux("aux-" + i, Map.of());
+        }
+        cluster.startMaster("master-1", Map.of("AUX_TRANSPORT", transport()));
+        cluster.startMaster("master-2", Map.of("AUX_TRANSPORT", transport()));
+        m0 = cluster.masterUrl(0);
+        m1 = cluster.masterUrl(1);
+    }
+
+    @AfterAll
+    void stop() {
+        cluster.close();
+    }
+
+    @Test
+    void put_thenGetThroughEitherMaster_returnsValue() {
+        Http.Reply put = Http.postJson(m0 + "/data", Map.of("key", "greeting", "value", "hello"));
+        assertThat(put.status()).isEqualTo(200);
+        assertThat(put.json().path("key").asText()).isEqualTo("greeting");
+        assertThat(put.json().path("replicas").asInt()).isEqualTo(2);
+
+        for (String m : List.of(m0, m1)) {
+            Http.Reply get = Http.get(m + "/data/greeting");
+            assertThat(get.status()).isEqualTo(200);
+            assertThat(get.json().path("value").asText()).isEqualTo("hello");
+            assertThat(get.json().has("ttl")).isFalse();
+        }
+    }
+
+    @Test
+    void put_overwrite_newestValueWins() {
+        Http.postJson(m0 + "/data", Map.of("key", "counter", "value", "1"));
+        Http.postJson(m1 + "/data", Map.of("key", "counter", "value", "2"));
+        Http.postJson(m0 + "/data", Map.of("key", "counter", "value", "3"));
+        assertThat(Http.get(m1 + "/data/counter").json().path("value").asText()).isEqualTo("3");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a/b", "a?b", "100%", "a#b", "with space", "ключ", "emoji😀", "..", ".", "a%2Fb",
+            "+plus+", "tab-less\\backslash", "quote\"d", "&=;:,@$!*'()", "日本語のキー"})
+    void oddKey_roundTripsThroughThePath(String key) {
+        assertThat(Http.postJson(m0 + "/data", Map.of("key", key, "value", "v:" + key)).status()).isEqualTo(200);
+        Http.Reply get = Http.get(m1 + "/data/" + Http.encode(key));
+        assertThat(get.status()).as(get.body()).isEqualTo(200);
+        assertThat(get.json().path("key").asText()).isEqualTo(key);
+        assertThat(get.json().path("value").asText()).isEqualTo("v:" + key);
+        assertThat(Http.delete(m0 + "/data/" + Http.encode(key)).status()).isEqualTo(200);
+        assertThat(Http.get(m1 + "/data/" + Http.encode(key)).status()).isEqualTo(404);
+    }
+
+    @Test
+    void ttl_isReportedAndCountsDown_thenKeyExpires() {
+        Http.postJson(m0 + "/data", Map.of("key", "short-lived", "value", "x", "ttl", 30));
+        Http.Reply fresh = Http.get(m0 + "/data/short-lived");
+        assertThat(fresh.json().path("ttl").asLong()).isEqualTo(30);
+
+        clock.advance(Duration.ofSeconds(12));
+        assertThat(Http.get(m1 + "/data/short-lived").json().path("ttl").asLong()).isEqualTo(18);
+
+        clock.advance(Duration.ofSeconds(18));
+        Http.Reply gone = Http.get(m0 + "/data/short-lived");
+        assertThat(gone.status()).isEqualTo(404);
+        assertThat(gone.error()).isNotBlank();
+    }
+
+    @Test
+    void delete_existingKey_200_thenAbsent_404() {
+        Http.postJson(m0 + "/data", Map.of("key", "doomed", "value", "x"));
+        Http.Reply del = Http.delete(m1 + "/data/doomed");
+        assertThat(del.status()).isEqualTo(200);
+        assertThat(del.json().path("deleted").asBoolean()).isTrue();
+        assertThat(Http.get(m0 + "/data/doomed").status()).isEqualTo(404);
+        Http.Reply again = Http.delete(m0 + "/data/doomed");
+        assertThat(again.status()).isEqualTo(404);
+        assertThat(again.error()).isNotBlank();
+    }
+
+    @Test
+    void put_storesOnExactlyTheRingOwners_withTheSameVersion() {
+        HashRing ring = new HashRing(List.of("aux-1", "aux-2", "aux-3"), 256, HashFunction.FNV1A_MIX);
+        for (int i = 0; i < 50; i++) {
+            String key = "placed-" + i;
+            long version = Http.postJson(m0 + "/data", Map.of("key", key, "value", "v" + i)).json().path("version").asLong();
+            List<String> owners = ring.owners(key, 2);
+            for (AuxMain a : cluster.aux()) {
+                Entry held = a.cache().peek(key);
+                if (owners.contains(a.config().id())) {
+                    assertThat(held).as(key + " on " + a.config().id()).isNotNull();
+                    assertThat(held.value()).isEqualTo("v" + i);
+                    assertThat(held.version()).isEqualTo(version);
+                } else {
+                    assertThat(held).as(key + " must not be on " + a.config().id()).isNull();
+                }
+            }
+        }
+    }
+
+    @Test
+    void bulkPut_thenBulkGet_returnsFoundAndMissing() {
+        List<Map<String, Object>> items = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            Map<String, Object> item = new HashMap<>();
+            item.put("key", "bulk-" + i);
+            item.put("value", "value-" + i);
+            if (i % 3 == 0) {
+                item.put("ttl", 60);
+            }
+            items.add(item);
+        }
+        Http.Reply put = Http.postJson(m0 + "/data/bulk", items);
+        assertThat(put.status()).as(put.body()).isEqualTo(200);
+        assertThat(put.json().path("stored").asInt()).isEqualTo(300);
+
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            keys.add("bulk-" + i);
+        }
+        keys.add("bulk-missing-1");
+        keys.add("bulk-missing-2");
+        Http.Reply get = Http.postJson(m1 + "/data/bulk/get", keys);
+        assertThat(get.status()).isEqualTo(200);
+        JsonNode values = get.json().path("values");
+        assertThat(values.size()).isEqualTo(300);
+        assertThat(values.path("bulk-7").asText()).isEqualTo("value-7");
+        assertThat(get.json().path("missing")).hasSize(2);
+        assertThat(Http.get(m1 + "/data/bulk-299").json().path("value").asText()).isEqualTo("value-299");
+    }
+
+    @Test
+    void bulkPut_repeatedKey_laterItemWins() {
+        Http.Reply put = Http.postJson(m0 + "/data/bulk", List.of(
+                Map.of("key", "dup", "value", "first"), Map.of("key", "dup", "value", "second")));
+        assertThat(put.json().path("stored").asInt()).isEqualTo(1);
+        assertThat(Http.get(m1 + "/data/dup").json().path("value").asText()).isEqualTo("second");
+    }
+
+    @Test
+    void value_ofExactlyTheLimit_isStored_andOneByteMoreIs413() {
+        String max = "v".repeat(1 << 20);
+        assertThat(Http.postJson(m0 + "/data", Map.of("key", "big", "value", max)).status()).isEqualTo(200);
+        assertThat(Http.get(m1 + "/data/big").json().path("value").asText()).hasSize(1 << 20);
+        Http.Reply tooBig = Http.postJson(m0 + "/data", Map.of("key", "big", "value", max + "v"));
+        assertThat(tooBig.status()).isEqualTo(413);
+        assertThat(tooBig.error()).contains("limit");
+        assertThat(Http.get(m1 + "/data/big").json().path("value").asText()).hasSize(1 << 20);
+    }
+
+    @Test
+    void cluster_bothMastersShowTheSameRing() {
+        JsonNode a = Http.get(m0 + "/cluster").json();
+        JsonNode b = Http.get(m1 + "/cluster").json();
+        assertThat(a.path("fingerprint").asText()).isNotBlank().isEqualTo(b.path("fingerprint").asText());
+        assertThat(a.path("replicationFactor").asInt()).isEqualTo(2);
+        assertThat(a.path("nodes")).hasSize(3);
+        assertThat(a.path("nodes").get(0).path("state").asText()).isEqualTo("up");
+    }
+
+    @Test
+    void health_isUpOnMastersAndAux() {
+        assertThat(Http.get(m0 + "/health").json().path("status").asText()).isEqualTo("up");
+        AuxMain a = cluster.aux().get(0);
+        JsonNode h = Http.get("http://127.0.0.1:" + a.port() + "/health").json();
+        assertThat(h.path("id").asText()).isEqualTo("aux-1");
+        assertThat(h.path("binaryPort").asInt()).isEqualTo(a.binaryPort());
+    }
+
+    @Test
+    void auxInternalApi_withoutToken_is401() {
+        AuxMain a = cluster.aux().get(0);
+        Http.Reply r = Http.get("http://127.0.0.1:" + a.port() + "/internal/entry?key=greeting");
+        assertThat(r.status()).isEqualTo(401);
+        assertThat(r.error()).contains("X-Cluster-Token");
+    }
+
+    @Test
+    void metrics_exposeRequestHistogramByRouteTemplate() {
+        Http.get(m0 + "/data/some-key-for-metrics");
+        String text = Http.get(m0 + "/metrics").body();
+        assertThat(text).contains("dcache_http_server_requests_seconds_bucket");
+        assertThat(text).contains("uri=\"/data/<key>\"");
+        assertThat(text).doesNotContain("some-key-for-metrics");
+    }
+}

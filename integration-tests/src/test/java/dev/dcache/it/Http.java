@@ -1,0 +1,78 @@
+package dev.dcache.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/** A small blocking HTTP client for tests, with JSON helpers and a timeout on every call. */
+public final class Http {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    /** A response: status and parsed JSON body ({@code null} when the body is not JSON). */
+    public record Reply(int status, JsonNode json, String body, String contentType) {
+        public String error() {
+            return json == null ? null : json.path("error").asText(null);
+        }
+    }
+
+    private Http() {
+    }
+
+    /** Percent-encodes a key as one path segment. */
+    public static String encode(String key) {
+        return URLEncoder.encode(key, StandardCharsets.UTF_8).replace("+", "%20").replace(".", "%2E");
+    }
+
+    public static Reply get(String url) {
+        return send(HttpRequest.newBuilder(URI.create(url)).GET());
+    }
+
+    public static Reply delete(String url) {
+        return send(HttpRequest.newBuilder(URI.create(url)).DELETE());
+    }
+
+    public static Reply postJson(String url, Object body) {
+        try {
+            return post(url, MAPPER.writeValueAsString(body), "application/json");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static Reply post(String url, String body, String contentType) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url))
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
+        return send(b);
+    }
+
+    public static Reply send(HttpRequest.Builder request) {
+        try {
+            HttpResponse<String> r = CLIENT.send(request.timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            JsonNode json = null;
+            try {
+                json = r.body().isEmpty() ? null : MAPPER.readTree(r.body());
+            } catch (IOException notJson) {
+                // left null: the assertion on json will say so
+            }
+            return new Reply(r.statusCode(), json, r.body(), r.headers().firstValue("Content-Type").orElse(""));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

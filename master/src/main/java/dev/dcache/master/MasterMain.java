@@ -1,0 +1,134 @@
+package dev.dcache.master;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dcache.common.client.AuxClient;
+import dev.dcache.common.client.BinaryAuxClient;
+import dev.dcache.common.client.HttpAuxClient;
+import dev.dcache.common.config.ConfigException;
+import dev.dcache.common.config.Env;
+import dev.dcache.common.config.LogFormat;
+import dev.dcache.common.hash.HashFunction;
+import dev.dcache.common.http.HttpServers;
+import dev.dcache.common.http.Json;
+import dev.dcache.common.metrics.Registries;
+import dev.dcache.common.time.HybridLogicalClock;
+import dev.dcache.master.api.ClusterApi;
+import dev.dcache.master.api.DataApi;
+import dev.dcache.master.cluster.Membership;
+import dev.dcache.master.cluster.NodeSource;
+import dev.dcache.master.config.MasterConfig;
+import dev.dcache.master.metrics.MasterMetrics;
+import dev.dcache.master.routing.DataRouter;
+import io.javalin.Javalin;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.InstantSource;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/** A master: the stateless public API in front of the aux nodes. */
+public final class MasterMain implements AutoCloseable {
+    static {
+        LogFormat.apply();
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(MasterMain.class);
+
+    private final MasterConfig config;
+    private final AuxClient dataClient;
+    private final HttpAuxClient probeClient;
+    private final Membership membership;
+    private final NodeSource nodeSource;
+    private final DataRouter router;
+    private final Javalin server;
+    private final ScheduledExecutorService loop;
+
+    /** Builds and starts a master. */
+    public MasterMain(MasterConfig config, InstantSource clock) {
+        this.config = config;
+        PrometheusMeterRegistry registry = Registries.create("master", config.id());
+        MasterMetrics metrics = new MasterMetrics(registry);
+        ObjectMapper mapper = Json.mapper((int) config.maxBodyBytes());
+        HttpAuxClient httpData = new HttpAuxClient(mapper, config.connectTimeout(), config.requestTimeout(), config.clusterToken());
+        this.dataClient = config.binaryProtocol()
+                ? new BinaryAuxClient(httpData, config.connectTimeout(), config.requestTimeout(), config.clusterToken(),
+                        config.connectionsPerNode())
+                : httpData;
+        this.probeClient = new HttpAuxClient(mapper, config.healthTimeout(), config.healthTimeout(), config.clusterToken());
+        this.nodeSource = new NodeSource(config.auxNodes(), config.auxNodesFile());
+        this.membership = new Membership(nodeSource.current(), probeClient, config.vnodes(), HashFunction.FNV1A_MIX,
+                config.failureThreshold(), config.successThreshold());
+        metrics.bindMembership(membership);
+        membership.probeAll(); // start from facts, not optimism; bounded by the health timeout
+        this.router = new DataRouter(membership, dataClient, new HybridLogicalClock(clock, config.id()), clock,
+                config.replicationFactor(), metrics);
+        DataApi data = new DataApi(router, mapper, config, clock);
+        ClusterApi cluster = new ClusterApi(config.id(), membership, config.replicationFactor());
+        this.server = HttpServers.create(
+                new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(), mapper, registry),
+                cfg -> {
+                    cfg.jetty.host = config.bind();
+                    cluster.register(cfg);
+                    data.register(cfg);
+                });
+        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "cluster-loop");
+            t.setDaemon(true);
+            return t;
+        });
+        long every = config.healthInterval().toMillis();
+        loop.scheduleWithFixedDelay(this::tick, every, every, TimeUnit.MILLISECONDS);
+        server.start(config.port());
+    }
+
+    private void tick() {
+        try {
+            membership.setMembers(nodeSource.current());
+            membership.probeAll();
+        } catch (RuntimeException e) {
+            log.error("cluster loop failed", e);
+        }
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public Membership membership() {
+        return membership;
+    }
+
+    public MasterConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        loop.shutdownNow();
+        server.stop();
+        router.close();
+        membership.close();
+        dataClient.close();
+        probeClient.close();
+    }
+
+    public static void main(String[] args) {
+        MasterConfig config;
+        try {
+            config = MasterConfig.from(Env.system());
+        } catch (ConfigException e) {
+            log.error("bad configuration: {}", e.getMessage());
+            System.exit(2);
+            return;
+        }
+        MasterMain master = new MasterMain(config, InstantSource.system());
+        log.info("master started on port {}: {}", master.port(), config.describe());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("master {} shutting down", config.id());
+            master.close();
+        }, "shutdown"));
+    }
+}

@@ -1,0 +1,126 @@
+package dev.dcache.master.config;
+
+import dev.dcache.common.config.ConfigException;
+import dev.dcache.common.config.Env;
+import dev.dcache.common.ring.NodeAddress;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything a master is configured with, read once from the environment at start.
+ *
+ * @param id                 {@code MASTER_ID} (default {@code master-<port>}); tags its write versions
+ * @param bind               {@code MASTER_BIND} (default 0.0.0.0)
+ * @param port               {@code MASTER_PORT} (default 8000)
+ * @param auxNodes           {@code AUX_NODES}: comma-separated {@code [id@]host:port}
+ * @param auxNodesFile       {@code AUX_NODES_FILE}: a file of such entries, one per line, re-read while running
+ * @param replicationFactor  {@code REPLICATION_FACTOR} (default 2)
+ * @param vnodes             {@code RING_VNODES}: virtual nodes per aux node (default 256)
+ * @param maxKeyBytes        {@code MAX_KEY_BYTES} (default 250)
+ * @param maxValueBytes      {@code MAX_VALUE_BYTES} (default 1 MiB)
+ * @param maxBodyBytes       {@code MAX_BODY_BYTES} (default 16 MiB)
+ * @param maxBulkItems       {@code MAX_BULK_ITEMS} (default 1000)
+ * @param maxTtlSeconds      {@code MAX_TTL_SECONDS} (default 10 years)
+ * @param connectTimeout     {@code AUX_CONNECT_TIMEOUT_MS} (default 500)
+ * @param requestTimeout     {@code AUX_REQUEST_TIMEOUT_MS} (default 2000)
+ * @param healthInterval     {@code HEALTH_INTERVAL_MS} (default 1000)
+ * @param healthTimeout      {@code HEALTH_TIMEOUT_MS} (default 500)
+ * @param failureThreshold   {@code HEALTH_FAILURES}: consecutive failed probes that eject a node (default 3)
+ * @param successThreshold   {@code HEALTH_SUCCESSES}: consecutive good probes that re-admit it (default 2)
+ * @param idleTimeout        {@code MASTER_IDLE_TIMEOUT_MS}: idle client connection timeout (default 60000)
+ * @param clusterToken       {@code CLUSTER_TOKEN}: shared secret for aux and admin calls, or null
+ * @param backupDir          {@code BACKUP_DIR}: shared backup volume, or null
+ * @param binaryProtocol     {@code AUX_TRANSPORT}: {@code binary} (default) for single-key calls over the
+ *                           binary protocol, {@code http} for the internal HTTP API only
+ * @param connectionsPerNode {@code AUX_CONNECTIONS_PER_NODE}: binary connections per aux node (default 4)
+ */
+public record MasterConfig(String id, String bind, int port, List<NodeAddress> auxNodes, Path auxNodesFile,
+                           int replicationFactor, int vnodes, int maxKeyBytes, int maxValueBytes, long maxBodyBytes,
+                           int maxBulkItems, long maxTtlSeconds, Duration connectTimeout, Duration requestTimeout,
+                           Duration healthInterval, Duration healthTimeout, int failureThreshold,
+                           int successThreshold, Duration idleTimeout, String clusterToken, Path backupDir,
+                           boolean binaryProtocol, int connectionsPerNode) {
+
+    /** Reads and validates the configuration; errors name the variable. */
+    public static MasterConfig from(Env env) {
+        int port = env.intIn("MASTER_PORT", 8000, 0, 65535);
+        String file = env.string("AUX_NODES_FILE", null);
+        List<NodeAddress> nodes = parseNodes(env.string("AUX_NODES", ""), "AUX_NODES");
+        if (nodes.isEmpty() && file == null) {
+            throw new ConfigException("AUX_NODES or AUX_NODES_FILE must be set (e.g. AUX_NODES=aux-1@127.0.0.1:9001)");
+        }
+        int maxValue = env.intIn("MAX_VALUE_BYTES", 1 << 20, 1, 64 << 20);
+        long maxBody = env.longIn("MAX_BODY_BYTES", 16L << 20, 1024, 1L << 30);
+        if (maxBody < maxValue + 1024L) {
+            throw new ConfigException("MAX_BODY_BYTES (" + maxBody + ") must exceed MAX_VALUE_BYTES (" + maxValue + ") by at least 1024");
+        }
+        String backup = env.string("BACKUP_DIR", null);
+        return new MasterConfig(
+                env.string("MASTER_ID", "master-" + port),
+                env.string("MASTER_BIND", "0.0.0.0"),
+                port,
+                nodes,
+                file == null ? null : Path.of(file),
+                env.intIn("REPLICATION_FACTOR", 2, 1, 16),
+                env.intIn("RING_VNODES", 256, 1, 4096),
+                env.intIn("MAX_KEY_BYTES", 250, 1, 4096),
+                maxValue,
+                maxBody,
+                env.intIn("MAX_BULK_ITEMS", 1000, 1, 100_000),
+                env.longIn("MAX_TTL_SECONDS", 10L * 365 * 24 * 3600, 1, 100L * 365 * 24 * 3600),
+                Duration.ofMillis(env.longIn("AUX_CONNECT_TIMEOUT_MS", 500, 1, 60_000)),
+                Duration.ofMillis(env.longIn("AUX_REQUEST_TIMEOUT_MS", 2000, 1, 120_000)),
+                Duration.ofMillis(env.longIn("HEALTH_INTERVAL_MS", 1000, 10, 600_000)),
+                Duration.ofMillis(env.longIn("HEALTH_TIMEOUT_MS", 500, 1, 60_000)),
+                env.intIn("HEALTH_FAILURES", 3, 1, 100),
+                env.intIn("HEALTH_SUCCESSES", 2, 1, 100),
+                Duration.ofMillis(env.longIn("MASTER_IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000)),
+                env.string("CLUSTER_TOKEN", null),
+                backup == null ? null : Path.of(backup),
+                transport(env),
+                env.intIn("AUX_CONNECTIONS_PER_NODE", 4, 1, 64));
+    }
+
+    private static boolean transport(Env env) {
+        String t = env.string("AUX_TRANSPORT", "binary");
+        return switch (t) {
+            case "binary" -> true;
+            case "http" -> false;
+            default -> throw new ConfigException("AUX_TRANSPORT must be 'binary' or 'http', was '" + t + "'");
+        };
+    }
+
+    /** Parses a comma- or newline-separated list of {@code [id@]host:port}; '#' starts a comment. */
+    public static List<NodeAddress> parseNodes(String text, String variable) {
+        List<NodeAddress> out = new ArrayList<>();
+        for (String line : text.split("[,\\n]")) {
+            int hash = line.indexOf('#');
+            String entry = (hash >= 0 ? line.substring(0, hash) : line).trim();
+            if (!entry.isEmpty()) {
+                NodeAddress a = NodeAddress.parse(entry, variable);
+                if (out.stream().anyMatch(o -> o.id().equals(a.id()))) {
+                    throw new ConfigException(variable + " lists node id '" + a.id() + "' twice");
+                }
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
+    /** One line for the start-up log, the token masked. */
+    public String describe() {
+        return "id=" + id + " bind=" + bind + ":" + port + " auxNodes=" + auxNodes
+                + (auxNodesFile == null ? "" : " auxNodesFile=" + auxNodesFile)
+                + " rf=" + replicationFactor + " vnodes=" + vnodes + " maxKey=" + maxKeyBytes
+                + " maxValue=" + maxValueBytes + " maxBody=" + maxBodyBytes + " maxBulk=" + maxBulkItems
+                + " timeouts(connect=" + connectTimeout.toMillis() + "ms request=" + requestTimeout.toMillis() + "ms)"
+                + " health(every=" + healthInterval.toMillis() + "ms timeout=" + healthTimeout.toMillis()
+                + "ms eject=" + failureThreshold + " readmit=" + successThreshold + ")"
+                + " transport=" + (binaryProtocol ? "binary x" + connectionsPerNode : "http")
+                + " token=" + (clusterToken == null ? "none" : "***")
+                + " backupDir=" + (backupDir == null ? "none" : backupDir);
+    }
+}

@@ -1,0 +1,58 @@
+package dev.dcache.master.metrics;
+
+import dev.dcache.master.cluster.ClusterView;
+import dev.dcache.master.cluster.Membership;
+import dev.dcache.master.cluster.NodeState;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Every meter a master exports beyond the shared HTTP and JVM ones, declared in one place. */
+public final class MasterMetrics {
+    /** Outcome tag values of {@code dcache.aux.calls}. */
+    public enum Outcome { OK, TIMEOUT, REFUSED, IO, BAD_STATUS, FAILOVER }
+
+    private final MeterRegistry registry;
+    private final ConcurrentHashMap<String, Counter> auxCalls = new ConcurrentHashMap<>();
+    private final Counter ringChanges;
+
+    public MasterMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.ringChanges = Counter.builder("dcache.ring.changes")
+                .description("Times this master published a new ring").register(registry);
+    }
+
+    /** Binds gauges that read the live membership. */
+    public void bindMembership(Membership membership) {
+        for (NodeState s : NodeState.values()) {
+            Gauge.builder("dcache.cluster.nodes", membership,
+                            m -> m.view().states().values().stream().filter(x -> x == s).count())
+                    .description("Aux nodes known to this master, by state")
+                    .tag("state", s.name().toLowerCase(java.util.Locale.ROOT))
+                    .register(registry);
+        }
+        Gauge.builder("dcache.ring.generation", membership, m -> m.view().generation())
+                .description("Generation of the ring this master routes by").register(registry);
+        membership.onChange(this::ringChanged);
+    }
+
+    private void ringChanged(ClusterView view) {
+        ringChanges.increment();
+    }
+
+    /** Counts one outbound call to an aux node. */
+    public void auxCall(String nodeId, Outcome outcome) {
+        String k = nodeId + '|' + outcome;
+        Counter c = auxCalls.get(k);
+        if (c == null) {
+            c = auxCalls.computeIfAbsent(k, x -> Counter.builder("dcache.aux.calls")
+                    .description("Calls from this master to aux nodes, by target node and outcome")
+                    .tag("target", nodeId)
+                    .tag("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT))
+                    .register(registry));
+        }
+        c.increment();
+    }
+}

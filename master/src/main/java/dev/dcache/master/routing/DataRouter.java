@@ -1,0 +1,280 @@
+package dev.dcache.master.routing;
+
+import dev.dcache.common.client.AuxCallException;
+import dev.dcache.common.client.AuxClient;
+import dev.dcache.common.http.ApiException;
+import dev.dcache.common.ring.NodeAddress;
+import dev.dcache.common.time.HybridLogicalClock;
+import dev.dcache.common.wire.DeleteOutcome;
+import dev.dcache.common.wire.Entry;
+import dev.dcache.common.wire.PutOutcome;
+import dev.dcache.master.cluster.ClusterView;
+import dev.dcache.master.cluster.Membership;
+import dev.dcache.master.metrics.MasterMetrics;
+
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Routes validated client operations to the aux nodes that own each key, with replication.
+ *
+ * <ul>
+ *   <li>Writes and deletes get a fresh version from the master's hybrid logical clock and go to
+ *   all RF owners in parallel; they succeed when every reachable owner applied them and fail
+ *   with 503 when none could be reached.</li>
+ *   <li>Reads ask the primary and fail over, in ring order, to the next owner on a connection
+ *   error, timeout or bad answer.</li>
+ *   <li>Bulk operations are grouped per node: one internal batch call per node, in parallel.</li>
+ * </ul>
+ * Every failed call is reported to {@link Membership} as passive health evidence.
+ */
+public final class DataRouter implements AutoCloseable {
+    private final Membership membership;
+    private final AuxClient client;
+    private final HybridLogicalClock versions;
+    private final InstantSource clock;
+    private final int replicationFactor;
+    private final MasterMetrics metrics;
+    private final ExecutorService fanout = Executors.newVirtualThreadPerTaskExecutor();
+
+    public DataRouter(Membership membership, AuxClient client, HybridLogicalClock versions, InstantSource clock,
+                      int replicationFactor, MasterMetrics metrics) {
+        this.membership = membership;
+        this.client = client;
+        this.versions = versions;
+        this.clock = clock;
+        this.replicationFactor = replicationFactor;
+        this.metrics = metrics;
+    }
+
+    /** The live entry for {@code key}, or null when no owner holds one. */
+    public Entry get(String key) {
+        List<NodeAddress> owners = owners(membership.view(), key);
+        for (int i = 0; i < owners.size(); i++) {
+            NodeAddress node = owners.get(i);
+            try {
+                Entry e = client.get(node, key);
+                metrics.auxCall(node.id(), i == 0 ? MasterMetrics.Outcome.OK : MasterMetrics.Outcome.FAILOVER);
+                return e;
+            } catch (AuxCallException e) {
+                failed(e);
+            }
+        }
+        throw ApiException.unavailable("no replica of the key could be reached");
+    }
+
+    /**
+     * Stores a value on every owner.
+     *
+     * @param ttlMillis time to live, 0 for none
+     * @return the version written and how many owners stored it
+     */
+    public WriteResult put(String key, String value, long ttlMillis) {
+        long version = versions.next();
+        long expiresAt = ttlMillis == 0 ? 0 : clock.millis() + ttlMillis;
+        Entry entry = new Entry(key, value, version, expiresAt);
+        List<NodeAddress> owners = owners(membership.view(), key);
+        List<PutOutcome> outcomes = onEach(owners, node -> client.put(node, entry));
+        int stored = 0;
+        for (PutOutcome o : outcomes) {
+            if (o != null && (o.applied() || o.version() >= version)) {
+                stored++;
+            } else if (o != null && o.version() < 0) {
+                throw ApiException.tooLarge("value exceeds an aux node's byte budget");
+            }
+        }
+        if (stored == 0) {
+            throw ApiException.unavailable("no replica of the key could be reached");
+        }
+        return new WriteResult(version, stored);
+    }
+
+    /**
+     * Writes a tombstone on every owner.
+     *
+     * @return true when some owner held a live value
+     */
+    public boolean delete(String key) {
+        long version = versions.next();
+        List<NodeAddress> owners = owners(membership.view(), key);
+        List<DeleteOutcome> outcomes = onEach(owners, node -> client.delete(node, key, version));
+        boolean reached = false;
+        boolean existed = false;
+        for (DeleteOutcome o : outcomes) {
+            if (o != null) {
+                reached = true;
+                existed |= o.existed();
+            }
+        }
+        if (!reached) {
+            throw ApiException.unavailable("no replica of the key could be reached");
+        }
+        return existed;
+    }
+
+    /** Stores many values, one batch call per node; returns how many entries reached at least one owner. */
+    public int putAll(List<BulkItem> items) {
+        ClusterView view = membership.view();
+        long now = clock.millis();
+        Map<NodeAddress, List<Entry>> perNode = new LinkedHashMap<>();
+        Map<String, Integer> indexOfKey = new HashMap<>();
+        List<Entry> entries = new ArrayList<>(items.size());
+        for (BulkItem item : items) {
+            Entry e = new Entry(item.key(), item.value(), versions.next(),
+                    item.ttlMillis() == 0 ? 0 : now + item.ttlMillis());
+            indexOfKey.put(item.key(), entries.size()); // a repeated key: the later item wins (higher version)
+            entries.add(e);
+            for (NodeAddress node : owners(view, item.key())) {
+                perNode.computeIfAbsent(node, n -> new ArrayList<>()).add(e);
+            }
+        }
+        List<NodeAddress> nodes = new ArrayList<>(perNode.keySet());
+        List<Object> outcomes = onEach(nodes, node -> client.putBatch(node, perNode.get(node)));
+        boolean[] stored = new boolean[entries.size()];
+        for (int i = 0; i < nodes.size(); i++) {
+            if (outcomes.get(i) != null) {
+                for (Entry e : perNode.get(nodes.get(i))) {
+                    stored[indexOfKey.get(e.key())] = true;
+                }
+            }
+        }
+        int count = 0;
+        for (int i = 0; i < stored.length; i++) {
+            if (stored[i] && indexOfKey.get(entries.get(i).key()) == i) {
+                count++;
+            }
+        }
+        if (count == 0 && !items.isEmpty()) {
+            throw ApiException.unavailable("no replica could be reached");
+        }
+        return count;
+    }
+
+    /**
+     * Reads many keys, one batch call per node, failing over per node to each key's next owner.
+     *
+     * @return found values by key; keys that no owner holds are absent
+     */
+    public Map<String, Entry> getAll(List<String> keys) {
+        ClusterView view = membership.view();
+        Map<String, Entry> found = new HashMap<>();
+        Map<String, List<NodeAddress>> ownersOf = new HashMap<>();
+        for (String key : keys) {
+            ownersOf.computeIfAbsent(key, k -> owners(view, k));
+        }
+        Map<String, Integer> attempt = new HashMap<>();
+        List<String> pending = new ArrayList<>(ownersOf.keySet());
+        boolean anyAnswer = false;
+        for (int round = 0; round < replicationFactor && !pending.isEmpty(); round++) {
+            Map<NodeAddress, List<String>> perNode = new LinkedHashMap<>();
+            for (String key : pending) {
+                List<NodeAddress> owners = ownersOf.get(key);
+                int a = attempt.getOrDefault(key, 0);
+                if (a < owners.size()) {
+                    perNode.computeIfAbsent(owners.get(a), n -> new ArrayList<>()).add(key);
+                }
+            }
+            List<NodeAddress> nodes = new ArrayList<>(perNode.keySet());
+            List<List<Entry>> answers = onEach(nodes, node -> client.getBatch(node, perNode.get(node)));
+            List<String> retry = new ArrayList<>();
+            for (int i = 0; i < nodes.size(); i++) {
+                List<Entry> got = answers.get(i);
+                if (got == null) {
+                    for (String key : perNode.get(nodes.get(i))) {
+                        attempt.merge(key, 1, Integer::sum);
+                        retry.add(key);
+                    }
+                } else {
+                    anyAnswer = true;
+                    for (Entry e : got) {
+                        found.put(e.key(), e);
+                    }
+                }
+            }
+            pending = retry;
+        }
+        if (!anyAnswer && !keys.isEmpty()) {
+            throw ApiException.unavailable("no replica could be reached");
+        }
+        return found;
+    }
+
+    private List<NodeAddress> owners(ClusterView view, String key) {
+        if (view.ring().isEmpty()) {
+            throw ApiException.unavailable(view.members().isEmpty()
+                    ? "no aux nodes are configured" : "no aux node is up");
+        }
+        return view.owners(key, replicationFactor);
+    }
+
+    @FunctionalInterface
+    private interface NodeCall<T> {
+        T call(NodeAddress node) throws AuxCallException;
+    }
+
+    /** Runs {@code call} on every node in parallel; a failed node's slot is null. */
+    private <T> List<T> onEach(List<NodeAddress> nodes, NodeCall<T> call) {
+        if (nodes.size() == 1) {
+            return java.util.Collections.singletonList(attempt(nodes.get(0), call));
+        }
+        List<Future<T>> futures = new ArrayList<>(nodes.size());
+        for (int i = 1; i < nodes.size(); i++) {
+            NodeAddress node = nodes.get(i);
+            futures.add(fanout.submit((Callable<T>) () -> attempt(node, call)));
+        }
+        List<T> results = new ArrayList<>(nodes.size());
+        results.add(attempt(nodes.get(0), call)); // the first on this thread
+        for (Future<T> f : futures) {
+            try {
+                results.add(f.get());
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                }
+                results.add(null);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw ApiException.unavailable("interrupted");
+            }
+        }
+        return results;
+    }
+
+    private <T> T attempt(NodeAddress node, NodeCall<T> call) {
+        try {
+            T result = call.call(node);
+            metrics.auxCall(node.id(), MasterMetrics.Outcome.OK);
+            return result;
+        } catch (AuxCallException e) {
+            failed(e);
+            return null;
+        }
+    }
+
+    private void failed(AuxCallException e) {
+        metrics.auxCall(e.nodeId(), MasterMetrics.Outcome.valueOf(e.kind().name()));
+        membership.reportCallFailure(e.nodeId(), e.kind());
+    }
+
+    @Override
+    public void close() {
+        fanout.shutdownNow();
+    }
+
+    /** A validated bulk write item. */
+    public record BulkItem(String key, String value, long ttlMillis) {
+    }
+
+    /** The outcome of a single write. */
+    public record WriteResult(long version, int replicas) {
+    }
+}
