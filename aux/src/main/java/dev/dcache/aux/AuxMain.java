@@ -3,9 +3,11 @@ package dev.dcache.aux;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dcache.aux.api.InternalApi;
 import dev.dcache.aux.cache.LruCache;
+import dev.dcache.aux.cluster.ClusterAgent;
 import dev.dcache.aux.config.AuxConfig;
 import dev.dcache.aux.metrics.AuxMetrics;
 import dev.dcache.aux.proto.BinaryServer;
+import dev.dcache.common.client.HttpAuxClient;
 import dev.dcache.common.config.ConfigException;
 import dev.dcache.common.config.Env;
 import dev.dcache.common.config.LogFormat;
@@ -19,6 +21,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.time.InstantSource;
 import java.io.IOException;
 import java.util.concurrent.Executors;
@@ -40,6 +43,8 @@ public final class AuxMain implements AutoCloseable {
     private final Javalin server;
     private final ScheduledExecutorService sweeper;
     private final BinaryServer binary;
+    private final HttpAuxClient peers;
+    private final ClusterAgent agent;
 
     /** Builds and starts a node. */
     public AuxMain(AuxConfig config, InstantSource clock) throws IOException {
@@ -49,11 +54,14 @@ public final class AuxMain implements AutoCloseable {
         PrometheusMeterRegistry registry = Registries.create("aux", config.id());
         AuxMetrics.bind(registry, cache);
         ObjectMapper mapper = Json.mapper(Integer.MAX_VALUE / 4);
-        InternalApi api = new InternalApi(cache, mapper, MAX_BATCH);
         TokenGuard guard = new TokenGuard(config.clusterToken());
         this.binary = config.binaryPort() < 0 ? null : new BinaryServer(cache, config.bind(), config.binaryPort(),
                 config.clusterToken(), (int) config.idleTimeout().toMillis() * 10, config.maxConnections());
         int binaryPort = binary == null ? 0 : binary.port();
+        this.peers = new HttpAuxClient(mapper, Duration.ofSeconds(1), Duration.ofSeconds(10), config.clusterToken());
+        this.agent = new ClusterAgent(config.id(), binaryPort, cache, peers, clock);
+        AuxMetrics.bindRebalance(registry, agent.rebalancer());
+        InternalApi api = new InternalApi(cache, agent, mapper, MAX_BATCH);
         this.server = HttpServers.create(
                 new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(), mapper, registry),
                 cfg -> {
@@ -93,12 +101,30 @@ public final class AuxMain implements AutoCloseable {
         return cache;
     }
 
+    public ClusterAgent agent() {
+        return agent;
+    }
+
     public AuxConfig config() {
         return config;
     }
 
+    /**
+     * Graceful shutdown: hands every record to its owners under the ring without this node
+     * (bounded by {@code AUX_DRAIN_TIMEOUT_MS}), then stops.
+     */
+    public void shutdown() {
+        if (!config.drainTimeout().isZero()) {
+            agent.drain(config.drainTimeout());
+        }
+        close();
+    }
+
+    /** Stops at once, as a crash would (records are not handed off). */
     @Override
     public void close() {
+        agent.close();
+        peers.close();
         sweeper.shutdownNow();
         if (binary != null) {
             binary.close();
@@ -126,7 +152,7 @@ public final class AuxMain implements AutoCloseable {
         log.info("aux started on port {}: {}", node.port(), config.describe());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("aux {} shutting down", config.id());
-            node.close();
+            node.shutdown();
         }, "shutdown"));
     }
 }

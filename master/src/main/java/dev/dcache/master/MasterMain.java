@@ -7,11 +7,12 @@ import dev.dcache.common.client.HttpAuxClient;
 import dev.dcache.common.config.ConfigException;
 import dev.dcache.common.config.Env;
 import dev.dcache.common.config.LogFormat;
-import dev.dcache.common.hash.HashFunction;
 import dev.dcache.common.http.HttpServers;
 import dev.dcache.common.http.Json;
+import dev.dcache.common.http.TokenGuard;
 import dev.dcache.common.metrics.Registries;
 import dev.dcache.common.time.HybridLogicalClock;
+import dev.dcache.master.api.AdminApi;
 import dev.dcache.master.api.ClusterApi;
 import dev.dcache.master.api.DataApi;
 import dev.dcache.master.cluster.Membership;
@@ -58,20 +59,25 @@ public final class MasterMain implements AutoCloseable {
                         config.connectionsPerNode())
                 : httpData;
         this.probeClient = new HttpAuxClient(mapper, config.healthTimeout(), config.healthTimeout(), config.clusterToken());
-        this.nodeSource = new NodeSource(config.auxNodes(), config.auxNodesFile());
-        this.membership = new Membership(nodeSource.current(), probeClient, config.vnodes(), HashFunction.FNV1A_MIX,
-                config.failureThreshold(), config.successThreshold());
+        this.nodeSource = new NodeSource(config.auxNodes(), config.auxNodesFile(), config.auxDns(), this::askId);
+        this.membership = new Membership(new Membership.Settings(config.id(), config.vnodes(), config.replicationFactor(),
+                config.healthInterval().toMillis(), config.failureThreshold(), config.successThreshold()),
+                nodeSource.current(), probeClient);
         metrics.bindMembership(membership);
-        membership.probeAll(); // start from facts, not optimism; bounded by the health timeout
-        this.router = new DataRouter(membership, dataClient, new HybridLogicalClock(clock, config.id()), clock,
-                config.replicationFactor(), metrics);
+        membership.warmUp(); // start from facts, not optimism; bounded by the heartbeat timeout
+        HybridLogicalClock versions = new HybridLogicalClock(clock, config.versionTag());
+        this.router = new DataRouter(membership, dataClient, versions, clock, config.replicationFactor(), metrics);
         DataApi data = new DataApi(router, mapper, config, clock);
         ClusterApi cluster = new ClusterApi(config.id(), membership, config.replicationFactor());
+        AdminApi admin = new AdminApi(membership, probeClient, versions, mapper);
+        TokenGuard guard = new TokenGuard(config.clusterToken());
         this.server = HttpServers.create(
                 new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(), mapper, registry),
                 cfg -> {
                     cfg.jetty.host = config.bind();
+                    guard.install(cfg, "/admin/*", "/admin");
                     cluster.register(cfg);
+                    admin.register(cfg);
                     data.register(cfg);
                 });
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -86,10 +92,18 @@ public final class MasterMain implements AutoCloseable {
 
     private void tick() {
         try {
-            membership.setMembers(nodeSource.current());
-            membership.probeAll();
+            membership.setSourced(nodeSource.current());
+            membership.heartbeatAll();
         } catch (RuntimeException e) {
             log.error("cluster loop failed", e);
+        }
+    }
+
+    private String askId(dev.dcache.common.ring.NodeAddress node) {
+        try {
+            return probeClient.health(node).id();
+        } catch (dev.dcache.common.client.AuxCallException e) {
+            return null;
         }
     }
 
@@ -116,6 +130,9 @@ public final class MasterMain implements AutoCloseable {
     }
 
     public static void main(String[] args) {
+        // DNS discovery must see scaled services promptly; the JVM caches lookups for 30 s otherwise
+        java.security.Security.setProperty("networkaddress.cache.ttl", "1");
+        java.security.Security.setProperty("networkaddress.cache.negative.ttl", "1");
         MasterConfig config;
         try {
             config = MasterConfig.from(Env.system());

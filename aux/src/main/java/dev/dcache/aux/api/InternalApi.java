@@ -3,10 +3,12 @@ package dev.dcache.aux.api;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dcache.aux.cache.LruCache;
+import dev.dcache.aux.cluster.ClusterAgent;
 import dev.dcache.common.http.ApiException;
 import dev.dcache.common.wire.BatchPutOutcome;
 import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
+import dev.dcache.common.wire.Heartbeat;
 import dev.dcache.common.wire.InternalPaths;
 import dev.dcache.common.wire.KeyVersion;
 import dev.dcache.common.wire.PutOutcome;
@@ -28,11 +30,13 @@ public final class InternalApi {
     private static final TypeReference<List<KeyVersion>> DELETES = new TypeReference<>() { };
 
     private final LruCache cache;
+    private final ClusterAgent agent;
     private final ObjectMapper mapper;
     private final int maxBatch;
 
-    public InternalApi(LruCache cache, ObjectMapper mapper, int maxBatch) {
+    public InternalApi(LruCache cache, ClusterAgent agent, ObjectMapper mapper, int maxBatch) {
         this.cache = cache;
+        this.agent = agent;
         this.mapper = mapper;
         this.maxBatch = maxBatch;
     }
@@ -44,10 +48,26 @@ public final class InternalApi {
         config.routes.post(InternalPaths.BATCH_GET, this::batchGet);
         config.routes.post(InternalPaths.BATCH_PUT, this::batchPut);
         config.routes.post(InternalPaths.BATCH_DELETE, this::batchDelete);
+        config.routes.post(InternalPaths.HEARTBEAT, this::heartbeat);
+        config.routes.get(InternalPaths.DUMP, this::dump);
+    }
+
+    private void heartbeat(Context ctx) throws IOException {
+        Heartbeat hb = mapper.readValue(ctx.bodyAsBytes(), Heartbeat.class);
+        if (hb == null || hb.master() == null || hb.master().isEmpty()) {
+            throw ApiException.badRequest("heartbeat needs a master id");
+        }
+        ctx.json(agent.onHeartbeat(hb));
+    }
+
+    private void dump(Context ctx) {
+        List<Entry> all = new ArrayList<>();
+        cache.forEach(all::add);
+        ctx.json(all);
     }
 
     private void get(Context ctx) {
-        Entry e = cache.get(keyParam(ctx));
+        Entry e = cache.getOrTombstone(keyParam(ctx));
         if (e == null) {
             throw ApiException.notFound("no such key");
         }

@@ -98,12 +98,25 @@ public final class LruCache {
 
     /** The live value for {@code key} (marking it most recently used), or {@code null}. */
     public Entry get(String key) {
+        return lookup(key, false);
+    }
+
+    /**
+     * The live value for {@code key} (marking it most recently used) or, when the key was deleted,
+     * its tombstone; {@code null} when the node holds nothing for the key. One lock acquisition, so
+     * a concurrent write is seen entirely or not at all.
+     */
+    public Entry getOrTombstone(String key) {
+        return lookup(key, true);
+    }
+
+    private Entry lookup(String key, boolean tombstones) {
         Segment s = segmentFor(key);
         long now = clock.millis();
         s.lock.lock();
         try {
             Node n = s.map.get(key);
-            if (n == null || n.value == null) {
+            if (n == null) {
                 misses.increment();
                 return null;
             }
@@ -112,6 +125,10 @@ public final class LruCache {
                 expirations.increment();
                 misses.increment();
                 return null;
+            }
+            if (n.value == null) {
+                misses.increment();
+                return tombstones ? n.toEntry() : null;
             }
             s.moveToHead(n);
             hits.increment();
@@ -201,6 +218,28 @@ public final class LruCache {
             }
             evictions.add(s.evictOverflow(n));
             return new Applied(new PutOutcome(true, version), live);
+        } finally {
+            s.lock.unlock();
+        }
+    }
+
+    /**
+     * Removes the record for {@code key} outright, leaving no tombstone, if it still holds exactly
+     * {@code version}: used after a rebalance handed the record to the nodes that own it now. A
+     * newer write that arrived meanwhile is kept.
+     *
+     * @return true when the record was removed
+     */
+    public boolean drop(String key, long version) {
+        Segment s = segmentFor(key);
+        s.lock.lock();
+        try {
+            Node n = s.map.get(key);
+            if (n == null || n.version != version) {
+                return false;
+            }
+            s.remove(n);
+            return true;
         } finally {
             s.lock.unlock();
         }

@@ -24,10 +24,12 @@ import java.time.Duration;
  * @param binaryPort         {@code AUX_BINARY_PORT}: binary protocol port (default AUX_PORT + 10000, 0 when
  *                           AUX_PORT is 0; -1 disables it)
  * @param maxConnections     {@code AUX_MAX_CONNECTIONS}: binary protocol connection cap (default 1024)
+ * @param drainTimeout       {@code AUX_DRAIN_TIMEOUT_MS}: longest graceful hand-off at shutdown (default 20000)
  */
 public record AuxConfig(String id, String bind, int port, long maxEntries, long maxBytes, int segments,
                         Duration tombstoneTtl, Duration sweepInterval, Path dataDir, long maxBodyBytes,
-                        Duration idleTimeout, String clusterToken, int binaryPort, int maxConnections) {
+                        Duration idleTimeout, String clusterToken, int binaryPort, int maxConnections,
+                        Duration drainTimeout) {
 
     /** Reads and validates the configuration; errors name the variable. */
     public static AuxConfig from(Env env) {
@@ -52,7 +54,8 @@ public record AuxConfig(String id, String bind, int port, long maxEntries, long 
                 Duration.ofMillis(env.longIn("AUX_IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000)),
                 env.string("CLUSTER_TOKEN", null),
                 env.intIn("AUX_BINARY_PORT", port == 0 ? 0 : port + 10_000 > 65535 ? port - 10_000 : port + 10_000, -1, 65535),
-                env.intIn("AUX_MAX_CONNECTIONS", 1024, 1, 100_000));
+                env.intIn("AUX_MAX_CONNECTIONS", 1024, 1, 100_000),
+                Duration.ofMillis(env.longIn("AUX_DRAIN_TIMEOUT_MS", 20_000, 0, 600_000)));
     }
 
     /** One line for the start-up log, the token masked. */

@@ -1,6 +1,7 @@
 package dev.dcache.aux.metrics;
 
 import dev.dcache.aux.cache.LruCache;
+import dev.dcache.aux.cluster.Rebalancer;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -34,6 +35,23 @@ public final class AuxMetrics {
                 .description("The configured byte budget").register(registry);
         Gauge.builder("dcache.cache.max.entries", cache, LruCache::maxEntries)
                 .description("The configured record bound").register(registry);
+    }
+
+    /** Binds the rebalancer's progress. */
+    public static void bindRebalance(MeterRegistry registry, Rebalancer rebalancer) {
+        FunctionCounter.builder("dcache.rebalance.runs", rebalancer, r -> r.status().runs())
+                .description("Rebalance passes completed on this node").register(registry);
+        FunctionCounter.builder("dcache.rebalance.keys.moved", rebalancer, r -> r.status().keysMoved())
+                .description("Records this node sent to their new owners").register(registry);
+        FunctionCounter.builder("dcache.rebalance.keys.dropped", rebalancer, r -> r.status().keysDropped())
+                .description("Records this node removed after their new owners took them").register(registry);
+        Gauge.builder("dcache.rebalance.in.progress", rebalancer, r -> r.running() ? 1 : 0)
+                .description("1 while a rebalance pass runs on this node").register(registry);
+        Gauge.builder("dcache.rebalance.pending", rebalancer, r -> r.pending() ? 1 : 0)
+                .description("1 while this node's data is not yet placed for the ring the masters agree on")
+                .register(registry);
+        Gauge.builder("dcache.rebalance.last.duration", rebalancer, r -> r.status().lastDurationMillis() / 1000.0)
+                .baseUnit("seconds").description("Duration of the last completed rebalance pass").register(registry);
     }
 
     private static void counter(MeterRegistry registry, String name, String description, LruCache cache,

@@ -136,11 +136,11 @@ public final class BinaryServer implements AutoCloseable {
         }
         switch (r.op()) {
             case Frames.GET -> {
-                Entry e = cache.get(r.key());
+                Entry e = cache.getOrTombstone(r.key());
                 if (e == null) {
                     Frames.writeReply(out, r.id(), Frames.NOT_FOUND, false, 0, 0, null);
                 } else {
-                    Frames.writeReply(out, r.id(), Frames.OK, true, e.version(), e.expiresAt(), e.value());
+                    Frames.writeReply(out, r.id(), Frames.OK, true, e.version(), e.expiresAt(), e.value()); // null: tombstone
                 }
             }
             case Frames.PUT -> {

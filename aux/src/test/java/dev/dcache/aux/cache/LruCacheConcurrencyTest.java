@@ -203,8 +203,8 @@ class LruCacheConcurrencyTest {
         });
 
         long elapsedMs = (System.nanoTime() - started) / 1_000_000;
-        System.out.printf("LruCache stress, no eviction: %d threads x %d ops in %d ms%n",
-                THREADS, OPS_PER_THREAD, elapsedMs);
+        System.out.printf("LruCache stress, no eviction: %d threads x %d ops in %d ms; %s%n",
+                THREADS, OPS_PER_THREAD, elapsedMs, cache.stats());
         assertThat(cache.stats().evictions()).isZero();
         assertThat(cache.stats().expirations()).isZero();
         assertStructure(cache);

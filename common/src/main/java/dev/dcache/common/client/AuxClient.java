@@ -4,6 +4,8 @@ import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.wire.BatchPutOutcome;
 import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
+import dev.dcache.common.wire.Heartbeat;
+import dev.dcache.common.wire.HeartbeatReply;
 import dev.dcache.common.wire.KeyVersion;
 import dev.dcache.common.wire.NodeHealth;
 import dev.dcache.common.wire.PutOutcome;
@@ -17,7 +19,10 @@ import java.util.List;
  * shared (they pool connections).
  */
 public interface AuxClient extends AutoCloseable {
-    /** The live entry for {@code key}, or {@code null} when the node has none. */
+    /**
+     * The record for {@code key}: a live entry, a tombstone ({@link Entry#isTombstone()}) when the
+     * node remembers a delete, or {@code null} when it holds nothing for the key.
+     */
     Entry get(NodeAddress node, String key) throws AuxCallException;
 
     PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException;
@@ -34,6 +39,9 @@ public interface AuxClient extends AutoCloseable {
 
     /** Asks {@code GET /health}. */
     NodeHealth health(NodeAddress node) throws AuxCallException;
+
+    /** Sends a master's heartbeat ({@code POST /internal/heartbeat}), which is also its health probe. */
+    HeartbeatReply heartbeat(NodeAddress node, Heartbeat heartbeat) throws AuxCallException;
 
     @Override
     void close();

@@ -5,6 +5,8 @@ import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.wire.BatchPutOutcome;
 import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
+import dev.dcache.common.wire.Heartbeat;
+import dev.dcache.common.wire.HeartbeatReply;
 import dev.dcache.common.wire.KeyVersion;
 import dev.dcache.common.wire.NodeHealth;
 import dev.dcache.common.wire.PutOutcome;
@@ -68,7 +70,7 @@ public final class BinaryAuxClient implements AuxClient {
     public Entry get(NodeAddress node, String key) throws AuxCallException {
         Frames.Reply r = call(node, Frames.GET, 0, 0, key, null);
         return switch (r.status()) {
-            case Frames.OK -> new Entry(key, r.value(), r.version(), r.expiresAt());
+            case Frames.OK -> new Entry(key, r.value(), r.version(), r.expiresAt()); // value null: tombstone
             case Frames.NOT_FOUND -> null;
             default -> throw bad(node, r);
         };
@@ -111,6 +113,11 @@ public final class BinaryAuxClient implements AuxClient {
     @Override
     public NodeHealth health(NodeAddress node) throws AuxCallException {
         return http.health(node);
+    }
+
+    @Override
+    public HeartbeatReply heartbeat(NodeAddress node, Heartbeat heartbeat) throws AuxCallException {
+        return http.heartbeat(node, heartbeat);
     }
 
     @Override

@@ -6,6 +6,8 @@ import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.wire.BatchPutOutcome;
 import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
+import dev.dcache.common.wire.Heartbeat;
+import dev.dcache.common.wire.HeartbeatReply;
 import dev.dcache.common.wire.InternalPaths;
 import dev.dcache.common.wire.KeyVersion;
 import dev.dcache.common.wire.NodeHealth;
@@ -103,6 +105,12 @@ public final class HttpAuxClient implements AuxClient {
     public NodeHealth health(NodeAddress node) throws AuxCallException {
         HttpResponse<byte[]> r = send(node, request(node, InternalPaths.HEALTH).GET());
         return read(node, expectOk(node, r), NodeHealth.class);
+    }
+
+    @Override
+    public HeartbeatReply heartbeat(NodeAddress node, Heartbeat heartbeat) throws AuxCallException {
+        HttpResponse<byte[]> r = send(node, request(node, InternalPaths.HEARTBEAT).POST(body(heartbeat)));
+        return read(node, expectOk(node, r), HeartbeatReply.class);
     }
 
     @Override

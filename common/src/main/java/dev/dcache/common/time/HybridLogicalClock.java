@@ -24,11 +24,40 @@ public final class HybridLogicalClock {
 
     /**
      * @param clock  wall clock
-     * @param nodeId identity of the issuing master; hashed into the 8-bit tag
+     * @param nodeId identity of the issuing master, turned into the tag by {@link #tagFor(String)}
      */
     public HybridLogicalClock(InstantSource clock, String nodeId) {
+        this(clock, tagFor(nodeId));
+    }
+
+    /**
+     * @param clock wall clock
+     * @param tag   this master's 8-bit tag, 0..255; masters must use different tags
+     * @throws IllegalArgumentException when the tag is out of range
+     */
+    public HybridLogicalClock(InstantSource clock, int tag) {
+        if (tag < 0 || tag >= 1 << TAG_BITS) {
+            throw new IllegalArgumentException("tag must be in [0, 255], was " + tag);
+        }
         this.clock = clock;
-        this.tag = (nodeId.hashCode() * 0x9E3779B9L >>> 24) & ((1L << TAG_BITS) - 1);
+        this.tag = tag;
+    }
+
+    /**
+     * The default tag for a master id: its trailing number modulo 256 when it has one
+     * ({@code master-1} -> 1, so numbered masters never collide below 256), else a hash of the id.
+     * Set {@code MASTER_VERSION_TAG} explicitly where ids are not numbered.
+     */
+    public static int tagFor(String nodeId) {
+        int end = nodeId.length();
+        int start = end;
+        while (start > 0 && Character.isDigit(nodeId.charAt(start - 1)) && end - start < 9) {
+            start--;
+        }
+        if (start < end) {
+            return Integer.parseInt(nodeId.substring(start, end)) & ((1 << TAG_BITS) - 1);
+        }
+        return (int) ((nodeId.hashCode() * 0x9E3779B9L >>> 24) & ((1L << TAG_BITS) - 1));
     }
 
     /** Returns a version greater than every version this clock issued before. */

@@ -5,12 +5,15 @@ package dev.dcache.common.wire;
  * query parameter (percent-encoded), which avoids every path-segment ambiguity of arbitrary keys.
  *
  * <ul>
- *   <li>{@code GET ENTRY?key=K} - 200 {@link Entry} when live, 404 otherwise</li>
+ *   <li>{@code GET ENTRY?key=K} - 200 {@link Entry} when live or a tombstone (value null), 404 when
+ *   the node holds nothing for the key</li>
  *   <li>{@code PUT ENTRY} body {@link Entry} - 200 {@link PutOutcome}</li>
  *   <li>{@code DELETE ENTRY?key=K&version=V} - 200 {@link DeleteOutcome}</li>
  *   <li>{@code POST BATCH_GET} body {@code ["k", ...]} - 200 {@code [Entry, ...]} (live ones)</li>
  *   <li>{@code POST BATCH_PUT} body {@code [Entry, ...]} - 200 {@link BatchPutOutcome}</li>
  *   <li>{@code POST BATCH_DELETE} body {@code [KeyVersion, ...]} - 200 {@code ["k", ...]}: keys that were live</li>
+ *   <li>{@code POST HEARTBEAT} body {@link Heartbeat} - 200 {@link HeartbeatReply}</li>
+ *   <li>{@code GET DUMP} - 200 {@code [Entry, ...]}: every unexpired record, for operators and tests</li>
  * </ul>
  */
 public final class InternalPaths {
@@ -18,6 +21,8 @@ public final class InternalPaths {
     public static final String BATCH_GET = "/internal/batch/get";
     public static final String BATCH_PUT = "/internal/batch/put";
     public static final String BATCH_DELETE = "/internal/batch/delete";
+    public static final String HEARTBEAT = "/internal/heartbeat";
+    public static final String DUMP = "/internal/dump";
     public static final String HEALTH = "/health";
 
     private InternalPaths() {

@@ -2,9 +2,15 @@ package dev.dcache.master.cluster;
 
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
+import dev.dcache.common.cluster.MemberChanges;
 import dev.dcache.common.hash.HashFunction;
 import dev.dcache.common.ring.HashRing;
 import dev.dcache.common.ring.NodeAddress;
+import dev.dcache.common.wire.Heartbeat;
+import dev.dcache.common.wire.HeartbeatReply;
+import dev.dcache.common.wire.MemberChange;
+import dev.dcache.common.wire.RebalanceStatus;
+import dev.dcache.common.wire.RingSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,7 +18,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -22,57 +31,73 @@ import java.util.function.Consumer;
 /**
  * Which aux nodes exist, which are up, and the ring over the ones that are.
  *
- * <h2>Design</h2>
- * The ring is a pure function of the set of up node ids (see {@link HashRing}): two masters that
- * see the same nodes up route every key the same way, whatever order they learned it in, and
- * {@code GET /cluster} shows the same fingerprint. Facts come from two places:
+ * <h2>Design: one ring for the same facts, without masters talking to each other</h2>
+ * <p>The ring is a pure function of the set of up node ids (see {@link HashRing}): two masters
+ * that see the same nodes up route every key the same way, whatever order they learned it in,
+ * and {@code GET /cluster} shows the same fingerprint. Masters are stateless and do not know each
+ * other; the facts come from three places, all of which every master observes the same way:
  * <ul>
- *   <li><b>Active probes</b>, every health interval: {@code failureThreshold} failed probes in a
- *   row eject a node, {@code successThreshold} good ones in a row re-admit it. Requiring a run of
- *   successes keeps a flapping node from churning the ring.</li>
- *   <li><b>Passive evidence</b>: a refused connection on a real request ejects the node at once
- *   (a process that refuses connections is not serving); a timeout counts as one failed probe.
- *   The request itself has already failed over to the next replica.</li>
+ *   <li><b>Heartbeats</b>, every health interval, to every known node. A heartbeat is the health
+ *   probe: {@code failureThreshold} failures in a row eject a node, {@code successThreshold}
+ *   successes in a row re-admit it (a run is required so a flapping node does not churn the
+ *   ring), and a node that answers "draining" (graceful shutdown) is ejected at once. Every
+ *   master probes on the same interval, so after a change they converge within about one
+ *   interval of each other.</li>
+ *   <li><b>Passive evidence</b>: a failed call on a real request counts as a failed probe at once
+ *   and marks the node suspect, so reads try its replicas first until a heartbeat succeeds
+ *   again; the request itself has already failed over. Passive evidence never changes the ring
+ *   by itself faster than the threshold, so one master's unlucky request cannot split the
+ *   masters' rings for long.</li>
+ *   <li><b>Membership</b>: the static list, the nodes file or DNS, plus operator decisions from
+ *   the admin API. Those decisions ({@link MemberChange}, highest version wins) travel in
+ *   heartbeats to the aux nodes and back in their replies, so a node added through one master
+ *   reaches all masters within two intervals.</li>
  * </ul>
- * Every master probes for itself, so after a change each converges within
- * {@code failureThreshold} (ejection) or {@code successThreshold} (re-admission) intervals.
- * This is twemproxy's auto-eject trade-off: ejecting quickly keeps latency low but moves keys
- * on transient faults; ejecting slowly keeps placement stable but sends requests to a dead node
- * until then, which failover to replicas hides from clients.
+ * <p>Trade-off, as twemproxy's notes on auto-ejection put it: ejecting quickly keeps latency low
+ * but moves keys on a transient fault; ejecting slowly keeps placement stable but sends requests
+ * to a dead node until then. Here failover to replicas hides the dead node from clients while
+ * detection catches up, so the default threshold (3 x 1 s) favours stability.
  *
- * <p>All state changes go through {@code synchronized} methods that publish a fresh
- * {@link ClusterView}; readers only load the reference.
+ * <p>Threading: state changes go through {@code synchronized} methods that publish a fresh
+ * immutable {@link ClusterView}; request threads only load the reference.
  */
 public final class Membership implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Membership.class);
 
+    private final String masterId;
     private final AuxClient probeClient;
     private final int vnodes;
-    private final HashFunction hash;
+    private final int replicationFactor;
+    private final long intervalMillis;
     private final int failureThreshold;
     private final int successThreshold;
+    private final MemberChanges changes = new MemberChanges();
     private final ExecutorService probes = Executors.newVirtualThreadPerTaskExecutor();
     private final AtomicReference<ClusterView> view = new AtomicReference<>();
-    private final List<Consumer<ClusterView>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Consumer<ClusterView>> listeners = new CopyOnWriteArrayList<>();
+    private final Set<String> suspects = ConcurrentHashMap.newKeySet();
+    private final Map<String, RebalanceStatus> rebalance = new ConcurrentHashMap<>();
 
-    /** Consecutive probe outcomes per node; guarded by {@code this}. */
+    /** Consecutive failures [0] and successes [1] per node; guarded by {@code this}. */
     private final Map<String, int[]> streaks = new TreeMap<>();
+    /** Nodes from the configured source (list, file, DNS); guarded by {@code this}. */
+    private List<NodeAddress> sourced = List.of();
 
-    public Membership(Collection<NodeAddress> initial, AuxClient probeClient, int vnodes, HashFunction hash,
-                      int failureThreshold, int successThreshold) {
+    /** Settings the membership needs. */
+    public record Settings(String masterId, int vnodes, int replicationFactor, long intervalMillis,
+                           int failureThreshold, int successThreshold) {
+    }
+
+    public Membership(Settings settings, Collection<NodeAddress> initial, AuxClient probeClient) {
+        this.masterId = settings.masterId();
         this.probeClient = probeClient;
-        this.vnodes = vnodes;
-        this.hash = hash;
-        this.failureThreshold = failureThreshold;
-        this.successThreshold = successThreshold;
-        Map<String, NodeAddress> members = new TreeMap<>();
-        Map<String, NodeState> states = new TreeMap<>();
-        for (NodeAddress a : initial) {
-            members.put(a.id(), a);
-            states.put(a.id(), NodeState.UP); // optimistic until the first probe says otherwise
-            streaks.put(a.id(), new int[2]);
-        }
-        view.set(build(members, states, 1));
+        this.vnodes = settings.vnodes();
+        this.replicationFactor = settings.replicationFactor();
+        this.intervalMillis = settings.intervalMillis();
+        this.failureThreshold = settings.failureThreshold();
+        this.successThreshold = settings.successThreshold();
+        view.set(build(Map.of(), Map.of(), 0));
+        setSourced(initial);
     }
 
     /** The current view; never null. */
@@ -85,86 +110,158 @@ public final class Membership implements AutoCloseable {
         listeners.add(listener);
     }
 
-    /** Probes every member once, in parallel, and applies the outcomes. Bounded by the probe client's timeouts. */
-    public void probeAll() {
+    /** True when a recent call to the node failed and no heartbeat has succeeded since. */
+    public boolean isSuspect(String id) {
+        return !suspects.isEmpty() && suspects.contains(id);
+    }
+
+    /** Operator decisions known to this master. */
+    public List<MemberChange> changes() {
+        return changes.all();
+    }
+
+    /** Each node's rebalancing state, from its last heartbeat reply. */
+    public Map<String, RebalanceStatus> rebalanceStatus() {
+        return Map.copyOf(rebalance);
+    }
+
+    /** Sets the nodes the configured source (list, file, DNS) provides. */
+    public synchronized void setSourced(Collection<NodeAddress> nodes) {
+        sourced = List.copyOf(nodes);
+        recompute();
+    }
+
+    /** Records an operator decision (admin API) and applies it. */
+    public synchronized void decide(MemberChange change) {
+        if (changes.merge(List.of(change))) {
+            log.info("operator decision: {} {} ({})", change.present() ? "add" : "remove", change.id(), change.address());
+            recompute();
+        }
+    }
+
+    /**
+     * At start: heartbeats until every member that answers has had enough good heartbeats to be
+     * up, so a master joins a running cluster with the same ring as the others instead of
+     * optimistically routing to dead nodes. Bounded: {@code successThreshold} rounds.
+     */
+    public void warmUp() {
+        for (int i = 0; i < successThreshold; i++) {
+            heartbeatAll();
+        }
+    }
+
+    /** Sends one heartbeat to every member, in parallel, and applies the outcomes. Bounded by the probe timeouts. */
+    public void heartbeatAll() {
         ClusterView current = view.get();
-        List<Future<Boolean>> results = new ArrayList<>();
+        Heartbeat hb = new Heartbeat(masterId, intervalMillis, ringSpec(current), changes.all());
         List<String> ids = new ArrayList<>(current.members().keySet());
+        List<Future<HeartbeatReply>> replies = new ArrayList<>(ids.size());
         for (String id : ids) {
             NodeAddress a = current.members().get(id);
-            results.add(probes.submit(() -> probe(a)));
+            replies.add(probes.submit(() -> heartbeat(a, hb)));
         }
+        boolean learned = false;
         for (int i = 0; i < ids.size(); i++) {
-            boolean ok;
+            HeartbeatReply reply;
             try {
-                ok = results.get(i).get();
+                reply = replies.get(i).get();
             } catch (Exception e) {
-                ok = false;
+                reply = null;
             }
-            recordProbe(ids.get(i), ok);
+            if (reply != null) {
+                learned |= changes.merge(reply.changes());
+                if (reply.rebalance() != null) {
+                    rebalance.put(ids.get(i), reply.rebalance());
+                }
+            }
+            recordProbe(ids.get(i), reply);
+        }
+        if (learned) {
+            synchronized (this) {
+                recompute();
+            }
         }
     }
 
-    private boolean probe(NodeAddress a) {
+    private HeartbeatReply heartbeat(NodeAddress a, Heartbeat hb) {
         try {
-            String reported = probeClient.health(a).id();
-            if (reported != null && !reported.equals(a.id())) {
-                log.warn("node at {}:{} reports id '{}' but is configured as '{}'; treating it as down",
-                        a.host(), a.port(), reported, a.id());
-                return false;
+            HeartbeatReply reply = probeClient.heartbeat(a, hb);
+            if (reply.id() != null && !reply.id().equals(a.id())) {
+                log.warn("node at {}:{} reports id '{}' but is known as '{}'; treating it as down",
+                        a.host(), a.port(), reply.id(), a.id());
+                return null;
             }
-            return true;
+            return reply;
         } catch (AuxCallException e) {
-            return false;
+            return null;
         }
     }
 
-    /** Applies one probe outcome for {@code id}. */
-    public synchronized void recordProbe(String id, boolean ok) {
+    /** Applies one probe outcome for {@code id}; {@code reply} is null when the probe failed. */
+    synchronized void recordProbe(String id, HeartbeatReply reply) {
         int[] streak = streaks.get(id);
-        ClusterView current = view.get();
-        if (streak == null) {
+        NodeState state = view.get().states().get(id);
+        if (streak == null || state == null) {
             return; // removed meanwhile
         }
-        NodeState state = current.states().get(id);
-        if (ok) {
+        if (reply != null && "draining".equals(reply.status())) {
+            streak[1] = 0;
+            streak[0] = failureThreshold;
+            if (state == NodeState.UP) {
+                setState(id, NodeState.DOWN, "it is draining (graceful shutdown)");
+            }
+        } else if (reply != null) {
+            suspects.remove(id);
             streak[0] = 0;
             streak[1]++;
             if (state == NodeState.DOWN && streak[1] >= successThreshold) {
-                setState(id, NodeState.UP, streak[1] + " good probes in a row");
+                setState(id, NodeState.UP, streak[1] + " good heartbeats in a row");
             }
         } else {
             streak[1] = 0;
             streak[0]++;
             if (state == NodeState.UP && streak[0] >= failureThreshold) {
-                setState(id, NodeState.DOWN, streak[0] + " failed probes in a row");
+                setState(id, NodeState.DOWN, streak[0] + " failed heartbeats in a row");
             }
         }
     }
 
-    /** Passive evidence from a request: a refused connection ejects at once, a timeout counts as a failed probe. */
-    public synchronized void reportCallFailure(String id, AuxCallException.Kind kind) {
-        if (kind == AuxCallException.Kind.REFUSED) {
-            int[] streak = streaks.get(id);
-            if (streak != null) {
-                streak[1] = 0;
-                streak[0] = Math.max(streak[0], failureThreshold);
-            }
-            if (view.get().states().get(id) == NodeState.UP) {
-                setState(id, NodeState.DOWN, "connection refused on a request");
-            }
-        } else {
-            recordProbe(id, false);
-        }
+    /** Passive evidence from a request: counts as a failed probe and makes the node suspect. */
+    public void reportCallFailure(String id, AuxCallException.Kind kind) {
+        suspects.add(id);
+        recordProbe(id, null);
     }
 
-    /** Replaces the member list (from the nodes file or the admin API); kept nodes keep their state. */
-    public synchronized void setMembers(Collection<NodeAddress> nodes) {
-        ClusterView current = view.get();
+    /** The ring as heartbeats describe it. */
+    public RingSpec ringSpec(ClusterView v) {
+        List<NodeAddress> up = v.ring().nodes().stream().map(v.members()::get).toList();
+        return new RingSpec(up, replicationFactor, vnodes, v.ring().fingerprint());
+    }
+
+    /** Members = sourced nodes, plus operator-added, minus operator-removed. Caller holds the lock. */
+    private void recompute() {
         Map<String, NodeAddress> members = new TreeMap<>();
-        Map<String, NodeState> states = new TreeMap<>();
-        for (NodeAddress a : nodes) {
+        for (NodeAddress a : sourced) {
             members.put(a.id(), a);
+        }
+        for (MemberChange c : changes.all()) {
+            if (!c.present()) {
+                members.remove(c.id());
+            } else {
+                try {
+                    NodeAddress a = NodeAddress.parse(c.id() + "@" + c.address(), "admin decision");
+                    members.put(a.id(), a);
+                } catch (RuntimeException e) {
+                    log.warn("ignoring malformed operator decision {}: {}", c, e.getMessage());
+                }
+            }
+        }
+        ClusterView current = view.get();
+        if (members.equals(current.members())) {
+            return;
+        }
+        Map<String, NodeState> states = new TreeMap<>();
+        for (NodeAddress a : members.values()) {
             NodeAddress old = current.members().get(a.id());
             // a known node at the same address keeps its state; a new or moved one must prove itself
             NodeState s = old != null && old.equals(a) ? current.states().get(a.id()) : NodeState.DOWN;
@@ -174,10 +271,8 @@ public final class Membership implements AutoCloseable {
             }
         }
         streaks.keySet().retainAll(members.keySet());
-        if (members.equals(current.members())) {
-            return;
-        }
-        log.info("aux members changed: {} -> {}", current.members().keySet(), members.keySet());
+        rebalance.keySet().retainAll(members.keySet());
+        log.info("aux members: {} -> {}", current.members().keySet(), members.keySet());
         publish(build(members, states, current.generation() + 1));
     }
 
@@ -191,8 +286,8 @@ public final class Membership implements AutoCloseable {
 
     private void publish(ClusterView next) {
         view.set(next);
-        log.info("ring generation {}: {} up of {}, fingerprint {}", next.generation(), next.ring().nodes().size(),
-                next.members().size(), next.ring().fingerprint());
+        log.info("ring generation {}: {} of {} nodes up {}, fingerprint {}", next.generation(),
+                next.ring().nodes().size(), next.members().size(), next.ring().nodes(), next.ring().fingerprint());
         for (Consumer<ClusterView> l : listeners) {
             try {
                 l.accept(next);
@@ -204,7 +299,8 @@ public final class Membership implements AutoCloseable {
 
     private ClusterView build(Map<String, NodeAddress> members, Map<String, NodeState> states, long generation) {
         List<String> up = states.entrySet().stream().filter(e -> e.getValue() == NodeState.UP).map(Map.Entry::getKey).toList();
-        return new ClusterView(Map.copyOf(members), Map.copyOf(states), new HashRing(up, vnodes, hash), generation);
+        return new ClusterView(Map.copyOf(members), Map.copyOf(states), new HashRing(up, vnodes, HashFunction.FNV1A_MIX),
+                generation);
     }
 
     @Override

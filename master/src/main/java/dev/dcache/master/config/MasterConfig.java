@@ -3,6 +3,7 @@ package dev.dcache.master.config;
 import dev.dcache.common.config.ConfigException;
 import dev.dcache.common.config.Env;
 import dev.dcache.common.ring.NodeAddress;
+import dev.dcache.common.time.HybridLogicalClock;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +18,7 @@ import java.util.List;
  * @param port               {@code MASTER_PORT} (default 8000)
  * @param auxNodes           {@code AUX_NODES}: comma-separated {@code [id@]host:port}
  * @param auxNodesFile       {@code AUX_NODES_FILE}: a file of such entries, one per line, re-read while running
+ * @param auxDns             {@code AUX_DNS}: {@code name:port}; every address the name resolves to is an aux node
  * @param replicationFactor  {@code REPLICATION_FACTOR} (default 2)
  * @param vnodes             {@code RING_VNODES}: virtual nodes per aux node (default 256)
  * @param maxKeyBytes        {@code MAX_KEY_BYTES} (default 250)
@@ -36,21 +38,28 @@ import java.util.List;
  * @param binaryProtocol     {@code AUX_TRANSPORT}: {@code binary} (default) for single-key calls over the
  *                           binary protocol, {@code http} for the internal HTTP API only
  * @param connectionsPerNode {@code AUX_CONNECTIONS_PER_NODE}: binary connections per aux node (default 4)
+ * @param versionTag         {@code MASTER_VERSION_TAG}: 0..255, distinct per master, breaks ties between
+ *                           masters' write versions (default: the id's trailing number, else a hash)
  */
-public record MasterConfig(String id, String bind, int port, List<NodeAddress> auxNodes, Path auxNodesFile,
+public record MasterConfig(String id, String bind, int port, List<NodeAddress> auxNodes, Path auxNodesFile, String auxDns,
                            int replicationFactor, int vnodes, int maxKeyBytes, int maxValueBytes, long maxBodyBytes,
                            int maxBulkItems, long maxTtlSeconds, Duration connectTimeout, Duration requestTimeout,
                            Duration healthInterval, Duration healthTimeout, int failureThreshold,
                            int successThreshold, Duration idleTimeout, String clusterToken, Path backupDir,
-                           boolean binaryProtocol, int connectionsPerNode) {
+                           boolean binaryProtocol, int connectionsPerNode, int versionTag) {
 
     /** Reads and validates the configuration; errors name the variable. */
     public static MasterConfig from(Env env) {
         int port = env.intIn("MASTER_PORT", 8000, 0, 65535);
         String file = env.string("AUX_NODES_FILE", null);
         List<NodeAddress> nodes = parseNodes(env.string("AUX_NODES", ""), "AUX_NODES");
-        if (nodes.isEmpty() && file == null) {
-            throw new ConfigException("AUX_NODES or AUX_NODES_FILE must be set (e.g. AUX_NODES=aux-1@127.0.0.1:9001)");
+        String dns = env.string("AUX_DNS", null);
+        if (dns != null) {
+            NodeAddress.parse(dns, "AUX_DNS");
+        }
+        if (nodes.isEmpty() && file == null && dns == null) {
+            throw new ConfigException("one of AUX_NODES, AUX_NODES_FILE or AUX_DNS must be set"
+                    + " (e.g. AUX_NODES=aux-1@127.0.0.1:9001 or AUX_DNS=aux:9000)");
         }
         int maxValue = env.intIn("MAX_VALUE_BYTES", 1 << 20, 1, 64 << 20);
         long maxBody = env.longIn("MAX_BODY_BYTES", 16L << 20, 1024, 1L << 30);
@@ -64,6 +73,7 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                 port,
                 nodes,
                 file == null ? null : Path.of(file),
+                dns,
                 env.intIn("REPLICATION_FACTOR", 2, 1, 16),
                 env.intIn("RING_VNODES", 256, 1, 4096),
                 env.intIn("MAX_KEY_BYTES", 250, 1, 4096),
@@ -81,7 +91,8 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                 env.string("CLUSTER_TOKEN", null),
                 backup == null ? null : Path.of(backup),
                 transport(env),
-                env.intIn("AUX_CONNECTIONS_PER_NODE", 4, 1, 64));
+                env.intIn("AUX_CONNECTIONS_PER_NODE", 4, 1, 64),
+                env.intIn("MASTER_VERSION_TAG", HybridLogicalClock.tagFor(env.string("MASTER_ID", "master-" + port)), 0, 255));
     }
 
     private static boolean transport(Env env) {
@@ -114,12 +125,14 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
     public String describe() {
         return "id=" + id + " bind=" + bind + ":" + port + " auxNodes=" + auxNodes
                 + (auxNodesFile == null ? "" : " auxNodesFile=" + auxNodesFile)
+                + (auxDns == null ? "" : " auxDns=" + auxDns)
                 + " rf=" + replicationFactor + " vnodes=" + vnodes + " maxKey=" + maxKeyBytes
                 + " maxValue=" + maxValueBytes + " maxBody=" + maxBodyBytes + " maxBulk=" + maxBulkItems
                 + " timeouts(connect=" + connectTimeout.toMillis() + "ms request=" + requestTimeout.toMillis() + "ms)"
                 + " health(every=" + healthInterval.toMillis() + "ms timeout=" + healthTimeout.toMillis()
                 + "ms eject=" + failureThreshold + " readmit=" + successThreshold + ")"
                 + " transport=" + (binaryProtocol ? "binary x" + connectionsPerNode : "http")
+                + " versionTag=" + versionTag
                 + " token=" + (clusterToken == null ? "none" : "***")
                 + " backupDir=" + (backupDir == null ? "none" : backupDir);
     }

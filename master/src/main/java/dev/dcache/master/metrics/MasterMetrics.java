@@ -17,11 +17,19 @@ public final class MasterMetrics {
     private final MeterRegistry registry;
     private final ConcurrentHashMap<String, Counter> auxCalls = new ConcurrentHashMap<>();
     private final Counter ringChanges;
+    private final Counter readRepairs;
 
     public MasterMetrics(MeterRegistry registry) {
         this.registry = registry;
         this.ringChanges = Counter.builder("dcache.ring.changes")
                 .description("Times this master published a new ring").register(registry);
+        this.readRepairs = Counter.builder("dcache.read.repairs")
+                .description("Records written back to an owner that lacked them, found on a read").register(registry);
+    }
+
+    /** Counts one read repair. */
+    public void readRepair() {
+        readRepairs.increment();
     }
 
     /** Binds gauges that read the live membership. */

@@ -56,20 +56,67 @@ public final class DataRouter implements AutoCloseable {
         this.metrics = metrics;
     }
 
-    /** The live entry for {@code key}, or null when no owner holds one. */
+    /**
+     * The live entry for {@code key}, or null when it is absent or deleted.
+     *
+     * <p>Asks the owners in ring order (suspect nodes last). An owner that answers with a value or
+     * a tombstone decides. An owner that holds nothing for the key (it was down, or is new on the
+     * ring and not yet filled) sends the read on to the next owner; when a later owner has the
+     * record, it is written back to the owners that lacked it (read repair).
+     */
     public Entry get(String key) {
-        List<NodeAddress> owners = owners(membership.view(), key);
+        List<NodeAddress> owners = preferHealthy(owners(membership.view(), key));
+        List<NodeAddress> lacking = null;
+        boolean answered = false;
         for (int i = 0; i < owners.size(); i++) {
             NodeAddress node = owners.get(i);
+            Entry e;
             try {
-                Entry e = client.get(node, key);
-                metrics.auxCall(node.id(), i == 0 ? MasterMetrics.Outcome.OK : MasterMetrics.Outcome.FAILOVER);
-                return e;
-            } catch (AuxCallException e) {
-                failed(e);
+                e = client.get(node, key);
+            } catch (AuxCallException ex) {
+                failed(ex);
+                continue;
             }
+            metrics.auxCall(node.id(), i == 0 ? MasterMetrics.Outcome.OK : MasterMetrics.Outcome.FAILOVER);
+            answered = true;
+            if (e != null) {
+                if (lacking != null) {
+                    repair(lacking, e);
+                }
+                return e.isTombstone() ? null : e;
+            }
+            if (lacking == null) {
+                lacking = new ArrayList<>(owners.size());
+            }
+            lacking.add(node);
         }
-        throw ApiException.unavailable("no replica of the key could be reached");
+        if (!answered) {
+            throw ApiException.unavailable("no replica of the key could be reached");
+        }
+        return null;
+    }
+
+    private List<NodeAddress> preferHealthy(List<NodeAddress> owners) {
+        if (owners.size() < 2 || owners.stream().noneMatch(n -> membership.isSuspect(n.id()))) {
+            return owners;
+        }
+        List<NodeAddress> ordered = new ArrayList<>(owners.size());
+        owners.stream().filter(n -> !membership.isSuspect(n.id())).forEach(ordered::add);
+        owners.stream().filter(n -> membership.isSuspect(n.id())).forEach(ordered::add);
+        return ordered;
+    }
+
+    private void repair(List<NodeAddress> lacking, Entry record) {
+        for (NodeAddress node : lacking) {
+            fanout.execute(() -> {
+                try {
+                    client.put(node, record);
+                    metrics.readRepair();
+                } catch (AuxCallException ex) {
+                    failed(ex);
+                }
+            });
+        }
     }
 
     /**

@@ -1,0 +1,158 @@
+package dev.dcache.aux.cluster;
+
+import dev.dcache.aux.cache.LruCache;
+import dev.dcache.common.client.AuxClient;
+import dev.dcache.common.ring.HashRing;
+import dev.dcache.common.ring.NodeAddress;
+import dev.dcache.common.wire.Heartbeat;
+import dev.dcache.common.wire.HeartbeatReply;
+import dev.dcache.common.wire.RingSpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * This aux node's part in the cluster: answers masters' heartbeats, rebalances its records when
+ * the masters agree on a new ring, and hands everything over when the node shuts down.
+ *
+ * <p>Graceful shutdown ({@link #drain}): the node reports "draining" in its heartbeat replies, so
+ * every master ejects it on its next heartbeat; meanwhile it sends every record to its owners
+ * under the ring without it, waits (bounded) until the masters route without it, and sends once
+ * more to catch writes that arrived in between. Receivers apply by version, so sending twice is
+ * harmless. With RF=1 no acknowledged write is lost.
+ */
+public final class ClusterAgent implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ClusterAgent.class);
+
+    private final String selfId;
+    private final int binaryPort;
+    private final RingTracker tracker;
+    private final Rebalancer rebalancer;
+    private final ExecutorService worker;
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private volatile boolean draining;
+    private volatile boolean closed;
+
+    public ClusterAgent(String selfId, int binaryPort, LruCache cache, AuxClient peers, InstantSource clock) {
+        this.selfId = selfId;
+        this.binaryPort = binaryPort;
+        this.rebalancer = new Rebalancer(selfId, cache, peers);
+        this.tracker = new RingTracker(clock, this::onAgreement);
+        this.worker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "rebalancer");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Handles one master heartbeat. */
+    public HeartbeatReply onHeartbeat(Heartbeat hb) {
+        tracker.heard(hb);
+        return new HeartbeatReply(draining ? "draining" : "up", selfId, binaryPort, tracker.changes().all(),
+                rebalancer.status());
+    }
+
+    public Rebalancer rebalancer() {
+        return rebalancer;
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    private void onAgreement(RingSpec ring) {
+        if (draining) {
+            return;
+        }
+        log.info("masters agree on ring {} ({} nodes: {})", ring.fingerprint(), ring.nodes().size(),
+                ring.nodes().stream().map(NodeAddress::id).toList());
+        rebalancer.target(ring);
+        schedule();
+    }
+
+    private void schedule() {
+        if (scheduled.compareAndSet(false, true)) {
+            worker.execute(this::work);
+        }
+    }
+
+    private void work() {
+        try {
+            int attempt = 0;
+            while (!closed && !draining && rebalancer.pending()) {
+                if (!rebalancer.run()) {
+                    sleep(Math.min(5000, 250L << Math.min(attempt++, 4)));
+                }
+            }
+        } catch (RuntimeException e) {
+            log.error("rebalance failed", e);
+        } finally {
+            scheduled.set(false);
+            if (!closed && !draining && rebalancer.pending()) {
+                schedule();
+            }
+        }
+    }
+
+    /**
+     * Hands every record to the owners under the ring without this node. Bounded by {@code max}.
+     *
+     * @return true when the hand-off completed
+     */
+    public boolean drain(Duration max) {
+        draining = true;
+        long deadline = System.nanoTime() + max.toNanos();
+        RingSpec known = tracker.agreed() != null ? tracker.agreed() : rebalancer.targetRing();
+        if (known == null) {
+            log.warn("draining: no ring known from masters; nothing handed off");
+            return false;
+        }
+        List<NodeAddress> others = known.nodes().stream().filter(n -> !n.id().equals(selfId)).toList();
+        if (others.isEmpty()) {
+            log.warn("draining: this is the only node on the ring; nothing to hand off to");
+            return false;
+        }
+        String fp = new HashRing(others.stream().map(NodeAddress::id).toList(), known.vnodes(),
+                dev.dcache.common.hash.HashFunction.FNV1A_MIX).fingerprint();
+        RingSpec without = new RingSpec(others, known.replicationFactor(), known.vnodes(), fp);
+        waitForWorker(deadline);
+        log.info("draining: handing records to {} (ring {})", others.stream().map(NodeAddress::id).toList(), fp);
+        boolean ok = rebalancer.handOff(without);
+        while (System.nanoTime() < deadline) {
+            RingSpec agreed = tracker.agreed();
+            if (agreed != null && agreed.nodes().stream().noneMatch(n -> n.id().equals(selfId))) {
+                break; // every master routes without this node now
+            }
+            sleep(100);
+        }
+        ok &= rebalancer.handOff(without);
+        log.info("draining: hand-off {}", ok ? "complete" : "INCOMPLETE (some owners unreachable)");
+        return ok;
+    }
+
+    private void waitForWorker(long deadline) {
+        while (rebalancer.running() && System.nanoTime() < deadline) {
+            sleep(50);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        worker.shutdownNow();
+    }
+}

@@ -1,0 +1,231 @@
+package dev.dcache.aux.cluster;
+
+import dev.dcache.aux.cache.LruCache;
+import dev.dcache.common.client.AuxCallException;
+import dev.dcache.common.client.AuxClient;
+import dev.dcache.common.ring.HashRing;
+import dev.dcache.common.ring.NodeAddress;
+import dev.dcache.common.wire.Entry;
+import dev.dcache.common.wire.RebalanceStatus;
+import dev.dcache.common.wire.RingSpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Moves this node's records to where a new ring places them. Each aux node rebalances only what
+ * it holds, so the work is done once per record, not once per master.
+ *
+ * <h2>Design</h2>
+ * A pass goes from the ring the node's data was last placed for ({@code applied}, null when
+ * unknown: a fresh or restarted node) to the ring all masters agree on ({@code target}). For each
+ * record (values and tombstones, with their versions and absolute expiries):
+ * <ul>
+ *   <li>If this node is no longer an owner, it sends the record to every new owner and, once all
+ *   of them acknowledged, drops its copy (only if the version is unchanged: a newer write that
+ *   raced the pass is kept).</li>
+ *   <li>If this node stays an owner and the owner set changed, the first of the owners that
+ *   stayed sends it to the owners that are new; the others do nothing, so each record crosses the
+ *   network once per new owner.</li>
+ *   <li>If the old placement is unknown, it sends the record to all other owners.</li>
+ * </ul>
+ * Receivers apply records by version, so a returning node's older values never overwrite newer
+ * ones and tombstones keep deleted keys deleted. Only records whose owners changed move. A pass
+ * that could not reach some owner keeps those records and is retried; {@code applied} advances
+ * only when a pass completes.
+ *
+ * <p>Threading: passes run one at a time on the caller's thread ({@link #run}); status reads are
+ * lock-free.
+ */
+public final class Rebalancer {
+    private static final Logger log = LoggerFactory.getLogger(Rebalancer.class);
+    private static final int CHUNK = 2000;
+
+    private final String selfId;
+    private final LruCache cache;
+    private final AuxClient peers;
+
+    private volatile RingSpec applied;
+    private volatile RingSpec target;
+    private volatile boolean running;
+    private final AtomicLong runs = new AtomicLong();
+    private final AtomicLong moved = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    private volatile long lastDurationMillis;
+    private volatile long lastCompletedAtMillis;
+
+    public Rebalancer(String selfId, LruCache cache, AuxClient peers) {
+        this.selfId = selfId;
+        this.cache = cache;
+        this.peers = peers;
+    }
+
+    /** Sets the ring to place data for; {@link #run} does the work. */
+    public void target(RingSpec ring) {
+        this.target = ring;
+    }
+
+    /** True when the node's data is not yet placed for the target ring. */
+    public boolean pending() {
+        RingSpec t = target;
+        RingSpec a = applied;
+        return t != null && (a == null || !a.fingerprint().equals(t.fingerprint()));
+    }
+
+    /** The last target ring (what masters agreed on), or null. */
+    public RingSpec targetRing() {
+        return target;
+    }
+
+    /** The ring this node's data is placed for, or null. */
+    public RingSpec appliedRing() {
+        return applied;
+    }
+
+    /**
+     * Runs one pass towards the current target.
+     *
+     * @return true when the pass completed (every record is where the target ring wants it)
+     */
+    public boolean run() {
+        RingSpec to = target;
+        if (to == null) {
+            return true;
+        }
+        RingSpec from = applied;
+        boolean complete = pass(from, to);
+        if (complete && to == target) {
+            applied = to;
+        }
+        return complete;
+    }
+
+    /**
+     * Hands every record to its owners under {@code to}, a ring without this node: used when the
+     * node shuts down gracefully.
+     *
+     * @return true when every record reached its owners
+     */
+    public boolean handOff(RingSpec to) {
+        return pass(applied, to);
+    }
+
+    private boolean pass(RingSpec from, RingSpec to) {
+        if (to.nodes().isEmpty()) {
+            return false; // nowhere to put anything: keep every record
+        }
+        running = true;
+        long start = System.nanoTime();
+        Map<String, NodeAddress> addresses = new HashMap<>();
+        to.nodes().forEach(n -> addresses.put(n.id(), n));
+        HashRing newRing = to.toRing();
+        HashRing oldRing = from == null ? null : from.toRing();
+        int rf = to.replicationFactor();
+        long[] counts = new long[3]; // examined, sent, dropped
+        boolean[] complete = {true};
+        List<Entry> chunk = new ArrayList<>(CHUNK);
+        cache.forEach(e -> {
+            chunk.add(e);
+            if (chunk.size() == CHUNK) {
+                complete[0] &= moveChunk(chunk, oldRing, newRing, rf, from == null ? 0 : from.replicationFactor(),
+                        addresses, counts);
+                chunk.clear();
+            }
+        });
+        if (!chunk.isEmpty()) {
+            complete[0] &= moveChunk(chunk, oldRing, newRing, rf, from == null ? 0 : from.replicationFactor(),
+                    addresses, counts);
+        }
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        running = false;
+        runs.incrementAndGet();
+        lastDurationMillis = ms;
+        lastCompletedAtMillis = System.currentTimeMillis();
+        log.info("rebalance {} -> {}: examined {} records, sent {} copies, dropped {}, {} ms{}",
+                from == null ? "unknown" : from.fingerprint(), to.fingerprint(), counts[0], counts[1], counts[2], ms,
+                complete[0] ? "" : " (incomplete: some owners unreachable, will retry)");
+        return complete[0];
+    }
+
+    private boolean moveChunk(List<Entry> chunk, HashRing oldRing, HashRing newRing, int rf, int oldRf,
+                              Map<String, NodeAddress> addresses, long[] counts) {
+        Map<String, List<Entry>> perTarget = new LinkedHashMap<>();
+        List<Entry> toDrop = new ArrayList<>();
+        Map<Entry, List<String>> dropNeeds = new HashMap<>();
+        for (Entry e : chunk) {
+            counts[0]++;
+            long h = newRing.hashOf(e.key());
+            List<String> owners = newRing.ownersOfHash(h, rf);
+            List<String> targets;
+            if (!owners.contains(selfId)) {
+                targets = owners;
+                toDrop.add(e);
+                dropNeeds.put(e, owners);
+            } else if (oldRing == null) {
+                targets = new ArrayList<>(owners);
+                targets.remove(selfId);
+            } else {
+                List<String> oldOwners = oldRing.ownersOfHash(h, oldRf);
+                if (oldOwners.equals(owners)) {
+                    continue;
+                }
+                if (!oldOwners.contains(selfId)) {
+                    targets = new ArrayList<>(owners); // it was not placed here: tell the others
+                    targets.remove(selfId);
+                } else {
+                    String firstStaying = owners.stream().filter(oldOwners::contains).findFirst().orElse(selfId);
+                    if (!firstStaying.equals(selfId)) {
+                        continue;
+                    }
+                    targets = owners.stream().filter(o -> !oldOwners.contains(o)).toList();
+                }
+            }
+            for (String t : targets) {
+                perTarget.computeIfAbsent(t, x -> new ArrayList<>()).add(e);
+            }
+        }
+        Set<String> failed = new HashSet<>();
+        for (Map.Entry<String, List<Entry>> batch : perTarget.entrySet()) {
+            NodeAddress node = addresses.get(batch.getKey());
+            try {
+                peers.putBatch(node, batch.getValue());
+                counts[1] += batch.getValue().size();
+                moved.addAndGet(batch.getValue().size());
+            } catch (AuxCallException ex) {
+                failed.add(batch.getKey());
+                log.warn("rebalance: cannot send {} records to {}: {}", batch.getValue().size(), node, ex.getMessage());
+            }
+        }
+        for (Entry e : toDrop) {
+            if (dropNeeds.get(e).stream().noneMatch(failed::contains) && cache.drop(e.key(), e.version())) {
+                counts[2]++;
+                dropped.incrementAndGet();
+            }
+        }
+        return failed.isEmpty();
+    }
+
+    /** Current state, for heartbeats and metrics. */
+    public RebalanceStatus status() {
+        RingSpec a = applied;
+        RingSpec t = target;
+        return new RebalanceStatus(a == null ? "" : a.fingerprint(), t == null ? "" : t.fingerprint(), running,
+                runs.get(), moved.get(), dropped.get(), lastDurationMillis);
+    }
+
+    public boolean running() {
+        return running;
+    }
+
+    public long lastCompletedAtMillis() {
+        return lastCompletedAtMillis;
+    }
+}

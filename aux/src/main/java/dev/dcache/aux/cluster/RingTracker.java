@@ -1,0 +1,81 @@
+package dev.dcache.aux.cluster;
+
+import dev.dcache.common.cluster.MemberChanges;
+import dev.dcache.common.wire.Heartbeat;
+import dev.dcache.common.wire.RingSpec;
+
+import java.time.InstantSource;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * What this aux node hears from masters: their rings and their membership decisions.
+ *
+ * <p>The node acts on a ring only when <em>every</em> master it has heard from recently (within
+ * three of that master's heartbeat intervals) reports the same one. While masters disagree (one
+ * has ejected a node, another has not yet) nothing moves, so data never ping-pongs between two
+ * placements; once they agree, every aux node starts from the same facts and moves only its own
+ * records. Thread-safe.
+ */
+public final class RingTracker {
+    private final InstantSource clock;
+    private final MemberChanges changes = new MemberChanges();
+    private final Consumer<RingSpec> onAgreement;
+    /** Last heartbeat per master and when it came; guarded by {@code this}. */
+    private final Map<String, Heard> masters = new HashMap<>();
+    /** Guarded by {@code this}. */
+    private String agreedFingerprint = "";
+
+    private record Heard(Heartbeat heartbeat, long atMillis) {
+    }
+
+    /** @param onAgreement called (on the heartbeat's thread) each time the agreed ring changes */
+    public RingTracker(InstantSource clock, Consumer<RingSpec> onAgreement) {
+        this.clock = clock;
+        this.onAgreement = onAgreement;
+    }
+
+    /** Records a master's heartbeat and, if the masters now agree on a new ring, reports it. */
+    public void heard(Heartbeat hb) {
+        changes.merge(hb.changes());
+        RingSpec agreed;
+        synchronized (this) {
+            masters.put(hb.master(), new Heard(hb, clock.millis()));
+            agreed = agreedLocked();
+            if (agreed == null || agreed.fingerprint().equals(agreedFingerprint)) {
+                return;
+            }
+            agreedFingerprint = agreed.fingerprint();
+        }
+        onAgreement.accept(agreed);
+    }
+
+    /** The ring all recently heard masters agree on, or null when they disagree or none is heard. */
+    public synchronized RingSpec agreed() {
+        return agreedLocked();
+    }
+
+    private RingSpec agreedLocked() {
+        long now = clock.millis();
+        masters.values().removeIf(h -> now - h.atMillis() > 3 * Math.max(h.heartbeat().intervalMillis(), 100));
+        RingSpec ring = null;
+        for (Heard h : masters.values()) {
+            RingSpec r = h.heartbeat().ring();
+            if (r == null) {
+                return null;
+            }
+            if (ring == null) {
+                ring = r;
+            } else if (!ring.fingerprint().equals(r.fingerprint())) {
+                return null;
+            }
+        }
+        return ring;
+    }
+
+    /** Membership decisions heard so far, to echo back to masters. */
+    public MemberChanges changes() {
+        return changes;
+    }
+}

@@ -1,0 +1,16 @@
+package dev.dcache.common.wire;
+
+import java.util.List;
+
+/**
+ * What a master sends every health interval to each aux node it knows ({@code POST
+ * /internal/heartbeat}): it doubles as the health probe, tells the node the master's ring, and
+ * carries the master's membership decisions for gossip.
+ *
+ * @param master           the master's id
+ * @param intervalMillis   the master's heartbeat interval; a master silent for three is forgotten
+ * @param ring             the ring the master routes by
+ * @param changes          the master's operator membership decisions
+ */
+public record Heartbeat(String master, long intervalMillis, RingSpec ring, List<MemberChange> changes) {
+}

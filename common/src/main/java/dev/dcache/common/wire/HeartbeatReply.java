@@ -1,0 +1,16 @@
+package dev.dcache.common.wire;
+
+import java.util.List;
+
+/**
+ * An aux node's answer to a {@link Heartbeat}.
+ *
+ * @param status     "up", or "draining" while it hands its keys over before exiting
+ * @param id         the node's id
+ * @param binaryPort binary protocol port, 0 when disabled
+ * @param changes    every membership decision the node has heard of (highest version per id)
+ * @param rebalance  the node's rebalancing state
+ */
+public record HeartbeatReply(String status, String id, int binaryPort, List<MemberChange> changes,
+                             RebalanceStatus rebalance) {
+}

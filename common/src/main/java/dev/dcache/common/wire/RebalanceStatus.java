@@ -1,0 +1,16 @@
+package dev.dcache.common.wire;
+
+/**
+ * One aux node's rebalancing state, as shown by the masters' admin API.
+ *
+ * @param appliedFingerprint the ring the node's data is placed for ("" before the first run)
+ * @param targetFingerprint  the ring all masters agree on now ("" when they disagree or are silent)
+ * @param running            a pass is in progress
+ * @param runs               passes completed
+ * @param keysMoved          records sent to other nodes, all passes
+ * @param keysDropped        records removed after their new owners took them, all passes
+ * @param lastDurationMillis duration of the last completed pass
+ */
+public record RebalanceStatus(String appliedFingerprint, String targetFingerprint, boolean running, long runs,
+                              long keysMoved, long keysDropped, long lastDurationMillis) {
+}
