@@ -45,6 +45,7 @@ public final class AuxMain implements AutoCloseable {
     private final BinaryServer binary;
     private final HttpAuxClient peers;
     private final ClusterAgent agent;
+    private volatile boolean running = true;
 
     /** Builds and starts a node. */
     public AuxMain(AuxConfig config, InstantSource clock) throws IOException {
@@ -120,9 +121,15 @@ public final class AuxMain implements AutoCloseable {
         close();
     }
 
+    /** True until {@link #close()}. */
+    public boolean isRunning() {
+        return running;
+    }
+
     /** Stops at once, as a crash would (records are not handed off). */
     @Override
     public void close() {
+        running = false;
         agent.close();
         peers.close();
         sweeper.shutdownNow();

@@ -65,7 +65,7 @@ public final class TestCluster implements AutoCloseable {
         env.put("AUX_NODES", auxNodes());
         env.put("CLUSTER_TOKEN", TOKEN);
         env.put("HEALTH_INTERVAL_MS", "100");
-        env.put("HEALTH_TIMEOUT_MS", "200");
+        env.put("HEALTH_TIMEOUT_MS", "1000");
         env.putAll(extra);
         MasterMain m = new MasterMain(MasterConfig.from(new Env(env)), clock);
         masters.add(m);

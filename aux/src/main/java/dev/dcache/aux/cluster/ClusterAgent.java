@@ -42,7 +42,7 @@ public final class ClusterAgent implements AutoCloseable {
     public ClusterAgent(String selfId, int binaryPort, LruCache cache, AuxClient peers, InstantSource clock) {
         this.selfId = selfId;
         this.binaryPort = binaryPort;
-        this.rebalancer = new Rebalancer(selfId, cache, peers);
+        this.rebalancer = new Rebalancer(selfId, cache, peers, cache.size() == 0);
         this.tracker = new RingTracker(clock, this::onAgreement);
         this.worker = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "rebalancer");

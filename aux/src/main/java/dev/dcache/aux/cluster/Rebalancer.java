@@ -29,9 +29,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * unknown: a fresh or restarted node) to the ring all masters agree on ({@code target}). For each
  * record (values and tombstones, with their versions and absolute expiries):
  * <ul>
- *   <li>If this node is no longer an owner, it sends the record to every new owner and, once all
- *   of them acknowledged, drops its copy (only if the version is unchanged: a newer write that
- *   raced the pass is kept).</li>
+ *   <li>If this node is no longer an owner, it drops its copy (only if the version is unchanged:
+ *   a newer write that raced the pass is kept). When no old owner stays an owner (or the old
+ *   placement is unknown), it first sends the record to every new owner and drops only once all
+ *   of them acknowledged.</li>
  *   <li>If this node stays an owner and the owner set changed, the first of the owners that
  *   stayed sends it to the owners that are new; the others do nothing, so each record crosses the
  *   network once per new owner.</li>
@@ -53,6 +54,7 @@ public final class Rebalancer {
     private final LruCache cache;
     private final AuxClient peers;
 
+    private final boolean startedEmpty;
     private volatile RingSpec applied;
     private volatile RingSpec target;
     private volatile boolean running;
@@ -62,10 +64,15 @@ public final class Rebalancer {
     private volatile long lastDurationMillis;
     private volatile long lastCompletedAtMillis;
 
-    public Rebalancer(String selfId, LruCache cache, AuxClient peers) {
+    /**
+     * @param startedEmpty the node held no records when it started, so its (empty) data is
+     *                     already placed for whatever ring the masters agree on first
+     */
+    public Rebalancer(String selfId, LruCache cache, AuxClient peers, boolean startedEmpty) {
         this.selfId = selfId;
         this.cache = cache;
         this.peers = peers;
+        this.startedEmpty = startedEmpty;
     }
 
     /** Sets the ring to place data for; {@link #run} does the work. */
@@ -101,6 +108,12 @@ public final class Rebalancer {
             return true;
         }
         RingSpec from = applied;
+        if (from == null && startedEmpty && runs.get() == 0) {
+            // everything written since start was routed by the masters' ring: nothing to move
+            applied = to;
+            log.info("rebalance: started empty, data placed for ring {}", to.fingerprint());
+            return true;
+        }
         boolean complete = pass(from, to);
         if (complete && to == target) {
             applied = to;
@@ -164,29 +177,23 @@ public final class Rebalancer {
             counts[0]++;
             long h = newRing.hashOf(e.key());
             List<String> owners = newRing.ownersOfHash(h, rf);
+            List<String> oldOwners = oldRing == null ? null : oldRing.ownersOfHash(h, oldRf);
+            List<String> staying = oldOwners == null ? List.of()
+                    : owners.stream().filter(oldOwners::contains).toList();
             List<String> targets;
             if (!owners.contains(selfId)) {
-                targets = owners;
+                // leaving owner: a staying owner copies the record to the new ones; without one
+                // (or without knowing), this node must
+                targets = staying.isEmpty() ? owners : List.of();
                 toDrop.add(e);
-                dropNeeds.put(e, owners);
-            } else if (oldRing == null) {
-                targets = new ArrayList<>(owners);
+                dropNeeds.put(e, targets);
+            } else if (oldOwners == null || !oldOwners.contains(selfId)) {
+                targets = new ArrayList<>(owners); // not placed here before (or unknown): tell the others
                 targets.remove(selfId);
+            } else if (oldOwners.equals(owners) || !staying.get(0).equals(selfId)) {
+                continue; // unchanged, or another staying owner copies it
             } else {
-                List<String> oldOwners = oldRing.ownersOfHash(h, oldRf);
-                if (oldOwners.equals(owners)) {
-                    continue;
-                }
-                if (!oldOwners.contains(selfId)) {
-                    targets = new ArrayList<>(owners); // it was not placed here: tell the others
-                    targets.remove(selfId);
-                } else {
-                    String firstStaying = owners.stream().filter(oldOwners::contains).findFirst().orElse(selfId);
-                    if (!firstStaying.equals(selfId)) {
-                        continue;
-                    }
-                    targets = owners.stream().filter(o -> !oldOwners.contains(o)).toList();
-                }
+                targets = owners.stream().filter(o -> !oldOwners.contains(o)).toList();
             }
             for (String t : targets) {
                 perTarget.computeIfAbsent(t, x -> new ArrayList<>()).add(e);

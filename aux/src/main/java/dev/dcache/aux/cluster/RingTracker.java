@@ -13,7 +13,8 @@ import java.util.function.Consumer;
  * What this aux node hears from masters: their rings and their membership decisions.
  *
  * <p>The node acts on a ring only when <em>every</em> master it has heard from recently (within
- * three of that master's heartbeat intervals) reports the same one. While masters disagree (one
+ * three of that master's heartbeat intervals) reports the same one; a master still warming up
+ * sends no ring and is not counted, and an empty ring is never acted on. While masters disagree (one
  * has ejected a node, another has not yet) nothing moves, so data never ping-pongs between two
  * placements; once they agree, every aux node starts from the same facts and moves only its own
  * records. Thread-safe.
@@ -63,7 +64,10 @@ public final class RingTracker {
         for (Heard h : masters.values()) {
             RingSpec r = h.heartbeat().ring();
             if (r == null) {
-                return null;
+                continue; // a master still warming up has no opinion yet
+            }
+            if (r.nodes().isEmpty()) {
+                return null; // no node is up anywhere: nothing can be placed, keep everything
             }
             if (ring == null) {
                 ring = r;

@@ -76,10 +76,23 @@ public final class Membership implements AutoCloseable {
     private final AtomicReference<ClusterView> view = new AtomicReference<>();
     private final List<Consumer<ClusterView>> listeners = new CopyOnWriteArrayList<>();
     private final Set<String> suspects = ConcurrentHashMap.newKeySet();
+    private volatile boolean warm;
     private final Map<String, RebalanceStatus> rebalance = new ConcurrentHashMap<>();
 
     /** Consecutive failures [0] and successes [1] per node; guarded by {@code this}. */
     private final Map<String, int[]> streaks = new TreeMap<>();
+    /**
+     * Nodes that left the membership (removed by an operator, gone from the source) but may still
+     * hold records: they keep getting heartbeats, so they learn the ring without them and hand
+     * their records over, until they report their data placed for the current ring or
+     * {@link #DEPARTED_GRACE_NANOS} passes. Guarded by {@code this}.
+     */
+    private final Map<String, Departed> departed = new TreeMap<>();
+    private static final long DEPARTED_GRACE_NANOS = 10L * 60 * 1_000_000_000L;
+
+    private record Departed(NodeAddress address, long sinceNanos) {
+    }
+
     /** Nodes from the configured source (list, file, DNS); guarded by {@code this}. */
     private List<NodeAddress> sourced = List.of();
 
@@ -148,17 +161,28 @@ public final class Membership implements AutoCloseable {
         for (int i = 0; i < successThreshold; i++) {
             heartbeatAll();
         }
+        warm = true;
+        heartbeatAll(); // tell every node the ring this master now routes by
     }
 
     /** Sends one heartbeat to every member, in parallel, and applies the outcomes. Bounded by the probe timeouts. */
     public void heartbeatAll() {
         ClusterView current = view.get();
-        Heartbeat hb = new Heartbeat(masterId, intervalMillis, ringSpec(current), changes.all());
+        // while warming up the ring is not yet this master's opinion: send none
+        Heartbeat hb = new Heartbeat(masterId, intervalMillis, warm ? ringSpec(current) : null, changes.all());
         List<String> ids = new ArrayList<>(current.members().keySet());
         List<Future<HeartbeatReply>> replies = new ArrayList<>(ids.size());
         for (String id : ids) {
             NodeAddress a = current.members().get(id);
             replies.add(probes.submit(() -> heartbeat(a, hb)));
+        }
+        List<Departed> leaving;
+        synchronized (this) {
+            leaving = new ArrayList<>(departed.values());
+        }
+        List<Future<HeartbeatReply>> leavingReplies = new ArrayList<>(leaving.size());
+        for (Departed d : leaving) {
+            leavingReplies.add(probes.submit(() -> heartbeat(d.address(), hb)));
         }
         boolean learned = false;
         for (int i = 0; i < ids.size(); i++) {
@@ -175,6 +199,23 @@ public final class Membership implements AutoCloseable {
                 }
             }
             recordProbe(ids.get(i), reply);
+        }
+        for (int i = 0; i < leaving.size(); i++) {
+            HeartbeatReply reply;
+            try {
+                reply = leavingReplies.get(i).get();
+            } catch (Exception e) {
+                reply = null;
+            }
+            Departed d = leaving.get(i);
+            boolean handedOver = reply != null && reply.rebalance() != null && hb.ring() != null
+                    && reply.rebalance().appliedFingerprint().equals(hb.ring().fingerprint());
+            if (handedOver || System.nanoTime() - d.sinceNanos() > DEPARTED_GRACE_NANOS) {
+                synchronized (this) {
+                    departed.remove(d.address().id());
+                }
+                log.info("departed aux {} {}", d.address().id(), handedOver ? "handed its records over" : "given up on");
+            }
         }
         if (learned) {
             synchronized (this) {
@@ -270,6 +311,12 @@ public final class Membership implements AutoCloseable {
                 streaks.put(a.id(), new int[2]);
             }
         }
+        for (NodeAddress old : current.members().values()) {
+            if (!members.containsKey(old.id())) {
+                departed.put(old.id(), new Departed(old, System.nanoTime()));
+            }
+        }
+        departed.keySet().removeAll(members.keySet());
         streaks.keySet().retainAll(members.keySet());
         rebalance.keySet().retainAll(members.keySet());
         log.info("aux members: {} -> {}", current.members().keySet(), members.keySet());
