@@ -214,6 +214,9 @@ public final class DataApi {
         if (bytes.length == 0) {
             throw ApiException.badRequest("request body is empty; expected JSON");
         }
+        if (!Utf8.isWellFormed(bytes)) {
+            throw ApiException.badRequest("request body is not well-formed UTF-8");
+        }
         JsonNode node = mapper.readTree(bytes);
         if (node == null || node.isMissingNode()) {
             throw ApiException.badRequest("request body is empty; expected JSON");
