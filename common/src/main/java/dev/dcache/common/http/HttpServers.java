@@ -25,6 +25,8 @@ import java.util.function.Consumer;
 public final class HttpServers {
     private static final Logger log = LoggerFactory.getLogger(HttpServers.class);
     private static final String ERROR_WRITTEN = "dcache.errorWritten";
+    /** {@code ACCESS_LOG=true}: one INFO line per request (route template, never the raw path or key). */
+    private static final Logger ACCESS = LoggerFactory.getLogger("access");
 
     private HttpServers() {
     }
@@ -67,7 +69,15 @@ public final class HttpServers {
                     }
                 }
             });
-            config.requestLogger.http(metrics::record);
+            boolean accessLog = "true".equalsIgnoreCase(System.getenv("ACCESS_LOG"));
+            config.requestLogger.http((ctx, ms) -> {
+                metrics.record(ctx, ms);
+                if (accessLog) {
+                    var endpoint = ctx.endpoints().matchedHttpEndpoint();
+                    ACCESS.info("{} {} {} {}ms", ctx.method().name(), endpoint == null ? "-" : endpoint.path,
+                            ctx.statusCode(), String.format(java.util.Locale.ROOT, "%.2f", ms));
+                }
+            });
             config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                     .result(options.registry().scrape()));
             installErrorMapping(config);

@@ -77,6 +77,9 @@ public final class Membership implements AutoCloseable {
     private final List<Consumer<ClusterView>> listeners = new CopyOnWriteArrayList<>();
     private final Set<String> suspects = ConcurrentHashMap.newKeySet();
     private volatile boolean warm;
+    private final java.util.concurrent.atomic.LongAdder heartbeatFailures = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder ejections = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder readmissions = new java.util.concurrent.atomic.LongAdder();
     private final Map<String, RebalanceStatus> rebalance = new ConcurrentHashMap<>();
 
     /** Consecutive failures [0] and successes [1] per node; guarded by {@code this}. */
@@ -126,6 +129,21 @@ public final class Membership implements AutoCloseable {
     /** True when a recent call to the node failed and no heartbeat has succeeded since. */
     public boolean isSuspect(String id) {
         return !suspects.isEmpty() && suspects.contains(id);
+    }
+
+    /** Failed heartbeats and failed calls counted against nodes, since start. */
+    public long heartbeatFailures() {
+        return heartbeatFailures.sum();
+    }
+
+    /** Times a node was ejected from the ring, since start. */
+    public long ejections() {
+        return ejections.sum();
+    }
+
+    /** Times a node was re-admitted to the ring, since start. */
+    public long readmissions() {
+        return readmissions.sum();
     }
 
     /** Operator decisions known to this master. */
@@ -259,6 +277,7 @@ public final class Membership implements AutoCloseable {
                 setState(id, NodeState.UP, streak[1] + " good heartbeats in a row");
             }
         } else {
+            heartbeatFailures.increment();
             streak[1] = 0;
             streak[0]++;
             if (state == NodeState.UP && streak[0] >= failureThreshold) {
@@ -324,6 +343,7 @@ public final class Membership implements AutoCloseable {
     }
 
     private void setState(String id, NodeState state, String why) {
+        (state == NodeState.DOWN ? ejections : readmissions).increment();
         ClusterView current = view.get();
         Map<String, NodeState> states = new TreeMap<>(current.states());
         states.put(id, state);

@@ -4,6 +4,7 @@ import dev.dcache.master.cluster.ClusterView;
 import dev.dcache.master.cluster.Membership;
 import dev.dcache.master.cluster.NodeState;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -43,6 +44,16 @@ public final class MasterMetrics {
         }
         Gauge.builder("dcache.ring.generation", membership, m -> m.view().generation())
                 .description("Generation of the ring this master routes by").register(registry);
+        FunctionCounter.builder("dcache.health.failures", membership, Membership::heartbeatFailures)
+                .description("Failed heartbeats and failed calls counted against aux nodes").register(registry);
+        FunctionCounter.builder("dcache.node.ejections", membership, Membership::ejections)
+                .description("Times an aux node was taken off the ring").register(registry);
+        FunctionCounter.builder("dcache.node.readmissions", membership, Membership::readmissions)
+                .description("Times an aux node was put back on the ring").register(registry);
+        Gauge.builder("dcache.cluster.rebalancing.nodes", membership, m -> m.rebalanceStatus().values().stream()
+                        .filter(s -> s.running() || !s.targetFingerprint().equals(s.appliedFingerprint())).count())
+                .description("Aux nodes whose data is not yet placed for the agreed ring, as of their last heartbeat")
+                .register(registry);
         membership.onChange(this::ringChanged);
     }
 
