@@ -58,13 +58,14 @@ public final class AuxMain implements AutoCloseable {
         TokenGuard guard = new TokenGuard(config.clusterToken());
         this.binary = config.binaryPort() < 0 ? null : new BinaryServer(cache, config.bind(), config.binaryPort(),
                 config.clusterToken(), (int) config.idleTimeout().toMillis() * 10, config.maxConnections());
-        int binaryPort = binary == null ? 0 : binary.port();
+        int binaryPort = binary == null ? 0
+                : config.advertisedBinaryPort() > 0 ? config.advertisedBinaryPort() : binary.port();
         this.peers = new HttpAuxClient(mapper, Duration.ofSeconds(1), Duration.ofSeconds(10), config.clusterToken());
         this.agent = new ClusterAgent(config.id(), binaryPort, cache, peers, clock);
         AuxMetrics.bindRebalance(registry, agent.rebalancer());
         InternalApi api = new InternalApi(cache, agent, mapper, MAX_BATCH);
         this.server = HttpServers.create(
-                new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(), mapper, registry),
+                new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(), config.maxInflight(), mapper, registry),
                 cfg -> {
                     cfg.jetty.host = config.bind();
                     guard.install(cfg, "/internal/*");
@@ -78,7 +79,7 @@ public final class AuxMain implements AutoCloseable {
         });
         long every = config.sweepInterval().toMillis();
         sweeper.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.MILLISECONDS);
-        server.start(config.port());
+        HttpServers.start(server, config.bind(), config.port(), config.idleTimeout().toMillis());
     }
 
     private void sweep() {

@@ -72,7 +72,7 @@ public final class MasterMain implements AutoCloseable {
         AdminApi admin = new AdminApi(membership, probeClient, versions, mapper);
         TokenGuard guard = new TokenGuard(config.clusterToken());
         this.server = HttpServers.create(
-                new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(), mapper, registry),
+                new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(), config.maxInflight(), mapper, registry),
                 cfg -> {
                     cfg.jetty.host = config.bind();
                     guard.install(cfg, "/admin/*", "/admin");
@@ -87,7 +87,7 @@ public final class MasterMain implements AutoCloseable {
         });
         long every = config.healthInterval().toMillis();
         loop.scheduleWithFixedDelay(this::tick, every, every, TimeUnit.MILLISECONDS);
-        server.start(config.port());
+        HttpServers.start(server, config.bind(), config.port(), config.idleTimeout().toMillis());
     }
 
     private void tick() {

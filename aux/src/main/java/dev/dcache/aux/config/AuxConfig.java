@@ -25,11 +25,14 @@ import java.time.Duration;
  *                           AUX_PORT is 0; -1 disables it)
  * @param maxConnections     {@code AUX_MAX_CONNECTIONS}: binary protocol connection cap (default 1024)
  * @param drainTimeout       {@code AUX_DRAIN_TIMEOUT_MS}: longest graceful hand-off at shutdown (default 20000)
+ * @param maxInflight        {@code AUX_MAX_INFLIGHT}: HTTP requests served at once before answering 503 (default 2048)
+ * @param advertisedBinaryPort {@code AUX_ADVERTISED_BINARY_PORT}: binary port reported in /health when masters
+ *                           reach the node through a proxy or NAT (default: the port it listens on)
  */
 public record AuxConfig(String id, String bind, int port, long maxEntries, long maxBytes, int segments,
                         Duration tombstoneTtl, Duration sweepInterval, Path dataDir, long maxBodyBytes,
                         Duration idleTimeout, String clusterToken, int binaryPort, int maxConnections,
-                        Duration drainTimeout) {
+                        Duration drainTimeout, int maxInflight, int advertisedBinaryPort) {
 
     /** Reads and validates the configuration; errors name the variable. */
     public static AuxConfig from(Env env) {
@@ -55,7 +58,9 @@ public record AuxConfig(String id, String bind, int port, long maxEntries, long 
                 env.string("CLUSTER_TOKEN", null),
                 env.intIn("AUX_BINARY_PORT", port == 0 ? 0 : port + 10_000 > 65535 ? port - 10_000 : port + 10_000, -1, 65535),
                 env.intIn("AUX_MAX_CONNECTIONS", 1024, 1, 100_000),
-                Duration.ofMillis(env.longIn("AUX_DRAIN_TIMEOUT_MS", 20_000, 0, 600_000)));
+                Duration.ofMillis(env.longIn("AUX_DRAIN_TIMEOUT_MS", 20_000, 0, 600_000)),
+                env.intIn("AUX_MAX_INFLIGHT", 2048, 1, 1_000_000),
+                env.intIn("AUX_ADVERTISED_BINARY_PORT", 0, 0, 65535));
     }
 
     /** One line for the start-up log, the token masked. */

@@ -15,6 +15,7 @@ import org.eclipse.jetty.http.UriCompliance;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.Semaphore;
 import java.util.function.Consumer;
 
 /**
@@ -31,9 +32,41 @@ public final class HttpServers {
     private HttpServers() {
     }
 
-    /** Server-side limits and plumbing shared by both node kinds. */
-    public record Options(long maxRequestBytes, long idleTimeoutMillis, ObjectMapper mapper,
+    /**
+     * Server-side limits and plumbing shared by both node kinds.
+     *
+     * @param maxInflight requests served at once; past it, 503 with {@code Retry-After} instead of
+     *                    queueing without bound ({@code /health} and {@code /metrics} are exempt)
+     */
+    public record Options(long maxRequestBytes, long idleTimeoutMillis, int maxInflight, ObjectMapper mapper,
                           PrometheusMeterRegistry registry) {
+    }
+
+    /** Starts {@code app} on {@code port} and bounds idle connections on every connector. */
+    public static void start(Javalin app, String host, int port, long idleTimeoutMillis) {
+        app.start(host, port);
+        for (var connector : app.jettyServer().server().getConnectors()) {
+            if (connector instanceof org.eclipse.jetty.server.AbstractConnector c) {
+                c.setIdleTimeout(idleTimeoutMillis);
+            }
+        }
+    }
+
+    private static io.javalin.http.Handler limited(io.javalin.router.Endpoint endpoint, Semaphore inflight) {
+        io.javalin.http.Handler handler = endpoint.handler;
+        if (!endpoint.method.isHttpMethod() || endpoint.path.equals("/health") || endpoint.path.equals("/metrics")) {
+            return handler;
+        }
+        return ctx -> {
+            if (!inflight.tryAcquire()) {
+                throw ApiException.unavailable("server busy: too many requests in flight");
+            }
+            try {
+                handler.handle(ctx);
+            } finally {
+                inflight.release();
+            }
+        };
     }
 
     /**
@@ -61,14 +94,9 @@ public final class HttpServers {
             });
             config.jetty.modifyServletContextHandler(handler ->
                     handler.getServletHandler().setDecodeAmbiguousURIs(true));
-            config.jetty.modifyServer(server -> {
-                server.setErrorHandler(new JsonErrorHandler(options.mapper()));
-                for (var connector : server.getConnectors()) {
-                    if (connector instanceof org.eclipse.jetty.server.AbstractConnector c) {
-                        c.setIdleTimeout(options.idleTimeoutMillis());
-                    }
-                }
-            });
+            config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler(options.mapper())));
+            Semaphore inflight = new Semaphore(options.maxInflight());
+            config.router.handlerWrapper(endpoint -> limited(endpoint, inflight));
             boolean accessLog = "true".equalsIgnoreCase(System.getenv("ACCESS_LOG"));
             config.requestLogger.http((ctx, ms) -> {
                 metrics.record(ctx, ms);

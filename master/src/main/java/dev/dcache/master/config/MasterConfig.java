@@ -40,13 +40,14 @@ import java.util.List;
  * @param connectionsPerNode {@code AUX_CONNECTIONS_PER_NODE}: binary connections per aux node (default 4)
  * @param versionTag         {@code MASTER_VERSION_TAG}: 0..255, distinct per master, breaks ties between
  *                           masters' write versions (default: the id's trailing number, else a hash)
+ * @param maxInflight        {@code MASTER_MAX_INFLIGHT}: requests served at once before answering 503 (default 1024)
  */
 public record MasterConfig(String id, String bind, int port, List<NodeAddress> auxNodes, Path auxNodesFile, String auxDns,
                            int replicationFactor, int vnodes, int maxKeyBytes, int maxValueBytes, long maxBodyBytes,
                            int maxBulkItems, long maxTtlSeconds, Duration connectTimeout, Duration requestTimeout,
                            Duration healthInterval, Duration healthTimeout, int failureThreshold,
                            int successThreshold, Duration idleTimeout, String clusterToken, Path backupDir,
-                           boolean binaryProtocol, int connectionsPerNode, int versionTag) {
+                           boolean binaryProtocol, int connectionsPerNode, int versionTag, int maxInflight) {
 
     /** Reads and validates the configuration; errors name the variable. */
     public static MasterConfig from(Env env) {
@@ -92,7 +93,8 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                 backup == null ? null : Path.of(backup),
                 transport(env),
                 env.intIn("AUX_CONNECTIONS_PER_NODE", 4, 1, 64),
-                env.intIn("MASTER_VERSION_TAG", HybridLogicalClock.tagFor(env.string("MASTER_ID", "master-" + port)), 0, 255));
+                env.intIn("MASTER_VERSION_TAG", HybridLogicalClock.tagFor(env.string("MASTER_ID", "master-" + port)), 0, 255),
+                env.intIn("MASTER_MAX_INFLIGHT", 1024, 1, 1_000_000));
     }
 
     private static boolean transport(Env env) {
