@@ -13,6 +13,9 @@ import dev.dcache.common.http.TokenGuard;
 import dev.dcache.common.metrics.Registries;
 import dev.dcache.common.time.HybridLogicalClock;
 import dev.dcache.master.api.AdminApi;
+import dev.dcache.master.api.BackupApi;
+import dev.dcache.master.backup.BackupLog;
+import dev.dcache.master.backup.Restorer;
 import dev.dcache.master.api.ClusterApi;
 import dev.dcache.master.api.DataApi;
 import dev.dcache.master.cluster.Membership;
@@ -25,6 +28,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.time.InstantSource;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -46,6 +50,8 @@ public final class MasterMain implements AutoCloseable {
     private final DataRouter router;
     private final Javalin server;
     private final ScheduledExecutorService loop;
+    private final BackupLog backup;
+    private final Restorer restorer;
 
     /** Builds and starts a master. */
     public MasterMain(MasterConfig config, InstantSource clock) {
@@ -71,13 +77,23 @@ public final class MasterMain implements AutoCloseable {
         ClusterApi cluster = new ClusterApi(config.id(), membership, config.replicationFactor());
         AdminApi admin = new AdminApi(membership, probeClient, versions, mapper);
         TokenGuard guard = new TokenGuard(config.clusterToken());
+        this.backup = config.backupDir() == null ? null : openBackup(config);
+        BackupApi backupApi = backup == null ? null : new BackupApi(backup, mapper, metrics::backedUp);
+        this.restorer = config.backupDir() == null ? null
+                : new Restorer(config.backupDir(), membership, dataClient, clock, config.replicationFactor());
+        if (restorer != null) {
+            metrics.bindRestorer(restorer);
+        }
         this.server = HttpServers.create(
                 new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(), config.maxInflight(), mapper, registry),
                 cfg -> {
                     cfg.jetty.host = config.bind();
-                    guard.install(cfg, "/admin/*", "/admin");
+                    guard.install(cfg, "/admin/*", "/admin", "/internal/*");
                     cluster.register(cfg);
                     admin.register(cfg);
+                    if (backupApi != null) {
+                        backupApi.register(cfg);
+                    }
                     data.register(cfg);
                 });
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -88,6 +104,28 @@ public final class MasterMain implements AutoCloseable {
         long every = config.healthInterval().toMillis();
         loop.scheduleWithFixedDelay(this::tick, every, every, TimeUnit.MILLISECONDS);
         HttpServers.start(server, config.bind(), config.port(), config.idleTimeout().toMillis());
+        membership.advertisePort(server.port());
+        if (restorer != null) {
+            Thread.ofVirtual().name("restore").start(this::restore);
+        }
+    }
+
+    private static BackupLog openBackup(MasterConfig config) {
+        try {
+            return new BackupLog(config.backupDir(), config.id(), 256L << 20);
+        } catch (IOException e) {
+            throw new ConfigException("BACKUP_DIR " + config.backupDir() + " is not usable: " + e.getMessage());
+        }
+    }
+
+    /** After start: restore the backup if the whole cluster came back empty. */
+    private void restore() {
+        try {
+            membership.heartbeatAll(); // fresh entry counts, with this master's port advertised
+            restorer.restoreIfClusterEmpty();
+        } catch (IOException | RuntimeException e) {
+            log.error("restore from {} failed", config.backupDir(), e);
+        }
     }
 
     private void tick() {
@@ -127,6 +165,13 @@ public final class MasterMain implements AutoCloseable {
         membership.close();
         dataClient.close();
         probeClient.close();
+        if (backup != null) {
+            try {
+                backup.close();
+            } catch (IOException e) {
+                log.warn("closing the backup: {}", e.toString());
+            }
+        }
     }
 
     public static void main(String[] args) {

@@ -57,7 +57,7 @@ public final class InternalApi {
         if (hb == null || hb.master() == null || hb.master().isEmpty()) {
             throw ApiException.badRequest("heartbeat needs a master id");
         }
-        ctx.json(agent.onHeartbeat(hb));
+        ctx.json(agent.onHeartbeat(hb, ctx.req().getRemoteAddr()));
     }
 
     private void dump(Context ctx) {

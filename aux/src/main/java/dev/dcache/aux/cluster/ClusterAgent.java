@@ -1,7 +1,9 @@
 package dev.dcache.aux.cluster;
 
 import dev.dcache.aux.cache.LruCache;
-import dev.dcache.common.client.AuxClient;
+import dev.dcache.common.client.AuxCallException;
+import dev.dcache.common.client.HttpAuxClient;
+import dev.dcache.common.wire.Entry;
 import dev.dcache.common.ring.HashRing;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.wire.Heartbeat;
@@ -35,14 +37,20 @@ public final class ClusterAgent implements AutoCloseable {
     private final RingTracker tracker;
     private final Rebalancer rebalancer;
     private final ExecutorService worker;
+    private final LruCache cache;
+    private final HttpAuxClient peers;
+    /** Where each master heard from takes backups; any one of them will do. */
+    private final java.util.Map<String, NodeAddress> backupTargets = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private volatile boolean draining;
     private volatile boolean closed;
 
-    public ClusterAgent(String selfId, int binaryPort, LruCache cache, AuxClient peers, InstantSource clock) {
+    public ClusterAgent(String selfId, int binaryPort, LruCache cache, HttpAuxClient peers, InstantSource clock) {
         this.selfId = selfId;
         this.binaryPort = binaryPort;
-        this.rebalancer = new Rebalancer(selfId, cache, peers, cache.size() == 0);
+        this.cache = cache;
+        this.peers = peers;
+        this.rebalancer = new Rebalancer(selfId, cache, peers, cache.size() == 0, this::backUp);
         this.tracker = new RingTracker(clock, this::onAgreement);
         this.worker = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "rebalancer");
@@ -51,11 +59,36 @@ public final class ClusterAgent implements AutoCloseable {
         });
     }
 
-    /** Handles one master heartbeat. */
-    public HeartbeatReply onHeartbeat(Heartbeat hb) {
+    /**
+     * Handles one master heartbeat.
+     *
+     * @param fromHost the address the heartbeat came from: with its port, where this master takes backups
+     */
+    public HeartbeatReply onHeartbeat(Heartbeat hb, String fromHost) {
+        if (hb.port() > 0 && fromHost != null) {
+            backupTargets.put(hb.master(), new NodeAddress(hb.master(), fromHost, hb.port()));
+        }
         tracker.heard(hb);
         return new HeartbeatReply(draining ? "draining" : "up", selfId, binaryPort, tracker.changes().all(),
-                rebalancer.status());
+                rebalancer.status(), cache.size());
+    }
+
+    /**
+     * Sends records this node just moved to a master's backup. Best effort: the move itself
+     * already succeeded, so a failure here is logged, not retried.
+     */
+    private void backUp(List<Entry> moved) {
+        for (NodeAddress master : backupTargets.values()) {
+            try {
+                peers.backup(master, moved);
+                return;
+            } catch (AuxCallException e) {
+                log.debug("backup to {} failed: {}", master, e.getMessage());
+            }
+        }
+        if (!backupTargets.isEmpty()) {
+            log.warn("could not back up {} moved records: no master reachable", moved.size());
+        }
     }
 
     public Rebalancer rebalancer() {

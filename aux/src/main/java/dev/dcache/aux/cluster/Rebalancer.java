@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * Moves this node's records to where a new ring places them. Each aux node rebalances only what
@@ -55,6 +56,7 @@ public final class Rebalancer {
     private final AuxClient peers;
 
     private final boolean startedEmpty;
+    private final Consumer<List<Entry>> movedSink;
     private volatile RingSpec applied;
     private volatile RingSpec target;
     private volatile boolean running;
@@ -67,12 +69,16 @@ public final class Rebalancer {
     /**
      * @param startedEmpty the node held no records when it started, so its (empty) data is
      *                     already placed for whatever ring the masters agree on first
+     * @param movedSink    receives each chunk of records that reached their new owners (the
+     *                     masters' backup)
      */
-    public Rebalancer(String selfId, LruCache cache, AuxClient peers, boolean startedEmpty) {
+    public Rebalancer(String selfId, LruCache cache, AuxClient peers, boolean startedEmpty,
+                      Consumer<List<Entry>> movedSink) {
         this.selfId = selfId;
         this.cache = cache;
         this.peers = peers;
         this.startedEmpty = startedEmpty;
+        this.movedSink = movedSink;
     }
 
     /** Sets the ring to place data for; {@link #run} does the work. */
@@ -200,16 +206,21 @@ public final class Rebalancer {
             }
         }
         Set<String> failed = new HashSet<>();
+        Set<Entry> delivered = new java.util.LinkedHashSet<>();
         for (Map.Entry<String, List<Entry>> batch : perTarget.entrySet()) {
             NodeAddress node = addresses.get(batch.getKey());
             try {
                 peers.putBatch(node, batch.getValue());
                 counts[1] += batch.getValue().size();
                 moved.addAndGet(batch.getValue().size());
+                delivered.addAll(batch.getValue());
             } catch (AuxCallException ex) {
                 failed.add(batch.getKey());
                 log.warn("rebalance: cannot send {} records to {}: {}", batch.getValue().size(), node, ex.getMessage());
             }
+        }
+        if (!delivered.isEmpty()) {
+            movedSink.accept(new ArrayList<>(delivered));
         }
         for (Entry e : toDrop) {
             if (dropNeeds.get(e).stream().noneMatch(failed::contains) && cache.drop(e.key(), e.version())) {

@@ -113,6 +113,14 @@ public final class HttpAuxClient implements AuxClient {
         return read(node, expectOk(node, r), HeartbeatReply.class);
     }
 
+    /**
+     * Sends records an aux node moved to a master's backup ({@link InternalPaths#BACKUP}). Not part
+     * of {@link AuxClient}: it is the aux-to-master direction.
+     */
+    public void backup(NodeAddress master, List<Entry> records) throws AuxCallException {
+        expectOk(master, send(master, request(master, InternalPaths.BACKUP).POST(body(records))));
+    }
+
     @Override
     public void close() {
         http.close();

@@ -11,6 +11,8 @@ import java.util.List;
  * @param intervalMillis   the master's heartbeat interval; a master silent for three is forgotten
  * @param ring             the ring the master routes by
  * @param changes          the master's operator membership decisions
+ * @param port             the master's HTTP port; with the heartbeat's source address it is where aux
+ *                         nodes send the records they move, for the master's backup
  */
-public record Heartbeat(String master, long intervalMillis, RingSpec ring, List<MemberChange> changes) {
+public record Heartbeat(String master, long intervalMillis, RingSpec ring, List<MemberChange> changes, int port) {
 }

@@ -10,7 +10,8 @@ import java.util.List;
  * @param binaryPort binary protocol port, 0 when disabled
  * @param changes    every membership decision the node has heard of (highest version per id)
  * @param rebalance  the node's rebalancing state
+ * @param entries    records the node holds (values and tombstones)
  */
 public record HeartbeatReply(String status, String id, int binaryPort, List<MemberChange> changes,
-                             RebalanceStatus rebalance) {
+                             RebalanceStatus rebalance, long entries) {
 }

@@ -24,6 +24,8 @@ public final class InternalPaths {
     public static final String HEARTBEAT = "/internal/heartbeat";
     public static final String DUMP = "/internal/dump";
     public static final String HEALTH = "/health";
+    /** On masters: {@code POST} body {@code [Entry, ...]}, records an aux node moved, for the backup. */
+    public static final String BACKUP = "/internal/backup";
 
     private InternalPaths() {
     }

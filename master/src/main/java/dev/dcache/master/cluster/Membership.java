@@ -77,6 +77,8 @@ public final class Membership implements AutoCloseable {
     private final List<Consumer<ClusterView>> listeners = new CopyOnWriteArrayList<>();
     private final Set<String> suspects = ConcurrentHashMap.newKeySet();
     private volatile boolean warm;
+    private volatile int port;
+    private final Map<String, Long> entries = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.LongAdder heartbeatFailures = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder ejections = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder readmissions = new java.util.concurrent.atomic.LongAdder();
@@ -129,6 +131,16 @@ public final class Membership implements AutoCloseable {
     /** True when a recent call to the node failed and no heartbeat has succeeded since. */
     public boolean isSuspect(String id) {
         return !suspects.isEmpty() && suspects.contains(id);
+    }
+
+    /** Tells aux nodes, in later heartbeats, the port this master's HTTP API listens on. */
+    public void advertisePort(int port) {
+        this.port = port;
+    }
+
+    /** Records each node held at its last heartbeat reply. */
+    public Map<String, Long> entries() {
+        return Map.copyOf(entries);
     }
 
     /** Failed heartbeats and failed calls counted against nodes, since start. */
@@ -187,7 +199,7 @@ public final class Membership implements AutoCloseable {
     public void heartbeatAll() {
         ClusterView current = view.get();
         // while warming up the ring is not yet this master's opinion: send none
-        Heartbeat hb = new Heartbeat(masterId, intervalMillis, warm ? ringSpec(current) : null, changes.all());
+        Heartbeat hb = new Heartbeat(masterId, intervalMillis, warm ? ringSpec(current) : null, changes.all(), port);
         List<String> ids = new ArrayList<>(current.members().keySet());
         List<Future<HeartbeatReply>> replies = new ArrayList<>(ids.size());
         for (String id : ids) {
@@ -215,6 +227,7 @@ public final class Membership implements AutoCloseable {
                 if (reply.rebalance() != null) {
                     rebalance.put(ids.get(i), reply.rebalance());
                 }
+                entries.put(ids.get(i), reply.entries());
             }
             recordProbe(ids.get(i), reply);
         }
@@ -338,6 +351,7 @@ public final class Membership implements AutoCloseable {
         departed.keySet().removeAll(members.keySet());
         streaks.keySet().retainAll(members.keySet());
         rebalance.keySet().retainAll(members.keySet());
+        entries.keySet().retainAll(members.keySet());
         log.info("aux members: {} -> {}", current.members().keySet(), members.keySet());
         publish(build(members, states, current.generation() + 1));
     }

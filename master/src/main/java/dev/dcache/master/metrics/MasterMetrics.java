@@ -19,13 +19,29 @@ public final class MasterMetrics {
     private final ConcurrentHashMap<String, Counter> auxCalls = new ConcurrentHashMap<>();
     private final Counter ringChanges;
     private final Counter readRepairs;
+    private final Counter backups;
 
     public MasterMetrics(MeterRegistry registry) {
         this.registry = registry;
         this.ringChanges = Counter.builder("dcache.ring.changes")
                 .description("Times this master published a new ring").register(registry);
+        this.backups = Counter.builder("dcache.backup.records")
+                .description("Moved records appended to this master's backup").register(registry);
         this.readRepairs = Counter.builder("dcache.read.repairs")
                 .description("Records written back to an owner that lacked them, found on a read").register(registry);
+    }
+
+    /** Counts records appended to the backup. */
+    public void backedUp(long records) {
+        backups.increment(records);
+    }
+
+    /** Binds the restorer's counts. */
+    public void bindRestorer(dev.dcache.master.backup.Restorer restorer) {
+        FunctionCounter.builder("dcache.restore.runs", restorer, dev.dcache.master.backup.Restorer::runs)
+                .description("Times this master restored the backup into an empty cluster").register(registry);
+        FunctionCounter.builder("dcache.restore.records", restorer, dev.dcache.master.backup.Restorer::restored)
+                .description("Records this master restored from the backup").register(registry);
     }
 
     /** Counts one read repair. */

@@ -107,7 +107,7 @@ class DataRouterTest {
         @Override
         public HeartbeatReply heartbeat(NodeAddress node, Heartbeat heartbeat) throws AuxCallException {
             reach(node);
-            return new HeartbeatReply("up", node.id(), 0, List.of(), null);
+            return new HeartbeatReply("up", node.id(), 0, List.of(), null, store(node.id()).size());
         }
 
         @Override
