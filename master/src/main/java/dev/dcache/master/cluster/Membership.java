@@ -98,6 +98,9 @@ public final class Membership implements AutoCloseable {
     private record Departed(NodeAddress address, long sinceNanos) {
     }
 
+    /** Nodes ejected at least once and not re-admitted since; guarded by {@code this}. */
+    private final Set<String> ejected = new java.util.HashSet<>();
+
     /** Nodes from the configured source (list, file, DNS); guarded by {@code this}. */
     private List<NodeAddress> sourced = List.of();
 
@@ -299,10 +302,15 @@ public final class Membership implements AutoCloseable {
         }
     }
 
-    /** Passive evidence from a request: counts as a failed probe and makes the node suspect. */
+    /**
+     * Passive evidence from a request: makes the node suspect and counts as one failed probe. A
+     * burst of failures (many requests on one broken connection) counts once: the node stays
+     * suspect, and counts again, only after a heartbeat succeeds.
+     */
     public void reportCallFailure(String id, AuxCallException.Kind kind) {
-        suspects.add(id);
-        recordProbe(id, null);
+        if (suspects.add(id)) {
+            recordProbe(id, null);
+        }
     }
 
     /** The ring as heartbeats describe it. */
@@ -357,7 +365,12 @@ public final class Membership implements AutoCloseable {
     }
 
     private void setState(String id, NodeState state, String why) {
-        (state == NodeState.DOWN ? ejections : readmissions).increment();
+        if (state == NodeState.DOWN) {
+            ejections.increment();
+            ejected.add(id);
+        } else if (ejected.remove(id)) {
+            readmissions.increment(); // a first join is not a re-admission
+        }
         ClusterView current = view.get();
         Map<String, NodeState> states = new TreeMap<>(current.states());
         states.put(id, state);

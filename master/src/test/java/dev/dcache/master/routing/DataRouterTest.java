@@ -1,20 +1,12 @@
 package dev.dcache.master.routing;
 
-import dev.dcache.common.client.AuxCallException;
-import dev.dcache.common.client.AuxClient;
 import dev.dcache.common.http.ApiException;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.time.FakeClock;
 import dev.dcache.common.time.HybridLogicalClock;
-import dev.dcache.common.wire.BatchPutOutcome;
-import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
-import dev.dcache.common.wire.Heartbeat;
-import dev.dcache.common.wire.HeartbeatReply;
-import dev.dcache.common.wire.KeyVersion;
-import dev.dcache.common.wire.NodeHealth;
-import dev.dcache.common.wire.PutOutcome;
 import dev.dcache.master.cluster.Membership;
+import dev.dcache.master.FakeAuxClient;
 import dev.dcache.master.metrics.MasterMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
@@ -25,98 +17,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Routing, replication, failover and read repair against in-memory aux nodes. */
 class DataRouterTest {
-    /** In-memory aux nodes: apply by version like the real ones; any node can be made to fail. */
-    static final class FakeAux implements AuxClient {
-        final Map<String, Map<String, Entry>> stores = new ConcurrentHashMap<>();
-        final Set<String> down = ConcurrentHashMap.newKeySet();
-        final List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
-
-        Map<String, Entry> store(String id) {
-            return stores.computeIfAbsent(id, k -> new ConcurrentHashMap<>());
-        }
-
-        private void reach(NodeAddress n) throws AuxCallException {
-            calls.add(n.id());
-            if (down.contains(n.id())) {
-                throw new AuxCallException(n.id(), AuxCallException.Kind.REFUSED, "down", null);
-            }
-        }
-
-        private boolean apply(String node, Entry e) {
-            Entry[] applied = {null};
-            store(node).compute(e.key(), (k, old) -> old == null || old.version() < e.version() ? (applied[0] = e) : old);
-            return applied[0] != null;
-        }
-
-        @Override
-        public Entry get(NodeAddress node, String key) throws AuxCallException {
-            reach(node);
-            return store(node.id()).get(key);
-        }
-
-        @Override
-        public PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException {
-            reach(node);
-            boolean ok = apply(node.id(), entry);
-            return new PutOutcome(ok, store(node.id()).get(entry.key()).version());
-        }
-
-        @Override
-        public DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException {
-            reach(node);
-            Entry old = store(node.id()).get(key);
-            apply(node.id(), new Entry(key, null, version, 0));
-            return new DeleteOutcome(old != null && !old.isTombstone());
-        }
-
-        @Override
-        public List<Entry> getBatch(NodeAddress node, List<String> keys) throws AuxCallException {
-            reach(node);
-            return keys.stream().map(store(node.id())::get).filter(e -> e != null && !e.isTombstone()).toList();
-        }
-
-        @Override
-        public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException {
-            reach(node);
-            int applied = 0;
-            for (Entry e : entries) {
-                applied += apply(node.id(), e) ? 1 : 0;
-            }
-            return new BatchPutOutcome(applied, entries.size() - applied);
-        }
-
-        @Override
-        public List<String> deleteBatch(NodeAddress node, List<KeyVersion> deletes) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public NodeHealth health(NodeAddress node) throws AuxCallException {
-            reach(node);
-            return new NodeHealth("up", node.id(), "aux", 0);
-        }
-
-        @Override
-        public HeartbeatReply heartbeat(NodeAddress node, Heartbeat heartbeat) throws AuxCallException {
-            reach(node);
-            return new HeartbeatReply("up", node.id(), 0, List.of(), null, store(node.id()).size());
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     private final FakeClock clock = new FakeClock();
-    private final FakeAux aux = new FakeAux();
+    private final FakeAuxClient aux = new FakeAuxClient();
     private Membership membership;
     private DataRouter router;
 

@@ -1,0 +1,138 @@
+package dev.dcache.master.cluster;
+
+import dev.dcache.common.client.AuxCallException;
+import dev.dcache.common.ring.NodeAddress;
+import dev.dcache.common.wire.MemberChange;
+import dev.dcache.master.FakeAuxClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class MembershipTest {
+    private final FakeAuxClient aux = new FakeAuxClient();
+    private Membership membership;
+
+    @BeforeEach
+    void setUp() {
+        List<NodeAddress> nodes = List.of(new NodeAddress("a", "h", 1), new NodeAddress("b", "h", 2),
+                new NodeAddress("c", "h", 3));
+        membership = new Membership(new Membership.Settings("m-1", 64, 2, 1000, 3, 2), nodes, aux);
+    }
+
+    @AfterEach
+    void tearDown() {
+        membership.close();
+    }
+
+    private NodeState state(String id) {
+        return membership.view().states().get(id);
+    }
+
+    @Test
+    void warmUp_nodesThatAnswer_areUp_othersStayDown() {
+        aux.down.add("c");
+        membership.warmUp();
+        assertThat(membership.view().ring().nodes()).containsExactly("a", "b");
+        assertThat(state("c")).isEqualTo(NodeState.DOWN);
+    }
+
+    @Test
+    void heartbeats_ejectAfterTheFailureThreshold_andReadmitAfterTheSuccessThreshold() {
+        membership.warmUp();
+        aux.down.add("b");
+        membership.heartbeatAll();
+        membership.heartbeatAll();
+        assertThat(state("b")).isEqualTo(NodeState.UP);
+        membership.heartbeatAll();
+        assertThat(state("b")).isEqualTo(NodeState.DOWN);
+        assertThat(membership.ejections()).isEqualTo(1);
+
+        aux.down.remove("b");
+        membership.heartbeatAll();
+        assertThat(state("b")).as("one good heartbeat is not enough").isEqualTo(NodeState.DOWN);
+        membership.heartbeatAll();
+        assertThat(state("b")).isEqualTo(NodeState.UP);
+        assertThat(membership.readmissions()).isEqualTo(1);
+    }
+
+    @Test
+    void flappingNode_neverGetsTwoGoodHeartbeatsInARow_staysDown() {
+        membership.warmUp();
+        aux.down.add("b");
+        for (int i = 0; i < 3; i++) {
+            membership.heartbeatAll();
+        }
+        for (int i = 0; i < 10; i++) {
+            if (i % 2 == 0) {
+                aux.down.remove("b");
+            } else {
+                aux.down.add("b");
+            }
+            membership.heartbeatAll();
+            assertThat(state("b")).isEqualTo(NodeState.DOWN);
+        }
+    }
+
+    @Test
+    void drainingNode_isEjectedAtOnce() {
+        membership.warmUp();
+        aux.draining.add("a");
+        membership.heartbeatAll();
+        assertThat(state("a")).isEqualTo(NodeState.DOWN);
+    }
+
+    @Test
+    void burstOfFailedCalls_countsOnce_andMakesTheNodeSuspectUntilAHeartbeatSucceeds() {
+        membership.warmUp();
+        for (int i = 0; i < 50; i++) {
+            membership.reportCallFailure("b", AuxCallException.Kind.IO);
+        }
+        assertThat(state("b")).isEqualTo(NodeState.UP);
+        assertThat(membership.isSuspect("b")).isTrue();
+        membership.heartbeatAll();
+        assertThat(membership.isSuspect("b")).isFalse();
+    }
+
+    @Test
+    void sameFacts_inAnyOrder_giveTheSameFingerprint() {
+        Membership other = new Membership(new Membership.Settings("m-2", 64, 2, 1000, 3, 2),
+                List.of(new NodeAddress("c", "h", 3), new NodeAddress("a", "h", 1), new NodeAddress("b", "h", 2)), aux);
+        try {
+            membership.warmUp();
+            other.warmUp();
+            assertThat(other.view().ring().fingerprint()).isEqualTo(membership.view().ring().fingerprint());
+        } finally {
+            other.close();
+        }
+    }
+
+    @Test
+    void operatorDecisions_addAndRemove_highestVersionWins() {
+        membership.warmUp();
+        membership.decide(new MemberChange("d", "h:4", true, 10));
+        assertThat(membership.view().members()).containsKey("d");
+        assertThat(state("d")).as("a new node must prove itself").isEqualTo(NodeState.DOWN);
+        membership.heartbeatAll();
+        membership.heartbeatAll();
+        assertThat(membership.view().ring().nodes()).contains("d");
+
+        membership.decide(new MemberChange("d", "h:4", false, 9)); // older: ignored
+        assertThat(membership.view().members()).containsKey("d");
+        membership.decide(new MemberChange("a", "h:1", false, 11));
+        assertThat(membership.view().members()).doesNotContainKey("a");
+        assertThat(membership.view().ring().nodes()).containsExactly("b", "c", "d");
+    }
+
+    @Test
+    void removedNode_keepsGettingHeartbeats_untilItHandsOver() {
+        membership.warmUp();
+        membership.decide(new MemberChange("a", "h:1", false, 5));
+        aux.calls.clear();
+        membership.heartbeatAll();
+        assertThat(aux.calls).contains("a"); // departed, still told the ring so it hands its records over
+    }
+}
