@@ -61,11 +61,11 @@ public final class AuxMain implements AutoCloseable {
         int binaryPort = binary == null ? 0
                 : config.advertisedBinaryPort() > 0 ? config.advertisedBinaryPort() : binary.port();
         this.peers = new HttpAuxClient(mapper, Duration.ofSeconds(1), Duration.ofSeconds(10), config.clusterToken());
-        this.agent = new ClusterAgent(config.id(), binaryPort, cache, peers, clock);
+        this.agent = new ClusterAgent(config.id(), binaryPort, cache, peers, clock, config.clusterToken());
         AuxMetrics.bindRebalance(registry, agent.rebalancer());
         InternalApi api = new InternalApi(cache, agent, mapper, MAX_BATCH);
         this.server = HttpServers.create(
-                new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(), config.maxInflight(), mapper, registry),
+                new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(), config.maxInflight(), config.maxHeaderBytes(), mapper, registry),
                 cfg -> {
                     cfg.jetty.host = config.bind();
                     guard.install(cfg, "/internal/*");

@@ -67,7 +67,8 @@ public final class MasterMain implements AutoCloseable {
         this.probeClient = new HttpAuxClient(mapper, config.healthTimeout(), config.healthTimeout(), config.clusterToken());
         this.nodeSource = new NodeSource(config.auxNodes(), config.auxNodesFile(), config.auxDns(), this::askId);
         this.membership = new Membership(new Membership.Settings(config.id(), config.vnodes(), config.replicationFactor(),
-                config.healthInterval().toMillis(), config.failureThreshold(), config.successThreshold()),
+                config.healthInterval().toMillis(), config.failureThreshold(), config.successThreshold(),
+                config.clusterToken()),
                 nodeSource.current(), probeClient);
         metrics.bindMembership(membership);
         membership.warmUp(); // start from facts, not optimism; bounded by the heartbeat timeout
@@ -85,7 +86,7 @@ public final class MasterMain implements AutoCloseable {
             metrics.bindRestorer(restorer);
         }
         this.server = HttpServers.create(
-                new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(), config.maxInflight(), mapper, registry),
+                new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(), config.maxInflight(), config.maxHeaderBytes(), mapper, registry),
                 cfg -> {
                     cfg.jetty.host = config.bind();
                     guard.install(cfg, "/admin/*", "/admin", "/internal/*");

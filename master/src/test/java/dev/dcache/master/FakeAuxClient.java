@@ -23,6 +23,8 @@ public final class FakeAuxClient implements AuxClient {
     public final Map<String, Map<String, Entry>> stores = new ConcurrentHashMap<>();
     public final Set<String> down = ConcurrentHashMap.newKeySet();
     public final Set<String> draining = ConcurrentHashMap.newKeySet();
+    /** The token these nodes prove they know; null for none. */
+    public volatile String token;
     public final List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
 
     public Map<String, Entry> store(String id) {
@@ -94,7 +96,8 @@ public final class FakeAuxClient implements AuxClient {
     public HeartbeatReply heartbeat(NodeAddress node, Heartbeat heartbeat) throws AuxCallException {
         reach(node);
         String status = draining.contains(node.id()) ? "draining" : "up";
-        return new HeartbeatReply(status, node.id(), 0, List.of(), null, store(node.id()).size());
+        return new HeartbeatReply(status, node.id(), 0, List.of(), null, store(node.id()).size(),
+                dev.dcache.common.cluster.TokenProof.prove(token, heartbeat.nonce()));
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.dcache.aux.cluster;
 import dev.dcache.aux.cache.LruCache;
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.HttpAuxClient;
+import dev.dcache.common.cluster.TokenProof;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.common.ring.HashRing;
 import dev.dcache.common.ring.NodeAddress;
@@ -39,14 +40,18 @@ public final class ClusterAgent implements AutoCloseable {
     private final ExecutorService worker;
     private final LruCache cache;
     private final HttpAuxClient peers;
+    private final String token;
     /** Where each master heard from takes backups; any one of them will do. */
     private final java.util.Map<String, NodeAddress> backupTargets = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private volatile boolean draining;
     private volatile boolean closed;
 
-    public ClusterAgent(String selfId, int binaryPort, LruCache cache, HttpAuxClient peers, InstantSource clock) {
+    /** @param token the cluster token, proven to masters in heartbeat replies; null for none */
+    public ClusterAgent(String selfId, int binaryPort, LruCache cache, HttpAuxClient peers, InstantSource clock,
+                        String token) {
         this.selfId = selfId;
+        this.token = token;
         this.binaryPort = binaryPort;
         this.cache = cache;
         this.peers = peers;
@@ -70,7 +75,7 @@ public final class ClusterAgent implements AutoCloseable {
         }
         tracker.heard(hb);
         return new HeartbeatReply(draining ? "draining" : "up", selfId, binaryPort, tracker.changes().all(),
-                rebalancer.status(), cache.size());
+                rebalancer.status(), cache.size(), TokenProof.prove(token, hb.nonce()));
     }
 
     /**

@@ -28,11 +28,13 @@ import java.time.Duration;
  * @param maxInflight        {@code AUX_MAX_INFLIGHT}: HTTP requests served at once before answering 503 (default 2048)
  * @param advertisedBinaryPort {@code AUX_ADVERTISED_BINARY_PORT}: binary port reported in /health when masters
  *                           reach the node through a proxy or NAT (default: the port it listens on)
+ * @param maxHeaderBytes     {@code MAX_HEADER_BYTES}: request line plus headers (default 16384)
  */
 public record AuxConfig(String id, String bind, int port, long maxEntries, long maxBytes, int segments,
                         Duration tombstoneTtl, Duration sweepInterval, Path dataDir, long maxBodyBytes,
                         Duration idleTimeout, String clusterToken, int binaryPort, int maxConnections,
-                        Duration drainTimeout, int maxInflight, int advertisedBinaryPort) {
+                        Duration drainTimeout, int maxInflight, int advertisedBinaryPort,
+                        int maxHeaderBytes) {
 
     /** Reads and validates the configuration; errors name the variable. */
     public static AuxConfig from(Env env) {
@@ -60,7 +62,8 @@ public record AuxConfig(String id, String bind, int port, long maxEntries, long 
                 env.intIn("AUX_MAX_CONNECTIONS", 1024, 1, 100_000),
                 Duration.ofMillis(env.longIn("AUX_DRAIN_TIMEOUT_MS", 20_000, 0, 600_000)),
                 env.intIn("AUX_MAX_INFLIGHT", 2048, 1, 1_000_000),
-                env.intIn("AUX_ADVERTISED_BINARY_PORT", 0, 0, 65535));
+                env.intIn("AUX_ADVERTISED_BINARY_PORT", 0, 0, 65535),
+                env.intIn("MAX_HEADER_BYTES", 16 * 1024, 1024, 1 << 20));
     }
 
     /** One line for the start-up log, the token masked. */

@@ -35,11 +35,12 @@ public final class HttpServers {
     /**
      * Server-side limits and plumbing shared by both node kinds.
      *
-     * @param maxInflight requests served at once; past it, 503 with {@code Retry-After} instead of
-     *                    queueing without bound ({@code /health} and {@code /metrics} are exempt)
+     * @param maxInflight    requests served at once; past it, 503 with {@code Retry-After} instead of
+     *                       queueing without bound ({@code /health} and {@code /metrics} are exempt)
+     * @param maxHeaderBytes largest request line plus headers; larger is 431 (or 414 for the URI)
      */
-    public record Options(long maxRequestBytes, long idleTimeoutMillis, int maxInflight, ObjectMapper mapper,
-                          PrometheusMeterRegistry registry) {
+    public record Options(long maxRequestBytes, long idleTimeoutMillis, int maxInflight, int maxHeaderBytes,
+                          ObjectMapper mapper, PrometheusMeterRegistry registry) {
     }
 
     /** Starts {@code app} on {@code port} and bounds idle connections on every connector. */
@@ -90,7 +91,7 @@ public final class HttpServers {
                 // handlers decode the raw path themselves, so Jetty must let such paths through
                 http.setUriCompliance(UriCompliance.UNSAFE);
                 http.setSendServerVersion(false);
-                http.setRequestHeaderSize(16 * 1024);
+                http.setRequestHeaderSize(options.maxHeaderBytes());
             });
             config.jetty.modifyServletContextHandler(handler ->
                     handler.getServletHandler().setDecodeAmbiguousURIs(true));

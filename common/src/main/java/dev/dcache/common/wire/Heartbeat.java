@@ -13,6 +13,8 @@ import java.util.List;
  * @param changes          the master's operator membership decisions
  * @param port             the master's HTTP port; with the heartbeat's source address it is where aux
  *                         nodes send the records they move, for the master's backup
+ * @param nonce            fresh per heartbeat; the node answers with a proof that it knows the token
  */
-public record Heartbeat(String master, long intervalMillis, RingSpec ring, List<MemberChange> changes, int port) {
+public record Heartbeat(String master, long intervalMillis, RingSpec ring, List<MemberChange> changes, int port,
+                        String nonce) {
 }

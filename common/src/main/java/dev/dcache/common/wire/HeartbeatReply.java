@@ -11,7 +11,8 @@ import java.util.List;
  * @param changes    every membership decision the node has heard of (highest version per id)
  * @param rebalance  the node's rebalancing state
  * @param entries    records the node holds (values and tombstones)
+ * @param proof      {@link dev.dcache.common.cluster.TokenProof} of the heartbeat's nonce, null without a token
  */
 public record HeartbeatReply(String status, String id, int binaryPort, List<MemberChange> changes,
-                             RebalanceStatus rebalance, long entries) {
+                             RebalanceStatus rebalance, long entries, String proof) {
 }

@@ -3,6 +3,7 @@ package dev.dcache.master.cluster;
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
 import dev.dcache.common.cluster.MemberChanges;
+import dev.dcache.common.cluster.TokenProof;
 import dev.dcache.common.hash.HashFunction;
 import dev.dcache.common.ring.HashRing;
 import dev.dcache.common.ring.NodeAddress;
@@ -65,6 +66,7 @@ public final class Membership implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Membership.class);
 
     private final String masterId;
+    private final String token;
     private final AuxClient probeClient;
     private final int vnodes;
     private final int replicationFactor;
@@ -104,13 +106,18 @@ public final class Membership implements AutoCloseable {
     /** Nodes from the configured source (list, file, DNS); guarded by {@code this}. */
     private List<NodeAddress> sourced = List.of();
 
-    /** Settings the membership needs. */
+    /**
+     * Settings the membership needs.
+     *
+     * @param token the cluster token aux nodes must prove they know, or null
+     */
     public record Settings(String masterId, int vnodes, int replicationFactor, long intervalMillis,
-                           int failureThreshold, int successThreshold) {
+                           int failureThreshold, int successThreshold, String token) {
     }
 
     public Membership(Settings settings, Collection<NodeAddress> initial, AuxClient probeClient) {
         this.masterId = settings.masterId();
+        this.token = settings.token();
         this.probeClient = probeClient;
         this.vnodes = settings.vnodes();
         this.replicationFactor = settings.replicationFactor();
@@ -202,7 +209,8 @@ public final class Membership implements AutoCloseable {
     public void heartbeatAll() {
         ClusterView current = view.get();
         // while warming up the ring is not yet this master's opinion: send none
-        Heartbeat hb = new Heartbeat(masterId, intervalMillis, warm ? ringSpec(current) : null, changes.all(), port);
+        Heartbeat hb = new Heartbeat(masterId, intervalMillis, warm ? ringSpec(current) : null, changes.all(), port,
+                token == null ? null : TokenProof.nonce());
         List<String> ids = new ArrayList<>(current.members().keySet());
         List<Future<HeartbeatReply>> replies = new ArrayList<>(ids.size());
         for (String id : ids) {
@@ -261,6 +269,11 @@ public final class Membership implements AutoCloseable {
     private HeartbeatReply heartbeat(NodeAddress a, Heartbeat hb) {
         try {
             HeartbeatReply reply = probeClient.heartbeat(a, hb);
+            if (token != null && !TokenProof.verify(token, hb.nonce(), reply.proof())) {
+                log.warn("node at {}:{} (as '{}') cannot prove it knows the cluster token; not admitting it",
+                        a.host(), a.port(), a.id());
+                return null;
+            }
             if (reply.id() != null && !reply.id().equals(a.id())) {
                 log.warn("node at {}:{} reports id '{}' but is known as '{}'; treating it as down",
                         a.host(), a.port(), reply.id(), a.id());

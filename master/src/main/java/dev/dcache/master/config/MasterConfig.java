@@ -41,13 +41,14 @@ import java.util.List;
  * @param versionTag         {@code MASTER_VERSION_TAG}: 0..255, distinct per master, breaks ties between
  *                           masters' write versions (default: the id's trailing number, else a hash)
  * @param maxInflight        {@code MASTER_MAX_INFLIGHT}: requests served at once before answering 503 (default 1024)
+ * @param maxHeaderBytes     {@code MAX_HEADER_BYTES}: request line plus headers (default 16384)
  */
 public record MasterConfig(String id, String bind, int port, List<NodeAddress> auxNodes, Path auxNodesFile, String auxDns,
                            int replicationFactor, int vnodes, int maxKeyBytes, int maxValueBytes, long maxBodyBytes,
                            int maxBulkItems, long maxTtlSeconds, Duration connectTimeout, Duration requestTimeout,
                            Duration healthInterval, Duration healthTimeout, int failureThreshold,
                            int successThreshold, Duration idleTimeout, String clusterToken, Path backupDir,
-                           boolean binaryProtocol, int connectionsPerNode, int versionTag, int maxInflight) {
+                           boolean binaryProtocol, int connectionsPerNode, int versionTag, int maxInflight, int maxHeaderBytes) {
 
     /** Reads and validates the configuration; errors name the variable. */
     public static MasterConfig from(Env env) {
@@ -94,7 +95,8 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                 transport(env),
                 env.intIn("AUX_CONNECTIONS_PER_NODE", 4, 1, 64),
                 env.intIn("MASTER_VERSION_TAG", HybridLogicalClock.tagFor(env.string("MASTER_ID", "master-" + port)), 0, 255),
-                env.intIn("MASTER_MAX_INFLIGHT", 1024, 1, 1_000_000));
+                env.intIn("MASTER_MAX_INFLIGHT", 1024, 1, 1_000_000),
+                env.intIn("MAX_HEADER_BYTES", 16 * 1024, 1024, 1 << 20));
     }
 
     private static boolean transport(Env env) {

@@ -20,7 +20,7 @@ class MembershipTest {
     void setUp() {
         List<NodeAddress> nodes = List.of(new NodeAddress("a", "h", 1), new NodeAddress("b", "h", 2),
                 new NodeAddress("c", "h", 3));
-        membership = new Membership(new Membership.Settings("m-1", 64, 2, 1000, 3, 2), nodes, aux);
+        membership = new Membership(new Membership.Settings("m-1", 64, 2, 1000, 3, 2, null), nodes, aux);
     }
 
     @AfterEach
@@ -99,7 +99,7 @@ class MembershipTest {
 
     @Test
     void sameFacts_inAnyOrder_giveTheSameFingerprint() {
-        Membership other = new Membership(new Membership.Settings("m-2", 64, 2, 1000, 3, 2),
+        Membership other = new Membership(new Membership.Settings("m-2", 64, 2, 1000, 3, 2, null),
                 List.of(new NodeAddress("c", "h", 3), new NodeAddress("a", "h", 1), new NodeAddress("b", "h", 2)), aux);
         try {
             membership.warmUp();
@@ -134,5 +134,21 @@ class MembershipTest {
         aux.calls.clear();
         membership.heartbeatAll();
         assertThat(aux.calls).contains("a"); // departed, still told the ring so it hands its records over
+    }
+
+    @Test
+    void withAToken_aNodeThatCannotProveIt_isNeverAdmitted() {
+        Membership guarded = new Membership(new Membership.Settings("m-3", 64, 2, 1000, 3, 2, "secret"),
+                List.of(new NodeAddress("a", "h", 1), new NodeAddress("b", "h", 2)), aux);
+        try {
+            aux.token = "wrong";
+            guarded.warmUp();
+            assertThat(guarded.view().ring().nodes()).isEmpty();
+            aux.token = "secret";
+            guarded.warmUp();
+            assertThat(guarded.view().ring().nodes()).containsExactly("a", "b");
+        } finally {
+            guarded.close();
+        }
     }
 }

@@ -32,7 +32,7 @@ class DataRouterTest {
     void setUp() {
         List<NodeAddress> nodes = List.of(new NodeAddress("a", "h", 1), new NodeAddress("b", "h", 2),
                 new NodeAddress("c", "h", 3));
-        membership = new Membership(new Membership.Settings("m-1", 64, 2, 1000, 3, 2), nodes, aux);
+        membership = new Membership(new Membership.Settings("m-1", 64, 2, 1000, 3, 2, null), nodes, aux);
         membership.warmUp();
         router = new DataRouter(membership, aux, new HybridLogicalClock(clock, 1), clock, 2,
                 new MasterMetrics(new SimpleMeterRegistry()));
