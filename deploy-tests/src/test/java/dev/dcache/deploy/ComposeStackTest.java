@@ -61,6 +61,9 @@ class ComposeStackTest {
         stack = new ComposeContainer(repo.path("docker-compose.yml").toFile())
                 .withLocalCompose(true)
                 .withBuild(true)
+                // compose pulls what the started services need; Testcontainers' own pre-pull
+                // would also fetch the monitoring images and try the locally built tags
+                .withPull(false)
                 .withEnv("CLUSTER_TOKEN", "test-" + UUID.randomUUID())
                 // the published port is not what the test uses (that is the ambassador's), but a
                 // fixed 8080 would collide with whatever else the machine runs
