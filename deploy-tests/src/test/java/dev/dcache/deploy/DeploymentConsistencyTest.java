@@ -26,12 +26,6 @@ class DeploymentConsistencyTest {
     private static final int MASTER_PORT = 8000;
     private static final int NGINX_PORT = 8080;
 
-    /**
-     * Set by the deployment files ahead of the code. AUX_DNS (masters discover aux nodes through a
-     * DNS name) is being added to MasterConfig; delete it from here once MasterConfig reads it.
-     */
-    private static final Set<String> MASTER_VARIABLES_PENDING = Set.of("AUX_DNS");
-
     private static Repo repo;
     private static ComposeFile compose;
     private static K8sManifests k8s;
@@ -44,15 +38,14 @@ class DeploymentConsistencyTest {
         compose = ComposeFile.read(repo);
         k8s = K8sManifests.read(repo);
         auxReads = AppVariables.of(repo, "aux");
-        masterReads = new TreeSet<>(AppVariables.of(repo, "master"));
-        masterReads.addAll(MASTER_VARIABLES_PENDING);
+        masterReads = AppVariables.of(repo, "master");
     }
 
     @Test
     void appVariables_scannedFromConfigSources_includeThePortsAndToken() {
         // guards the scan itself: a regex that matched nothing would make every check below vacuous
         assertThat(auxReads).contains("AUX_PORT", "AUX_BINARY_PORT", "AUX_ID", "AUX_DATA_DIR", "CLUSTER_TOKEN");
-        assertThat(masterReads).contains("MASTER_PORT", "MASTER_ID", "AUX_NODES", "REPLICATION_FACTOR", "CLUSTER_TOKEN");
+        assertThat(masterReads).contains("MASTER_PORT", "MASTER_ID", "AUX_DNS", "REPLICATION_FACTOR", "CLUSTER_TOKEN");
     }
 
     @Test
