@@ -1,0 +1,223 @@
+package dev.dcache.deploy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The deployment files must agree with the code and with each other: a variable the code does not
+ * read is a setting that silently does nothing, and a port that differs between the image, Compose,
+ * nginx and Kubernetes is a cluster that starts but cannot talk. Runs without Docker or a cluster:
+ * it only reads files. bin/check-deploy runs the tools themselves (compose config, nginx -t, ...).
+ */
+class DeploymentConsistencyTest {
+    /** The ports every deployment uses; the Java defaults are the same. */
+    private static final int AUX_PORT = 9000;
+    private static final int AUX_BINARY_PORT = 19000;
+    private static final int MASTER_PORT = 8000;
+    private static final int NGINX_PORT = 8080;
+
+    private static Repo repo;
+    private static ComposeFile compose;
+    private static K8sManifests k8s;
+    private static Set<String> auxReads;
+    private static Set<String> masterReads;
+
+    @BeforeAll
+    static void read() {
+        repo = Repo.locate();
+        compose = ComposeFile.read(repo);
+        k8s = K8sManifests.read(repo);
+        auxReads = AppVariables.of(repo, "aux");
+        masterReads = AppVariables.of(repo, "master");
+    }
+
+    @Test
+    void appVariables_scannedFromConfigSources_includeThePortsAndToken() {
+        // guards the scan itself: a regex that matched nothing would make every check below vacuous
+        assertThat(auxReads).contains("AUX_PORT", "AUX_BINARY_PORT", "AUX_ID", "AUX_DATA_DIR", "CLUSTER_TOKEN");
+        assertThat(masterReads).contains("MASTER_PORT", "MASTER_ID", "AUX_DNS", "REPLICATION_FACTOR", "CLUSTER_TOKEN");
+    }
+
+    @Test
+    void composeEnvironment_auxAndMaster_setOnlyVariablesTheCodeReads() {
+        assertThat(compose.environment("aux").keySet()).as("aux environment in docker-compose.yml").isSubsetOf(auxReads);
+        assertThat(compose.environment("master").keySet()).as("master environment in docker-compose.yml").isSubsetOf(masterReads);
+    }
+
+    @Test
+    void k8sEnvironment_auxAndMaster_setOnlyVariablesTheCodeReads() {
+        assertThat(K8sManifests.environment(k8s.get("StatefulSet", "aux")).keySet())
+                .as("aux StatefulSet env").isSubsetOf(auxReads);
+        assertThat(K8sManifests.environment(k8s.get("Deployment", "master")).keySet())
+                .as("master Deployment env").isSubsetOf(masterReads);
+    }
+
+    @Test
+    void nginxTemplate_everyPlaceholder_isSetByComposeAndK8s() {
+        Set<String> placeholders = NginxUpstream.placeholders(repo.text(NginxUpstream.TEMPLATE));
+        assertThat(placeholders).contains("NGINX_PORT", "MASTER_SERVERS");
+        // the image's envsubst leaves an unset ${NAME} in place, and nginx then fails to start
+        assertThat(compose.environment("nginx").keySet()).as("nginx environment in docker-compose.yml").containsAll(placeholders);
+        assertThat(K8sManifests.environment(k8s.get("Deployment", "nginx")).keySet()).as("nginx Deployment env").containsAll(placeholders);
+    }
+
+    @Test
+    void k8sNginxTemplate_isAnExactCopyOfTheSharedOne() {
+        assertThat(repo.text(K8sManifests.DIR + "/nginx/dcache.conf.template"))
+                .as("deploy/k8s/nginx/dcache.conf.template must equal " + NginxUpstream.TEMPLATE + " (cp it over)")
+                .isEqualTo(repo.text(NginxUpstream.TEMPLATE));
+    }
+
+    @Test
+    void dockerfiles_exposeAndProbeTheDefaultPorts() {
+        Dockerfile aux = Dockerfile.of(repo, "aux");
+        Dockerfile master = Dockerfile.of(repo, "master");
+        assertThat(aux.exposed()).containsExactlyInAnyOrder(AUX_PORT, AUX_BINARY_PORT);
+        assertThat(aux.healthCheckDefaultPort()).isEqualTo(AUX_PORT);
+        assertThat(master.exposed()).containsExactly(MASTER_PORT);
+        assertThat(master.healthCheckDefaultPort()).isEqualTo(MASTER_PORT);
+    }
+
+    @Test
+    void dockerfiles_copyTheJarTheShadePluginWritesAndTheEntrypointRuns() {
+        for (String module : List.of("aux", "master")) {
+            String jar = "dcache-" + module + ".jar";
+            assertThat(repo.text(module + "/pom.xml")).as(module + " shade output").contains("${project.build.directory}/" + jar);
+            assertThat(repo.text(module + "/Dockerfile"))
+                    .contains("mvn -B -q -pl " + module + " -am package -DskipTests")
+                    .contains("COPY --from=build /src/" + module + "/target/" + jar + " /opt/dcache/" + jar);
+            assertThat(repo.text(module + "/docker/entrypoint.sh")).contains("-jar /opt/dcache/" + jar);
+        }
+    }
+
+    @Test
+    void compose_portsAgreeWithTheImagesAndEachOther() {
+        Map<String, String> aux = compose.environment("aux");
+        Map<String, String> master = compose.environment("master");
+        assertThat(aux).containsEntry("AUX_PORT", String.valueOf(AUX_PORT))
+                .containsEntry("AUX_BINARY_PORT", String.valueOf(AUX_BINARY_PORT));
+        assertThat(master).containsEntry("MASTER_PORT", String.valueOf(MASTER_PORT))
+                .containsEntry("AUX_DNS", "aux:" + AUX_PORT);
+        assertThat(compose.environment("nginx")).containsEntry("NGINX_PORT", String.valueOf(NGINX_PORT));
+        assertThat(compose.containerPorts("nginx")).containsExactly(NGINX_PORT);
+        assertThat(compose.service("nginx").path("healthcheck").path("test").toString()).contains(":" + NGINX_PORT + "/health");
+    }
+
+    @Test
+    void composeNginxUpstream_pointsAtTheMasterServiceAndPort() {
+        List<NginxUpstream.Server> servers = NginxUpstream.servers(compose.environment("nginx").get("MASTER_SERVERS"));
+        assertThat(servers).isNotEmpty();
+        for (NginxUpstream.Server s : servers) {
+            assertThat(compose.hasService(s.host())).as("upstream host '%s' is a compose service", s.host()).isTrue();
+            assertThat(s.host()).startsWith("master");
+            assertThat(s.port()).isEqualTo(MASTER_PORT);
+        }
+    }
+
+    @Test
+    void compose_auxPublishesNothingAndOnlyNginxIsPublicBeyondLoopback() {
+        assertThat(compose.ports("aux")).isEmpty();
+        assertThat(compose.ports("master")).isEmpty();
+        assertThat(compose.networks("aux")).isNotEmpty()
+                .allSatisfy(n -> assertThat(compose.isInternalNetwork(n)).as("aux network '%s' is internal", n).isTrue());
+        for (String service : compose.root().path("services").properties().stream().map(Map.Entry::getKey).toList()) {
+            if (!service.equals("nginx")) {
+                assertThat(compose.ports(service)).as("ports of %s", service).allSatisfy(p -> assertThat(p).startsWith("127.0.0.1:"));
+            }
+        }
+    }
+
+    @Test
+    void k8s_portsAgreeWithTheImagesAndEachOther() {
+        JsonNode aux = k8s.get("StatefulSet", "aux");
+        JsonNode auxService = k8s.get("Service", "aux");
+        assertThat(aux.path("spec").path("serviceName").asText()).isEqualTo("aux");
+        assertThat(auxService.path("spec").path("clusterIP").asText()).as("aux Service is headless").isEqualTo("None");
+        assertThat(K8sManifests.containerPorts(aux)).containsExactlyInAnyOrder(AUX_PORT, AUX_BINARY_PORT);
+        assertThat(K8sManifests.servicePorts(auxService)).containsExactlyInAnyOrder(AUX_PORT, AUX_BINARY_PORT);
+        assertThat(K8sManifests.environment(aux)).containsEntry("AUX_PORT", String.valueOf(AUX_PORT))
+                .containsEntry("AUX_BINARY_PORT", String.valueOf(AUX_BINARY_PORT));
+
+        JsonNode master = k8s.get("Deployment", "master");
+        assertThat(K8sManifests.containerPorts(master)).containsExactly(MASTER_PORT);
+        assertThat(K8sManifests.servicePorts(k8s.get("Service", "master"))).containsExactly(MASTER_PORT);
+        assertThat(K8sManifests.environment(master)).containsEntry("MASTER_PORT", String.valueOf(MASTER_PORT))
+                .containsEntry("AUX_DNS", "aux:" + AUX_PORT);
+
+        JsonNode nginx = k8s.get("Deployment", "nginx");
+        assertThat(K8sManifests.containerPorts(nginx)).containsExactly(NGINX_PORT);
+        assertThat(K8sManifests.servicePorts(k8s.get("Service", "nginx"))).containsExactly(NGINX_PORT);
+        assertThat(K8sManifests.environment(nginx)).containsEntry("NGINX_PORT", String.valueOf(NGINX_PORT));
+        List<NginxUpstream.Server> servers = NginxUpstream.servers(K8sManifests.environment(nginx).get("MASTER_SERVERS"));
+        assertThat(servers).containsExactly(new NginxUpstream.Server("master", MASTER_PORT));
+    }
+
+    @Test
+    void k8sWorkloads_haveProbesResourcesAndNoServiceLinks() {
+        for (JsonNode workload : k8s.workloads()) {
+            String name = workload.path("metadata").path("name").asText();
+            JsonNode pod = workload.path("spec").path("template").path("spec");
+            JsonNode container = K8sManifests.container(workload);
+            // a Service named aux/master/nginx would otherwise inject AUX_PORT=tcp://... and the like
+            assertThat(pod.path("enableServiceLinks").asBoolean(true)).as("%s enableServiceLinks", name).isFalse();
+            assertThat(container.has("readinessProbe")).as("%s readinessProbe", name).isTrue();
+            assertThat(container.has("livenessProbe")).as("%s livenessProbe", name).isTrue();
+            assertThat(container.path("resources").path("requests").has("memory")).as("%s memory request", name).isTrue();
+            assertThat(container.path("resources").path("limits").has("memory")).as("%s memory limit", name).isTrue();
+        }
+        for (String kindAndName : List.of("StatefulSet/aux", "Deployment/master")) {
+            String[] k = kindAndName.split("/");
+            JsonNode workload = k8s.get(k[0], k[1]);
+            JsonNode annotations = workload.path("spec").path("template").path("metadata").path("annotations");
+            assertThat(annotations.path("prometheus.io/scrape").asText()).as("%s scrape annotation", kindAndName).isEqualTo("true");
+            assertThat(K8sManifests.containerPorts(workload)).as("%s scrape port", kindAndName)
+                    .contains(annotations.path("prometheus.io/port").asInt());
+            assertThat(K8sManifests.container(workload).path("readinessProbe").path("httpGet").path("path").asText()).isEqualTo("/health");
+        }
+    }
+
+    @Test
+    void dockerignore_keepsEveryMavenModuleInTheBuildContext() {
+        List<String> modules = new ArrayList<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("<module>([^<]+)</module>").matcher(repo.text("pom.xml"));
+        while (m.find()) {
+            modules.add(m.group(1));
+        }
+        List<String> ignored = repo.text(".dockerignore").lines()
+                .map(String::trim).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+        assertThat(modules).isNotEmpty();
+        // the reactor reads every module's pom, even for -pl aux
+        assertThat(modules).allSatisfy(module -> assertThat(ignored).as(".dockerignore").doesNotContain(module, module + "/", "/" + module));
+    }
+
+    @Test
+    void prometheusScrapeTargets_nameComposeServicesOnTheirPorts() {
+        assumeTrue(repo.exists("prometheus/prometheus.yml"), "prometheus/prometheus.yml is not there yet");
+        Map<String, Integer> metricsPort = Map.of("aux", AUX_PORT, "master", MASTER_PORT, "prometheus", 9090);
+        Set<String> scraped = new TreeSet<>();
+        for (JsonNode job : repo.yaml("prometheus/prometheus.yml").path("scrape_configs")) {
+            List<String> targets = new ArrayList<>();
+            job.path("static_configs").forEach(c -> c.path("targets").forEach(t -> targets.add(t.asText())));
+            // a scaled service needs DNS discovery: "aux" as one static target reaches one replica
+            job.path("dns_sd_configs").forEach(c -> c.path("names").forEach(n -> targets.add(n.asText() + ":" + c.path("port").asInt())));
+            for (String target : targets) {
+                String host = target.substring(0, target.lastIndexOf(':'));
+                int port = Integer.parseInt(target.substring(target.lastIndexOf(':') + 1));
+                assertThat(compose.hasService(host)).as("scrape target %s names a compose service", target).isTrue();
+                assertThat(metricsPort).as("scrape target %s", target).containsEntry(host, port);
+                scraped.add(host);
+            }
+        }
+        assertThat(scraped).as("scraped services").contains("aux", "master");
+    }
+}
