@@ -6,6 +6,7 @@ import dev.dcache.aux.cache.LruCache;
 import dev.dcache.aux.config.AuxConfig;
 import dev.dcache.aux.metrics.AuxMetrics;
 import dev.dcache.aux.proto.BinaryServer;
+import dev.dcache.aux.snapshot.Snapshotter;
 import dev.dcache.common.config.ConfigException;
 import dev.dcache.common.config.Env;
 import dev.dcache.common.config.LogFormat;
@@ -40,6 +41,7 @@ public final class AuxMain implements AutoCloseable {
     private final Javalin server;
     private final ScheduledExecutorService sweeper;
     private final BinaryServer binary;
+    private final Snapshotter snapshots;
 
     /** Builds and starts a node. */
     public AuxMain(AuxConfig config, InstantSource clock) throws IOException {
@@ -48,6 +50,9 @@ public final class AuxMain implements AutoCloseable {
                 config.tombstoneTtl().toMillis(), clock);
         PrometheusMeterRegistry registry = Registries.create("aux", config.id());
         AuxMetrics.bind(registry, cache);
+        // persistence (dev.dcache.aux.snapshot): restore before anything can serve, schedule once serving
+        this.snapshots = new Snapshotter(config.dataDir(), cache, clock, AuxMetrics.snapshots(registry));
+        snapshots.restore();
         ObjectMapper mapper = Json.mapper(Integer.MAX_VALUE / 4);
         InternalApi api = new InternalApi(cache, mapper, MAX_BATCH);
         TokenGuard guard = new TokenGuard(config.clusterToken());
@@ -70,6 +75,7 @@ public final class AuxMain implements AutoCloseable {
         long every = config.sweepInterval().toMillis();
         sweeper.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.MILLISECONDS);
         server.start(config.port());
+        snapshots.start(config.snapshotInterval());
     }
 
     private void sweep() {
@@ -104,6 +110,7 @@ public final class AuxMain implements AutoCloseable {
             binary.close();
         }
         server.stop();
+        snapshots.close(); // after serving stopped, so the final snapshot holds every acknowledged write
     }
 
     public static void main(String[] args) {

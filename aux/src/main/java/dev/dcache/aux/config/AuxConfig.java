@@ -24,10 +24,14 @@ import java.time.Duration;
  * @param binaryPort         {@code AUX_BINARY_PORT}: binary protocol port (default AUX_PORT + 10000, 0 when
  *                           AUX_PORT is 0; -1 disables it)
  * @param maxConnections     {@code AUX_MAX_CONNECTIONS}: binary protocol connection cap (default 1024)
+ * @param snapshotInterval   {@code AUX_SNAPSHOT_INTERVAL_MS}: how often the cache is snapshotted to
+ *                           {@code dataDir} if it changed (default 10000); 0 turns periodic snapshots
+ *                           off, leaving the restore at start and the snapshot on graceful shutdown
  */
 public record AuxConfig(String id, String bind, int port, long maxEntries, long maxBytes, int segments,
                         Duration tombstoneTtl, Duration sweepInterval, Path dataDir, long maxBodyBytes,
-                        Duration idleTimeout, String clusterToken, int binaryPort, int maxConnections) {
+                        Duration idleTimeout, String clusterToken, int binaryPort, int maxConnections,
+                        Duration snapshotInterval) {
 
     /** Reads and validates the configuration; errors name the variable. */
     public static AuxConfig from(Env env) {
@@ -52,13 +56,14 @@ public record AuxConfig(String id, String bind, int port, long maxEntries, long 
                 Duration.ofMillis(env.longIn("AUX_IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000)),
                 env.string("CLUSTER_TOKEN", null),
                 env.intIn("AUX_BINARY_PORT", port == 0 ? 0 : port + 10_000 > 65535 ? port - 10_000 : port + 10_000, -1, 65535),
-                env.intIn("AUX_MAX_CONNECTIONS", 1024, 1, 100_000));
+                env.intIn("AUX_MAX_CONNECTIONS", 1024, 1, 100_000),
+                Duration.ofMillis(env.longIn("AUX_SNAPSHOT_INTERVAL_MS", 10_000, 0, 86_400_000)));
     }
 
     /** One line for the start-up log, the token masked. */
     public String describe() {
         return "id=" + id + " bind=" + bind + ":" + port + " maxEntries=" + maxEntries + " maxBytes=" + maxBytes
                 + " segments=" + segments + " tombstoneTtl=" + tombstoneTtl + " sweep=" + sweepInterval
-                + " binaryPort=" + binaryPort + " dataDir=" + dataDir + " maxBody=" + maxBodyBytes + " token=" + (clusterToken == null ? "none" : "***");
+                + " binaryPort=" + binaryPort + " dataDir=" + dataDir + " snapshot=" + snapshotInterval + " maxBody=" + maxBodyBytes + " token=" + (clusterToken == null ? "none" : "***");
     }
 }
