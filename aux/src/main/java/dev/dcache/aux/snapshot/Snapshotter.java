@@ -118,14 +118,17 @@ public final class Snapshotter implements AutoCloseable {
             log.info("restored {} records from {} ({} bytes) in {} ms: {} expired dropped, {} evicted to fit, {} refused as too large",
                     r.held(), file, bytes, r.took().toMillis(), r.expired(), r.loaded() - r.held(), r.rejected());
             markSaved();
-        } catch (CorruptSnapshotException | IOException | UncheckedIOException e) {
-            String problem = e instanceof CorruptSnapshotException ? e.getMessage() : "unreadable: " + e;
+        } catch (CorruptSnapshotException | IOException | RuntimeException e) {
+            boolean bug = e instanceof RuntimeException && !(e instanceof UncheckedIOException);
+            String problem = e instanceof CorruptSnapshotException ? e.getMessage()
+                    : bug ? "failed to load: " + e : "unreadable: " + e;
             Path movedTo = moveAside();
             r = new RestoreResult(RestoreResult.Outcome.DISCARDED, file, counts[0], counts[1], counts[2], cache.size(),
                     bytes, since(start), problem, movedTo);
             log.error("snapshot {} is unusable: {}; {}; starting {}", file, problem,
                     movedTo == null ? "could not move it aside" : "moved it to " + movedTo.getFileName(),
-                    counts[0] == 0 ? "empty" : "with the " + counts[0] + " records read before the failure");
+                    counts[0] == 0 ? "empty" : "with the " + counts[0] + " records read before the failure",
+                    bug ? e : null); // a stack trace only for what is not a plain I/O or format problem
             // savedChanges stays -1: the first interval writes a good snapshot again
         }
         listener.restored(r);
