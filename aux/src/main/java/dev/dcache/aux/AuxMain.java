@@ -8,6 +8,7 @@ import dev.dcache.aux.config.AuxConfig;
 import dev.dcache.aux.metrics.AuxMetrics;
 import dev.dcache.aux.proto.BinaryServer;
 import dev.dcache.common.client.HttpAuxClient;
+import dev.dcache.aux.snapshot.Snapshotter;
 import dev.dcache.common.config.ConfigException;
 import dev.dcache.common.config.Env;
 import dev.dcache.common.config.LogFormat;
@@ -46,6 +47,7 @@ public final class AuxMain implements AutoCloseable {
     private final HttpAuxClient peers;
     private final ClusterAgent agent;
     private volatile boolean running = true;
+    private final Snapshotter snapshots;
 
     /** Builds and starts a node. */
     public AuxMain(AuxConfig config, InstantSource clock) throws IOException {
@@ -54,6 +56,9 @@ public final class AuxMain implements AutoCloseable {
                 config.tombstoneTtl().toMillis(), clock);
         PrometheusMeterRegistry registry = Registries.create("aux", config.id());
         AuxMetrics.bind(registry, cache);
+        // persistence (dev.dcache.aux.snapshot): restore before anything can serve, schedule once serving
+        this.snapshots = new Snapshotter(config.dataDir(), cache, clock, AuxMetrics.snapshots(registry));
+        snapshots.restore();
         ObjectMapper mapper = Json.mapper(Integer.MAX_VALUE / 4);
         TokenGuard guard = new TokenGuard(config.clusterToken());
         this.binary = config.binaryPort() < 0 ? null : new BinaryServer(cache, config.bind(), config.binaryPort(),
@@ -80,6 +85,7 @@ public final class AuxMain implements AutoCloseable {
         long every = config.sweepInterval().toMillis();
         sweeper.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.MILLISECONDS);
         HttpServers.start(server, config.bind(), config.port(), config.idleTimeout().toMillis());
+        snapshots.start(config.snapshotInterval());
     }
 
     private void sweep() {
@@ -138,6 +144,7 @@ public final class AuxMain implements AutoCloseable {
             binary.close();
         }
         server.stop();
+        snapshots.close(); // after serving stopped, so the final snapshot holds every acknowledged write
     }
 
     public static void main(String[] args) {

@@ -333,6 +333,16 @@ public final class LruCache {
         return maxEntries;
     }
 
+    /**
+     * A count that grows whenever the stored records change: an applied put or delete, an
+     * eviction, or the removal of an expired record. Reads, refused writes and recency changes do
+     * not move it. Equal readings mean nothing was stored or removed in between, which is how the
+     * snapshot writer skips an unchanged cache. Cheap: it sums the statistics' adders.
+     */
+    public long changes() {
+        return puts.sum() + deletes.sum() + evictions.sum() + expirations.sum();
+    }
+
     /** Cumulative counters since start. */
     public Stats stats() {
         return new Stats(hits.sum(), misses.sum(), puts.sum(), deletes.sum(), staleWrites.sum(),

@@ -29,12 +29,16 @@ import java.time.Duration;
  * @param advertisedBinaryPort {@code AUX_ADVERTISED_BINARY_PORT}: binary port reported in /health when masters
  *                           reach the node through a proxy or NAT (default: the port it listens on)
  * @param maxHeaderBytes     {@code MAX_HEADER_BYTES}: request line plus headers (default 16384)
+ * @param snapshotInterval   {@code AUX_SNAPSHOT_INTERVAL_MS}: how often the cache is snapshotted to
+ *                           {@code dataDir} if it changed (default 10000); 0 turns periodic snapshots
+ *                           off, leaving the restore at start and the snapshot on graceful shutdown
  */
 public record AuxConfig(String id, String bind, int port, long maxEntries, long maxBytes, int segments,
                         Duration tombstoneTtl, Duration sweepInterval, Path dataDir, long maxBodyBytes,
                         Duration idleTimeout, String clusterToken, int binaryPort, int maxConnections,
                         Duration drainTimeout, int maxInflight, int advertisedBinaryPort,
-                        int maxHeaderBytes) {
+                        int maxHeaderBytes,
+                        Duration snapshotInterval) {
 
     /** Reads and validates the configuration; errors name the variable. */
     public static AuxConfig from(Env env) {
@@ -63,13 +67,14 @@ public record AuxConfig(String id, String bind, int port, long maxEntries, long 
                 Duration.ofMillis(env.longIn("AUX_DRAIN_TIMEOUT_MS", 20_000, 0, 600_000)),
                 env.intIn("AUX_MAX_INFLIGHT", 2048, 1, 1_000_000),
                 env.intIn("AUX_ADVERTISED_BINARY_PORT", 0, 0, 65535),
-                env.intIn("MAX_HEADER_BYTES", 16 * 1024, 1024, 1 << 20));
+                env.intIn("MAX_HEADER_BYTES", 16 * 1024, 1024, 1 << 20),
+                Duration.ofMillis(env.longIn("AUX_SNAPSHOT_INTERVAL_MS", 10_000, 0, 86_400_000)));
     }
 
     /** One line for the start-up log, the token masked. */
     public String describe() {
         return "id=" + id + " bind=" + bind + ":" + port + " maxEntries=" + maxEntries + " maxBytes=" + maxBytes
                 + " segments=" + segments + " tombstoneTtl=" + tombstoneTtl + " sweep=" + sweepInterval
-                + " binaryPort=" + binaryPort + " dataDir=" + dataDir + " maxBody=" + maxBodyBytes + " token=" + (clusterToken == null ? "none" : "***");
+                + " binaryPort=" + binaryPort + " dataDir=" + dataDir + " snapshot=" + snapshotInterval + " maxBody=" + maxBodyBytes + " token=" + (clusterToken == null ? "none" : "***");
     }
 }

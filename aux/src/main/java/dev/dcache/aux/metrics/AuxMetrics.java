@@ -2,10 +2,16 @@ package dev.dcache.aux.metrics;
 
 import dev.dcache.aux.cache.LruCache;
 import dev.dcache.aux.cluster.Rebalancer;
+import dev.dcache.aux.snapshot.RestoreResult;
+import dev.dcache.aux.snapshot.SnapshotListener;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
 
 /** Every meter an aux node exports beyond the shared HTTP and JVM ones, declared in one place. */
@@ -52,6 +58,74 @@ public final class AuxMetrics {
                 .register(registry);
         Gauge.builder("dcache.rebalance.last.duration", rebalancer, r -> r.status().lastDurationMillis() / 1000.0)
                 .baseUnit("seconds").description("Duration of the last completed rebalance pass").register(registry);
+    }
+
+    /**
+     * Registers the snapshot meters and returns the listener that feeds them, for the
+     * {@link dev.dcache.aux.snapshot.Snapshotter}.
+     */
+    public static SnapshotListener snapshots(MeterRegistry registry) {
+        return new SnapshotMeters(registry);
+    }
+
+    /** The snapshot meters, fed by the snapshotter's reports. */
+    private static final class SnapshotMeters implements SnapshotListener {
+        private final Timer duration;
+        private final Counter writes;
+        private final Counter failures;
+        private final Counter discarded;
+        private final AtomicLong sizeBytes = new AtomicLong();
+        private final AtomicLong lastSuccessMillis = new AtomicLong();
+        private final AtomicLong restoredEntries = new AtomicLong();
+
+        SnapshotMeters(MeterRegistry registry) {
+            duration = Timer.builder("dcache.snapshot.duration")
+                    .description("Time to write one snapshot: walk the cache, encode, fsync, rename")
+                    .register(registry);
+            writes = Counter.builder("dcache.snapshot.writes")
+                    .description("Snapshots written").register(registry);
+            failures = Counter.builder("dcache.snapshot.failures")
+                    .description("Snapshot writes that failed; the previous snapshot was kept").register(registry);
+            discarded = Counter.builder("dcache.snapshot.discarded")
+                    .description("Snapshots found damaged or unreadable at start and moved aside").register(registry);
+            Gauge.builder("dcache.snapshot.size", sizeBytes, AtomicLong::get).baseUnit("bytes")
+                    .description("Size of the last snapshot written, or restored at start").register(registry);
+            Gauge.builder("dcache.snapshot.last.success.time", lastSuccessMillis, m -> m.get() / 1000.0)
+                    .baseUnit("seconds")
+                    .description("Epoch seconds when the snapshot on disk last held everything in the cache: a write, "
+                            + "or a check that found nothing changed; time() minus this is its age, 0 before the first")
+                    .register(registry);
+            Gauge.builder("dcache.snapshot.restored.entries", restoredEntries, AtomicLong::get)
+                    .description("Records restored from the snapshot at start").register(registry);
+        }
+
+        @Override
+        public void restored(RestoreResult result) {
+            restoredEntries.set(result.held());
+            if (result.outcome() == RestoreResult.Outcome.RESTORED) {
+                sizeBytes.set(result.bytes());
+            } else if (result.outcome() == RestoreResult.Outcome.DISCARDED) {
+                discarded.increment();
+            }
+        }
+
+        @Override
+        public void written(long nanos, long bytes, long atMillis) {
+            duration.record(nanos, TimeUnit.NANOSECONDS);
+            writes.increment();
+            sizeBytes.set(bytes);
+            lastSuccessMillis.set(atMillis);
+        }
+
+        @Override
+        public void failed(long nanos) {
+            failures.increment();
+        }
+
+        @Override
+        public void upToDate(long atMillis) {
+            lastSuccessMillis.set(atMillis);
+        }
     }
 
     private static void counter(MeterRegistry registry, String name, String description, LruCache cache,

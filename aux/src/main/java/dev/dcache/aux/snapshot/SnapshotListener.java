@@ -1,0 +1,31 @@
+package dev.dcache.aux.snapshot;
+
+/**
+ * What a {@link Snapshotter} reports as it works, for metrics. Called on the thread doing the work
+ * (the starting thread, the snapshot writer, or the one closing the node); implementations must
+ * be quick and thread-safe. Every method defaults to doing nothing.
+ */
+public interface SnapshotListener {
+    /** Ignores everything. */
+    SnapshotListener NONE = new SnapshotListener() {
+    };
+
+    /** The start-up restore finished, whatever its outcome. */
+    default void restored(RestoreResult result) {
+    }
+
+    /** A snapshot was committed at {@code atMillis}, {@code bytes} long, after {@code nanos}. */
+    default void written(long nanos, long bytes, long atMillis) {
+    }
+
+    /** A snapshot write failed after {@code nanos}; the previous snapshot stays. */
+    default void failed(long nanos) {
+    }
+
+    /**
+     * At {@code atMillis} the committed snapshot was found to still hold everything the cache
+     * holds (nothing changed since it was written or restored), so none was written.
+     */
+    default void upToDate(long atMillis) {
+    }
+}
