@@ -1,5 +1,6 @@
 package dev.dcache.system;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -11,6 +12,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,6 +52,7 @@ final class LocalCluster implements BeforeAllCallback, AfterAllCallback, TestWat
     static final int MASTERS = 2;
     static final Duration UP_LIMIT = Duration.ofSeconds(180);
     static final Duration COMMAND_LIMIT = Duration.ofSeconds(60);
+    private static final Duration RING_LIMIT = Duration.ofSeconds(30);
 
     private final String name;
     private final boolean prometheus;
@@ -203,6 +209,32 @@ final class LocalCluster implements BeforeAllCallback, AfterAllCallback, TestWat
         if (exit != 0) {
             throw new IllegalStateException("bin/cluster up exited " + exit + "; output in " + cliLog()
                     + ", node logs in " + runDir.resolve("logs"));
+        }
+        awaitEveryMasterRoutesToEveryAuxNode();
+    }
+
+    /**
+     * {@code bin/cluster up} returns once every node answers /health, but a master routes only to
+     * the aux nodes its heartbeats have admitted (HEALTH_SUCCESSES in a row), and until then
+     * answers a write with 503. Waits until the ring of every master holds every aux node.
+     */
+    private void awaitEveryMasterRoutesToEveryAuxNode() throws IOException, InterruptedException {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        ObjectMapper json = new ObjectMapper();
+        long deadline = System.nanoTime() + RING_LIMIT.toNanos();
+        for (int i = 1; i <= MASTERS; i++) {
+            while (true) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(master(i) + "/cluster"))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200 && json.readTree(r.body()).path("ring").size() == AUX_NODES) {
+                    break;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("master-" + i + " does not route to all " + AUX_NODES
+                            + " aux nodes " + RING_LIMIT + " after bin/cluster up; GET /cluster: " + r.statusCode() + " " + r.body());
+                }
+                Thread.sleep(100);
+            }
         }
     }
 
