@@ -63,8 +63,8 @@ class BackupRestoreIT {
         Http.Reply removed = Http.send(HttpRequest.newBuilder(URI.create(m + "/admin/nodes/aux-2"))
                 .header("X-Cluster-Token", TestCluster.TOKEN).DELETE());
         assertThat(removed.status()).isEqualTo(202);
-        awaitTrue(() -> first.aux("aux-2").cache().size() == 0);
-        awaitTrue(() -> Http.get(m + "/metrics").body().contains("dcache_backup_records_total{")
+        await(() -> first.aux("aux-2").cache().size() == 0);
+        await(() -> Http.get(m + "/metrics").body().contains("dcache_backup_records_total{")
                 && !Http.get(m + "/metrics").body().contains("dcache_backup_records_total{node=\"master-1\",role=\"master\"} 0.0"));
         first.close();
         first = null;
@@ -77,7 +77,7 @@ class BackupRestoreIT {
         }
         second.startMaster("master-1", env);
         String m2 = second.masterUrl(0);
-        awaitTrue(() -> Http.get(m2 + "/data/" + onAux2.get(0)).status() == 200);
+        await(() -> Http.get(m2 + "/data/" + onAux2.get(0)).status() == 200);
         for (String key : onAux2) {
             Http.Reply r = Http.get(m2 + "/data/" + key);
             assertThat(r.status()).as(key).isEqualTo(200);
@@ -88,16 +88,7 @@ class BackupRestoreIT {
         }
     }
 
-    private static void awaitTrue(BooleanSupplier condition) {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("condition not met within 20 s").isLessThan(deadline);
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
+    private static void await(BooleanSupplier condition) {
+        Await.until(java.time.Duration.ofSeconds(20), condition);
     }
 }

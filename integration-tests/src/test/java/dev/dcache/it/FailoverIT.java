@@ -64,7 +64,7 @@ class FailoverIT {
     @Test
     void deadAux_isEjectedByBothMasters_andTheyAgreeOnTheRing() {
         cluster.aux("aux-3").close();
-        awaitTrue(() -> state(m0, "aux-3").equals("down") && state(m1, "aux-3").equals("down"));
+        await(() -> state(m0, "aux-3").equals("down") && state(m1, "aux-3").equals("down"));
         JsonNode a = Http.get(m0 + "/cluster").json();
         JsonNode b = Http.get(m1 + "/cluster").json();
         assertThat(a.path("ring").toString()).isEqualTo("[\"aux-1\",\"aux-2\"]");
@@ -77,9 +77,9 @@ class FailoverIT {
         int port = aux3.port();
         String before = Http.get(m0 + "/cluster").json().path("fingerprint").asText();
         aux3.close();
-        awaitTrue(() -> state(m0, "aux-3").equals("down"));
+        await(() -> state(m0, "aux-3").equals("down"));
         cluster.startAux("aux-3", Map.of("AUX_PORT", Integer.toString(port)));
-        awaitTrue(() -> state(m0, "aux-3").equals("up") && state(m1, "aux-3").equals("up"));
+        await(() -> state(m0, "aux-3").equals("up") && state(m1, "aux-3").equals("up"));
         assertThat(Http.get(m0 + "/cluster").json().path("fingerprint").asText()).isEqualTo(before);
         assertThat(Http.postJson(m0 + "/data", Map.of("key", "back", "value", "again")).status()).isEqualTo(200);
     }
@@ -95,7 +95,7 @@ class FailoverIT {
             assertThat(put.status()).isEqualTo(503);
             assertThat(put.error()).isNotBlank();
         }
-        awaitTrue(() -> Http.get(m0 + "/cluster").json().path("ring").isEmpty());
+        await(() -> Http.get(m0 + "/cluster").json().path("ring").isEmpty());
         Http.Reply empty = Http.send(HttpRequest.newBuilder(URI.create(m0 + "/data/x")).GET());
         assertThat(empty.status()).isEqualTo(503);
         assertThat(empty.error()).contains("no aux node is up");
@@ -110,17 +110,7 @@ class FailoverIT {
         return "absent";
     }
 
-    /** Polls for up to 10 s; probes run every 100 ms in these tests. */
-    private static void awaitTrue(BooleanSupplier condition) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("condition not met within 10 s").isLessThan(deadline);
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
+    private static void await(BooleanSupplier condition) {
+        Await.until(java.time.Duration.ofSeconds(10), condition);
     }
 }

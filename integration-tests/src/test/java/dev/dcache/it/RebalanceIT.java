@@ -57,7 +57,7 @@ class RebalanceIT {
                         "{\"id\":\"aux-4\",\"address\":\"127.0.0.1:" + aux4.port() + "\"}")));
         assertThat(added.status()).as(added.body()).isEqualTo(202);
 
-        awaitTrue(() -> ring(cluster.masterUrl(1)).size() == 4 && ring(m).size() == 4);
+        await(() -> ring(cluster.masterUrl(1)).size() == 4 && ring(m).size() == 4);
         awaitPlacement(List.of("aux-1", "aux-2", "aux-3", "aux-4"), 2);
         assertEveryKeyReadable(cluster.masterUrl(1));
 
@@ -77,7 +77,7 @@ class RebalanceIT {
                 .header("X-Cluster-Token", TestCluster.TOKEN).DELETE());
         assertThat(removed.status()).as(removed.body()).isEqualTo(202);
 
-        awaitTrue(() -> ring(cluster.masterUrl(1)).equals(List.of("aux-1", "aux-3")));
+        await(() -> ring(cluster.masterUrl(1)).equals(List.of("aux-1", "aux-3")));
         awaitPlacement(List.of("aux-1", "aux-3"), 2);
         assertThat(records(cluster.aux("aux-2"))).isEmpty();
         assertEveryKeyReadable(cluster.masterUrl(1));
@@ -90,7 +90,7 @@ class RebalanceIT {
         writeKeys(m);
         cluster.aux("aux-3").close();
 
-        awaitTrue(() -> ring(m).size() == 2 && ring(cluster.masterUrl(1)).size() == 2);
+        await(() -> ring(m).size() == 2 && ring(cluster.masterUrl(1)).size() == 2);
         awaitPlacement(List.of("aux-1", "aux-2"), 2);
         assertEveryKeyReadable(m);
     }
@@ -102,7 +102,7 @@ class RebalanceIT {
         writeKeys(m);
         cluster.aux("aux-2").shutdown();
 
-        awaitTrue(() -> ring(m).size() == 2);
+        await(() -> ring(m).size() == 2);
         assertEveryKeyReadable(m);
         assertEveryKeyReadable(cluster.masterUrl(1));
     }
@@ -116,7 +116,7 @@ class RebalanceIT {
             assertThat(Http.delete(m + "/data/key-" + i).status()).isEqualTo(200);
         }
         cluster.aux("aux-1").close();
-        awaitTrue(() -> ring(m).size() == 2 && ring(cluster.masterUrl(1)).size() == 2);
+        await(() -> ring(m).size() == 2 && ring(cluster.masterUrl(1)).size() == 2);
         awaitPlacement(List.of("aux-2", "aux-3"), 2);
         for (int i = 0; i < KEYS; i++) {
             Http.Reply r = Http.get(cluster.masterUrl(1) + "/data/key-" + i);
@@ -155,7 +155,7 @@ class RebalanceIT {
     /** Waits until every live key is held by exactly its owners among {@code up}, and nowhere else. */
     private void awaitPlacement(List<String> up, int rf) {
         HashRing ring = new HashRing(up, 256, HashFunction.FNV1A_MIX);
-        awaitTrue(() -> {
+        await(() -> {
             Map<String, List<String>> where = placement();
             if (where.size() != KEYS && where.keySet().stream().noneMatch(k -> k.startsWith("key-"))) {
                 return false;
@@ -201,16 +201,7 @@ class RebalanceIT {
         return ids;
     }
 
-    private static void awaitTrue(BooleanSupplier condition) {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("condition not met within 20 s").isLessThan(deadline);
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
+    private static void await(BooleanSupplier condition) {
+        Await.until(java.time.Duration.ofSeconds(20), condition);
     }
 }

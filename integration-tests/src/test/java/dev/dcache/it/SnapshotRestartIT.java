@@ -19,7 +19,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -90,7 +89,7 @@ class SnapshotRestartIT {
         assertThat(ttl.expiresAt() - clock.millis()).isEqualTo(70_000);
 
         // and through the master, once it has seen the node come back
-        awaitTrue(() -> Http.get(m0 + "/data/k0").status() == 200);
+        Await.until(java.time.Duration.ofSeconds(10), () -> Http.get(m0 + "/data/k0").status() == 200);
         assertThat(Http.get(m0 + "/data/k7").json().path("value").asText()).isEqualTo("v7");
         assertThat(Http.get(m0 + "/data/ttl-key").json().path("ttl").asLong()).isEqualTo(70);
         assertThat(Http.get(m0 + "/data/deleted").status()).isEqualTo(404);
@@ -106,7 +105,7 @@ class SnapshotRestartIT {
         Path snapshot = aux.config().dataDir().resolve("snapshot.bin");
 
         // what a crash right now would leave behind: the file as it is, the node still running
-        awaitTrue(() -> restoredFromCopy(snapshot).size() == held.size());
+        Await.until(java.time.Duration.ofSeconds(10), () -> restoredFromCopy(snapshot).size() == held.size());
 
         LruCache restored = restoredFromCopy(snapshot);
         held.forEach((key, entry) -> assertThat(restored.peek(key)).as(key).isEqualTo(entry));
@@ -131,17 +130,4 @@ class SnapshotRestartIT {
         return cache;
     }
 
-    /** Polls for up to 10 s. */
-    private static void awaitTrue(BooleanSupplier condition) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("condition not met within 10 s").isLessThan(deadline);
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
-    }
 }

@@ -153,73 +153,39 @@ public final class BackupLog implements AutoCloseable {
     private static void readFile(Path f, Map<String, Entry> into) throws IOException {
         try (InputStream raw = Files.newInputStream(f);
              DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 1 << 16))) {
-            while (true) {
-                Entry e = next(in);
-                if (e == null) {
-                    return;
-                }
+            for (byte[] frame = nextFrame(in); frame != null; frame = nextFrame(in)) {
+                Entry e = parse(frame);
                 into.merge(e.key(), e, (a, b) -> a.version() >= b.version() ? a : b);
             }
         }
     }
 
-    /** The next valid record, or null at the end or at a torn or corrupt frame. */
-    private static Entry next(DataInputStream in) throws IOException {
-        int length;
+    /** The next valid frame's payload, or null at the end or at a torn or corrupt frame. */
+    private static byte[] nextFrame(DataInputStream in) throws IOException {
         try {
-            length = in.readInt();
-        } catch (EOFException e) {
-            return null;
-        }
-        if (length < 0 || length > (64 << 20)) {
-            return null;
-        }
-        try {
+            int length = in.readInt();
+            if (length < 0 || length > (64 << 20)) {
+                return null;
+            }
             int crc = in.readInt();
             byte[] payload = in.readNBytes(length);
-            if (payload.length != length) {
-                return null;
-            }
             CRC32C check = new CRC32C();
             check.update(payload);
-            if ((int) check.getValue() != crc) {
-                return null;
-            }
-            return parse(payload);
+            return payload.length == length && (int) check.getValue() == crc ? payload : null;
         } catch (EOFException e) {
             return null;
         }
     }
 
+    /** Bytes of whole, valid frames at the start of the file. */
     private static long validLength(FileChannel c) throws IOException {
         long pos = 0;
         c.position(0);
         DataInputStream in = new DataInputStream(new BufferedInputStream(java.nio.channels.Channels.newInputStream(c), 1 << 16));
-        while (true) {
-            int length;
-            try {
-                length = in.readInt();
-            } catch (EOFException e) {
-                return pos;
-            }
-            if (length < 0 || length > (64 << 20)) {
-                return pos;
-            }
-            int crc;
-            byte[] payload;
-            try {
-                crc = in.readInt();
-                payload = in.readNBytes(length);
-            } catch (EOFException e) {
-                return pos;
-            }
-            CRC32C check = new CRC32C();
-            check.update(payload);
-            if (payload.length != length || (int) check.getValue() != crc) {
-                return pos;
-            }
-            pos += 8 + length;
+        for (byte[] frame = nextFrame(in); frame != null; frame = nextFrame(in)) {
+            pos += 8 + frame.length;
         }
+        return pos;
     }
 
     private static byte[] payload(Entry e) throws IOException {
