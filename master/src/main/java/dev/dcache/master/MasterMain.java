@@ -22,7 +22,10 @@ import dev.dcache.master.cluster.Membership;
 import dev.dcache.master.cluster.NodeSource;
 import dev.dcache.master.config.MasterConfig;
 import dev.dcache.master.metrics.MasterMetrics;
+import dev.dcache.master.nearcache.NearCache;
+import dev.dcache.master.nearcache.NearReads;
 import dev.dcache.master.routing.DataRouter;
+import dev.dcache.master.singleflight.SingleFlight;
 import io.javalin.Javalin;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
@@ -73,7 +76,10 @@ public final class MasterMain implements AutoCloseable {
         metrics.bindMembership(membership);
         membership.warmUp(); // start from facts, not optimism; bounded by the heartbeat timeout
         HybridLogicalClock versions = new HybridLogicalClock(clock, config.versionTag());
-        this.router = new DataRouter(membership, dataClient, versions, clock, config.replicationFactor(), metrics);
+        NearReads nearReads = nearReads(config, clock);
+        metrics.bindNearReads(nearReads);
+        this.router = new DataRouter(membership, dataClient, versions, clock, config.replicationFactor(), metrics,
+                nearReads);
         DataApi data = new DataApi(router, mapper, config, clock);
         ClusterApi cluster = new ClusterApi(config.id(), membership, config.replicationFactor());
         AdminApi admin = new AdminApi(membership, probeClient, versions, mapper);
@@ -127,6 +133,19 @@ public final class MasterMain implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             log.error("restore from {} failed", config.backupDir(), e);
         }
+    }
+
+    private static NearReads nearReads(MasterConfig config, InstantSource clock) {
+        MasterConfig.NearCacheSettings n = config.nearCache();
+        NearCache cache = n.enabled()
+                ? new NearCache(clock, n.maxEntries(), n.maxBytes(), n.maxStaleness(), n.hotThreshold())
+                : null;
+        // a waiter waits as long as the read it joined may take: every owner tried, each call bounded
+        SingleFlight<String, dev.dcache.common.wire.Entry> flights = config.requestCoalescing()
+                ? new SingleFlight<>(config.connectTimeout().plus(config.requestTimeout())
+                        .multipliedBy(config.replicationFactor()))
+                : null;
+        return new NearReads(cache, flights);
     }
 
     private void tick() {

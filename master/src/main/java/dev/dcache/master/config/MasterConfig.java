@@ -42,13 +42,32 @@ import java.util.List;
  *                           masters' write versions (default: the id's trailing number, else a hash)
  * @param maxInflight        {@code MASTER_MAX_INFLIGHT}: requests served at once before answering 503 (default 1024)
  * @param maxHeaderBytes     {@code MAX_HEADER_BYTES}: request line plus headers (default 16384)
+ * @param nearCache          the {@code NEAR_CACHE_*} settings of the master-local copy of hot keys
+ * @param requestCoalescing  {@code REQUEST_COALESCING}: concurrent reads of one key share one aux read
+ *                           (default true)
  */
 public record MasterConfig(String id, String bind, int port, List<NodeAddress> auxNodes, Path auxNodesFile, String auxDns,
                            int replicationFactor, int vnodes, int maxKeyBytes, int maxValueBytes, long maxBodyBytes,
                            int maxBulkItems, long maxTtlSeconds, Duration connectTimeout, Duration requestTimeout,
                            Duration healthInterval, Duration healthTimeout, int failureThreshold,
                            int successThreshold, Duration idleTimeout, String clusterToken, Path backupDir,
-                           boolean binaryProtocol, int connectionsPerNode, int versionTag, int maxInflight, int maxHeaderBytes) {
+                           boolean binaryProtocol, int connectionsPerNode, int versionTag, int maxInflight, int maxHeaderBytes,
+                           NearCacheSettings nearCache, boolean requestCoalescing) {
+
+    /**
+     * The master-local copy of hot keys ({@code dev.dcache.master.nearcache}).
+     *
+     * @param enabled       {@code NEAR_CACHE_ENABLED} (default false: with it on, a read through one
+     *                      master may miss a write made through another for up to {@code maxStaleness})
+     * @param maxEntries    {@code NEAR_CACHE_MAX_ENTRIES} (default 10000)
+     * @param maxBytes      {@code NEAR_CACHE_MAX_BYTES}: estimated heap of the copies (default 32 MiB)
+     * @param maxStaleness  {@code NEAR_CACHE_MAX_STALENESS_MS}: longest a copy is served (default 1000)
+     * @param hotThreshold  {@code NEAR_CACHE_HOT_THRESHOLD}: recent reads, as estimated (1..15), that
+     *                      admit a key (default 3)
+     */
+    public record NearCacheSettings(boolean enabled, int maxEntries, long maxBytes, Duration maxStaleness,
+                                    int hotThreshold) {
+    }
 
     /** Reads and validates the configuration; errors name the variable. */
     public static MasterConfig from(Env env) {
@@ -96,7 +115,15 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                 env.intIn("AUX_CONNECTIONS_PER_NODE", 4, 1, 64),
                 env.intIn("MASTER_VERSION_TAG", HybridLogicalClock.tagFor(env.string("MASTER_ID", "master-" + port)), 0, 255),
                 env.intIn("MASTER_MAX_INFLIGHT", 1024, 1, 1_000_000),
-                env.intIn("MAX_HEADER_BYTES", 16 * 1024, 1024, 1 << 20));
+                env.intIn("MAX_HEADER_BYTES", 16 * 1024, 1024, 1 << 20),
+
+                new NearCacheSettings(
+                        env.bool("NEAR_CACHE_ENABLED", false),
+                        env.intIn("NEAR_CACHE_MAX_ENTRIES", 10_000, 1, 1_000_000),
+                        env.longIn("NEAR_CACHE_MAX_BYTES", 32L << 20, 1024, 4L << 30),
+                        Duration.ofMillis(env.longIn("NEAR_CACHE_MAX_STALENESS_MS", 1000, 1, 60_000)),
+                        env.intIn("NEAR_CACHE_HOT_THRESHOLD", 3, 1, 15)),
+                env.bool("REQUEST_COALESCING", true));
     }
 
     private static boolean transport(Env env) {
@@ -137,6 +164,11 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                 + "ms eject=" + failureThreshold + " readmit=" + successThreshold + ")"
                 + " transport=" + (binaryProtocol ? "binary x" + connectionsPerNode : "http")
                 + " versionTag=" + versionTag
+                + " nearCache=" + (nearCache.enabled()
+                        ? "on(entries=" + nearCache.maxEntries() + " bytes=" + nearCache.maxBytes()
+                          + " staleness=" + nearCache.maxStaleness().toMillis() + "ms hot>=" + nearCache.hotThreshold() + ")"
+                        : "off")
+                + " coalescing=" + (requestCoalescing ? "on" : "off")
                 + " token=" + (clusterToken == null ? "none" : "***")
                 + " backupDir=" + (backupDir == null ? "none" : backupDir);
     }

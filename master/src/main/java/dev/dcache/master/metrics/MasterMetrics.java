@@ -3,6 +3,7 @@ package dev.dcache.master.metrics;
 import dev.dcache.master.cluster.ClusterView;
 import dev.dcache.master.cluster.Membership;
 import dev.dcache.master.cluster.NodeState;
+import dev.dcache.master.nearcache.NearReads;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -71,6 +72,26 @@ public final class MasterMetrics {
                 .description("Aux nodes whose data is not yet placed for the agreed ring, as of their last heartbeat")
                 .register(registry);
         membership.onChange(this::ringChanged);
+    }
+
+    /** Binds the near cache and read coalescing meters; they read 0 when the feature is off. */
+    public void bindNearReads(NearReads reads) {
+        FunctionCounter.builder("dcache.nearcache.hits", reads, NearReads::hits)
+                .description("Reads answered from this master's near cache").register(registry);
+        FunctionCounter.builder("dcache.nearcache.misses", reads, NearReads::misses)
+                .description("Reads the near cache could not answer (absent, stale or expired)").register(registry);
+        FunctionCounter.builder("dcache.nearcache.evictions", reads, NearReads::evictions)
+                .description("Fresh near-cache copies dropped to stay within the entry or byte bound")
+                .register(registry);
+        FunctionCounter.builder("dcache.nearcache.invalidations", reads, NearReads::invalidations)
+                .description("Near-cache copies dropped by a write or delete through this master").register(registry);
+        Gauge.builder("dcache.nearcache.entries", reads, NearReads::entries)
+                .description("Hot keys held in the near cache").register(registry);
+        Gauge.builder("dcache.nearcache.bytes", reads, NearReads::bytes)
+                .description("Estimated heap bytes of the near-cache copies").baseUnit("bytes").register(registry);
+        FunctionCounter.builder("dcache.reads.coalesced", reads, NearReads::coalesced)
+                .description("Reads answered by another read of the same key already in flight to an aux node")
+                .register(registry);
     }
 
     private void ringChanged(ClusterView view) {

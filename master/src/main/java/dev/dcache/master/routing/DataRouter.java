@@ -11,6 +11,7 @@ import dev.dcache.common.wire.PutOutcome;
 import dev.dcache.master.cluster.ClusterView;
 import dev.dcache.master.cluster.Membership;
 import dev.dcache.master.metrics.MasterMetrics;
+import dev.dcache.master.nearcache.NearReads;
 
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -35,7 +36,8 @@ import java.util.concurrent.Future;
  *   error, timeout or bad answer.</li>
  *   <li>Bulk operations are grouped per node: one internal batch call per node, in parallel.</li>
  * </ul>
- * Every failed call is reported to {@link Membership} as passive health evidence.
+ * Every failed call is reported to {@link Membership} as passive health evidence. Single reads go
+ * through {@link NearReads} (near cache, coalescing); writes invalidate it before they answer.
  */
 public final class DataRouter implements AutoCloseable {
     private final Membership membership;
@@ -45,26 +47,42 @@ public final class DataRouter implements AutoCloseable {
     private final int replicationFactor;
     private final MasterMetrics metrics;
     private final ExecutorService fanout = Executors.newVirtualThreadPerTaskExecutor();
+    private final NearReads nearReads;
 
+    /** A router whose every read goes to the aux nodes (no near cache, no coalescing). */
     public DataRouter(Membership membership, AuxClient client, HybridLogicalClock versions, InstantSource clock,
                       int replicationFactor, MasterMetrics metrics) {
+        this(membership, client, versions, clock, replicationFactor, metrics, NearReads.none());
+    }
+
+    public DataRouter(Membership membership, AuxClient client, HybridLogicalClock versions, InstantSource clock,
+                      int replicationFactor, MasterMetrics metrics, NearReads nearReads) {
         this.membership = membership;
         this.client = client;
         this.versions = versions;
         this.clock = clock;
         this.replicationFactor = replicationFactor;
         this.metrics = metrics;
+        this.nearReads = nearReads;
     }
 
     /**
-     * The live entry for {@code key}, or null when it is absent or deleted.
+     * The live entry for {@code key}, or null when it is absent or deleted: this master's near copy
+     * when it has a fresh one, else {@link #fetch}, shared with concurrent reads of the key.
+     */
+    public Entry get(String key) {
+        return nearReads.get(key, () -> fetch(key));
+    }
+
+    /**
+     * Reads {@code key} from its owners.
      *
      * <p>Asks the owners in ring order (suspect nodes last). An owner that answers with a value or
      * a tombstone decides. An owner that holds nothing for the key (it was down, or is new on the
      * ring and not yet filled) sends the read on to the next owner; when a later owner has the
      * record, it is written back to the owners that lacked it (read repair).
      */
-    public Entry get(String key) {
+    private Entry fetch(String key) {
         List<NodeAddress> owners = preferHealthy(owners(membership.view(), key));
         List<NodeAddress> lacking = null;
         boolean answered = false;
@@ -131,6 +149,7 @@ public final class DataRouter implements AutoCloseable {
         Entry entry = new Entry(key, value, version, expiresAt);
         List<NodeAddress> owners = owners(membership.view(), key);
         List<PutOutcome> outcomes = onEach(owners, node -> client.put(node, entry));
+        nearReads.invalidate(key); // the owners have answered; before ours: read-your-writes through this master
         int stored = 0;
         for (PutOutcome o : outcomes) {
             if (o != null && (o.applied() || o.version() >= version)) {
@@ -154,6 +173,7 @@ public final class DataRouter implements AutoCloseable {
         long version = versions.next();
         List<NodeAddress> owners = owners(membership.view(), key);
         List<DeleteOutcome> outcomes = onEach(owners, node -> client.delete(node, key, version));
+        nearReads.invalidate(key);
         boolean reached = false;
         boolean existed = false;
         for (DeleteOutcome o : outcomes) {
@@ -186,6 +206,7 @@ public final class DataRouter implements AutoCloseable {
         }
         List<NodeAddress> nodes = new ArrayList<>(perNode.keySet());
         List<Object> outcomes = onEach(nodes, node -> client.putBatch(node, perNode.get(node)));
+        indexOfKey.keySet().forEach(nearReads::invalidate);
         boolean[] stored = new boolean[entries.size()];
         for (int i = 0; i < nodes.size(); i++) {
             if (outcomes.get(i) != null) {

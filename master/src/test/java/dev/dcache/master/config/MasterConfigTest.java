@@ -56,6 +56,45 @@ class MasterConfigTest {
     }
 
     @Test
+    void nearCache_defaults_offWithCoalescingOn() {
+        MasterConfig c = config("AUX_NODES", "a:1");
+        assertThat(c.nearCache().enabled()).isFalse();
+        assertThat(c.nearCache().maxEntries()).isEqualTo(10_000);
+        assertThat(c.nearCache().maxBytes()).isEqualTo(32L << 20);
+        assertThat(c.nearCache().maxStaleness().toMillis()).isEqualTo(1000);
+        assertThat(c.nearCache().hotThreshold()).isEqualTo(3);
+        assertThat(c.requestCoalescing()).isTrue();
+        assertThat(c.describe()).contains("nearCache=off").contains("coalescing=on");
+    }
+
+    @Test
+    void nearCache_settings_areReadAndDescribed() {
+        MasterConfig c = config("AUX_NODES", "a:1", "NEAR_CACHE_ENABLED", "true", "NEAR_CACHE_MAX_ENTRIES", "500",
+                "NEAR_CACHE_MAX_BYTES", "1048576", "NEAR_CACHE_MAX_STALENESS_MS", "250", "NEAR_CACHE_HOT_THRESHOLD", "5",
+                "REQUEST_COALESCING", "false");
+        assertThat(c.nearCache()).isEqualTo(new MasterConfig.NearCacheSettings(true, 500, 1 << 20,
+                java.time.Duration.ofMillis(250), 5));
+        assertThat(c.requestCoalescing()).isFalse();
+        assertThat(c.describe()).contains("nearCache=on(entries=500").contains("staleness=250ms").contains("coalescing=off");
+    }
+
+    @Test
+    void nearCache_badValues_failNamingTheVariable() {
+        assertThatThrownBy(() -> config("AUX_NODES", "a:1", "NEAR_CACHE_ENABLED", "maybe"))
+                .hasMessageContaining("NEAR_CACHE_ENABLED").hasMessageContaining("maybe");
+        assertThatThrownBy(() -> config("AUX_NODES", "a:1", "NEAR_CACHE_MAX_ENTRIES", "0"))
+                .hasMessageContaining("NEAR_CACHE_MAX_ENTRIES");
+        assertThatThrownBy(() -> config("AUX_NODES", "a:1", "NEAR_CACHE_MAX_BYTES", "1k"))
+                .hasMessageContaining("NEAR_CACHE_MAX_BYTES");
+        assertThatThrownBy(() -> config("AUX_NODES", "a:1", "NEAR_CACHE_MAX_STALENESS_MS", "0"))
+                .hasMessageContaining("NEAR_CACHE_MAX_STALENESS_MS");
+        assertThatThrownBy(() -> config("AUX_NODES", "a:1", "NEAR_CACHE_HOT_THRESHOLD", "16"))
+                .hasMessageContaining("NEAR_CACHE_HOT_THRESHOLD");
+        assertThatThrownBy(() -> config("AUX_NODES", "a:1", "REQUEST_COALESCING", "sometimes"))
+                .hasMessageContaining("REQUEST_COALESCING");
+    }
+
+    @Test
     void parseNodes_commentsBlankLinesAndNewlines_areAccepted() {
         assertThat(MasterConfig.parseNodes("# nodes\naux-1@h:1\n\n aux-2@h:2 # second\n", "F"))
                 .extracting(n -> n.id()).containsExactly("aux-1", "aux-2");

@@ -1,0 +1,111 @@
+package dev.dcache.master.nearcache;
+
+import dev.dcache.common.http.ApiException;
+import dev.dcache.common.wire.Entry;
+import dev.dcache.master.singleflight.SingleFlight;
+
+import java.util.function.Supplier;
+
+/**
+ * What a master tries before reading a key from the aux nodes: its {@link NearCache} (when
+ * enabled), then joining a read of the same key already in flight (when coalescing is on). Writes
+ * through the master call {@link #invalidate} once the owners have answered and before the client
+ * is answered.
+ *
+ * <p>Coalescing has a cost of its own, small but real: a reader that joins a read in flight gets
+ * what the aux node answered to a request sent up to one round trip before the reader arrived. A
+ * write acknowledged by <em>another</em> master inside that window may not be seen; one through
+ * this master is, because {@link #invalidate} detaches the read in flight.
+ */
+public final class NearReads {
+    private final NearCache cache;
+    private final SingleFlight<String, Entry> flights;
+
+    /**
+     * @param cache   the near cache, or null for none
+     * @param flights the read coalescer, or null to send every miss to the aux nodes
+     */
+    public NearReads(NearCache cache, SingleFlight<String, Entry> flights) {
+        this.cache = cache;
+        this.flights = flights;
+    }
+
+    /** Every read goes to the aux nodes: no near cache, no coalescing. */
+    public static NearReads none() {
+        return new NearReads(null, null);
+    }
+
+    /**
+     * The entry for {@code key}: the near copy when fresh, else what {@code fetch} answers (shared
+     * with concurrent readers of the same key when coalescing).
+     *
+     * @param fetch reads the key from the aux nodes; null means absent
+     * @throws ApiException 503 when a coalesced wait outlasts its bound, or what {@code fetch} throws
+     */
+    public Entry get(String key, Supplier<Entry> fetch) {
+        Supplier<Entry> read = fetch;
+        if (cache != null) {
+            Entry near = cache.get(key);
+            if (near != null) {
+                return near;
+            }
+            // the ticket is taken by whoever actually reads, so the bound runs from that read's start
+            read = () -> {
+                NearCache.Ticket ticket = cache.ticket(key);
+                Entry e = fetch.get();
+                cache.offer(key, e, ticket);
+                return e;
+            };
+        }
+        if (flights == null) {
+            return read.get();
+        }
+        try {
+            return flights.run(key, read);
+        } catch (SingleFlight.WaitTimeoutException timeout) {
+            throw ApiException.unavailable("read of the key in flight did not finish: " + timeout.getMessage());
+        }
+    }
+
+    /** Drops the near copy of {@code key} and detaches a read of it in flight. */
+    public void invalidate(String key) {
+        if (cache != null) {
+            cache.invalidate(key);
+        }
+        if (flights != null) {
+            flights.forget(key);
+        }
+    }
+
+    public boolean cacheEnabled() {
+        return cache != null;
+    }
+
+    public long hits() {
+        return cache == null ? 0 : cache.hits();
+    }
+
+    public long misses() {
+        return cache == null ? 0 : cache.misses();
+    }
+
+    public long evictions() {
+        return cache == null ? 0 : cache.evictions();
+    }
+
+    public long invalidations() {
+        return cache == null ? 0 : cache.invalidations();
+    }
+
+    public int entries() {
+        return cache == null ? 0 : cache.size();
+    }
+
+    public long bytes() {
+        return cache == null ? 0 : cache.bytes();
+    }
+
+    public long coalesced() {
+        return flights == null ? 0 : flights.joined();
+    }
+}

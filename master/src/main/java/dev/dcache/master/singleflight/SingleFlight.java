@@ -1,0 +1,113 @@
+package dev.dcache.master.singleflight;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+
+/**
+ * Collapses concurrent calls for the same key into one: the first caller runs the call, callers
+ * that arrive while it runs wait for its answer (or its exception) instead of running their own.
+ * After in the manner of groupcache's {@code singleflight}.
+ *
+ * <p>A waiter waits at most {@code maxWait}; then it gets a {@link WaitTimeoutException}, while
+ * the call itself goes on and still answers the caller that runs it.
+ *
+ * <p>{@link #forget} detaches the call under way from its key, so that callers arriving later start
+ * a fresh call: used when the key was just written and an answer read before the write must not be
+ * handed to a reader that came after it. Callers already waiting still get the old call's answer.
+ *
+ * <p>Thread-safe: the map of calls is a {@link ConcurrentHashMap}; a call removes itself with
+ * {@code remove(key, call)}, so it never removes a newer call for the same key.
+ *
+ * @param <K> the key type
+ * @param <V> the answer type; null answers are allowed
+ */
+public final class SingleFlight<K, V> {
+    private final ConcurrentHashMap<K, CompletableFuture<V>> calls = new ConcurrentHashMap<>();
+    private final Duration maxWait;
+    private final LongAdder joined = new LongAdder();
+
+    /**
+     * @param maxWait how long a caller waits for another caller's call, > 0
+     * @throws IllegalArgumentException when {@code maxWait} is not positive
+     */
+    public SingleFlight(Duration maxWait) {
+        if (maxWait.isNegative() || maxWait.isZero()) {
+            throw new IllegalArgumentException("maxWait must be positive, was " + maxWait);
+        }
+        this.maxWait = maxWait;
+    }
+
+    /**
+     * Runs {@code call} for {@code key}, or waits for the run of it already under way.
+     *
+     * @throws WaitTimeoutException when another caller's call did not answer within {@code maxWait},
+     *                              or this thread was interrupted while waiting
+     * @throws RuntimeException     what the call threw, rethrown to every caller that waited for it
+     */
+    public V run(K key, Supplier<V> call) {
+        CompletableFuture<V> mine = new CompletableFuture<>();
+        CompletableFuture<V> current = calls.putIfAbsent(key, mine);
+        if (current != null) {
+            joined.increment();
+            return await(current);
+        }
+        try {
+            V answer = call.get();
+            mine.complete(answer);
+            return answer;
+        } catch (RuntimeException | Error e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            calls.remove(key, mine);
+        }
+    }
+
+    /** Detaches the call under way for {@code key}, if any; later callers start a new one. */
+    public void forget(K key) {
+        calls.remove(key);
+    }
+
+    /** Callers that were answered by another caller's call instead of running their own. */
+    public long joined() {
+        return joined.sum();
+    }
+
+    /** Calls under way (for tests). */
+    int inFlight() {
+        return calls.size();
+    }
+
+    private V await(CompletableFuture<V> call) {
+        try {
+            return call.get(maxWait.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(cause);
+        } catch (TimeoutException e) {
+            throw new WaitTimeoutException("no answer from the call in flight within " + maxWait.toMillis() + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WaitTimeoutException("interrupted while waiting for the call in flight");
+        }
+    }
+
+    /** A waiter gave up on another caller's call. */
+    public static final class WaitTimeoutException extends RuntimeException {
+        WaitTimeoutException(String message) {
+            super(message);
+        }
+    }
+}

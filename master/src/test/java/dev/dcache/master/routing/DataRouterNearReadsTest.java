@@ -1,0 +1,274 @@
+package dev.dcache.master.routing;
+
+import dev.dcache.common.client.AuxCallException;
+import dev.dcache.common.client.AuxClient;
+import dev.dcache.common.ring.NodeAddress;
+import dev.dcache.common.time.FakeClock;
+import dev.dcache.common.time.HybridLogicalClock;
+import dev.dcache.common.wire.BatchPutOutcome;
+import dev.dcache.common.wire.DeleteOutcome;
+import dev.dcache.common.wire.Entry;
+import dev.dcache.common.wire.Heartbeat;
+import dev.dcache.common.wire.HeartbeatReply;
+import dev.dcache.common.wire.KeyVersion;
+import dev.dcache.common.wire.NodeHealth;
+import dev.dcache.common.wire.PutOutcome;
+import dev.dcache.master.FakeAuxClient;
+import dev.dcache.master.cluster.Membership;
+import dev.dcache.master.metrics.MasterMetrics;
+import dev.dcache.master.nearcache.NearCache;
+import dev.dcache.master.nearcache.NearReads;
+import dev.dcache.master.singleflight.SingleFlight;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The router's single reads through the near cache and the coalescer, against in-memory aux nodes. */
+class DataRouterNearReadsTest {
+    private static final Duration BOUND = Duration.ofMillis(1000);
+    private static final int HOT = 2;
+
+    /**
+     * {@link FakeAuxClient} whose single reads are counted and can be held: the next read
+     * after {@link #holdNextRead()} takes its answer from the store, then waits for {@link #release}.
+     */
+    static final class GatedAux implements AuxClient {
+        final FakeAuxClient inner = new FakeAuxClient();
+        final AtomicInteger reads = new AtomicInteger();
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        private volatile boolean holdNext;
+
+        void holdNextRead() {
+            holdNext = true;
+        }
+
+        @Override
+        public Entry get(NodeAddress node, String key) throws AuxCallException {
+            Entry e = inner.get(node, key);
+            reads.incrementAndGet();
+            if (holdNext) {
+                holdNext = false;
+                entered.countDown();
+                try {
+                    if (!release.await(30, TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("the held read was never released");
+                    }
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(ex);
+                }
+            }
+            return e;
+        }
+
+        @Override
+        public PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException {
+            return inner.put(node, entry);
+        }
+
+        @Override
+        public DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException {
+            return inner.delete(node, key, version);
+        }
+
+        @Override
+        public List<Entry> getBatch(NodeAddress node, List<String> keys) throws AuxCallException {
+            return inner.getBatch(node, keys);
+        }
+
+        @Override
+        public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException {
+            return inner.putBatch(node, entries);
+        }
+
+        @Override
+        public List<String> deleteBatch(NodeAddress node, List<KeyVersion> deletes) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public NodeHealth health(NodeAddress node) throws AuxCallException {
+            return inner.health(node);
+        }
+
+        @Override
+        public HeartbeatReply heartbeat(NodeAddress node, Heartbeat heartbeat) throws AuxCallException {
+            return inner.heartbeat(node, heartbeat);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    private final FakeClock clock = new FakeClock();
+    private final GatedAux aux = new GatedAux();
+    private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+    private Membership membership;
+    private DataRouter router;
+    private NearReads nearReads;
+
+    private void start(boolean nearCache, boolean coalescing) {
+        List<NodeAddress> nodes = List.of(new NodeAddress("a", "h", 1), new NodeAddress("b", "h", 2),
+                new NodeAddress("c", "h", 3));
+        membership = new Membership(new Membership.Settings("m-1", 64, 2, 1000, 3, 2, null), nodes, aux);
+        membership.warmUp();
+        nearReads = new NearReads(nearCache ? new NearCache(clock, 100, 1 << 20, BOUND, HOT) : null,
+                coalescing ? new SingleFlight<>(Duration.ofSeconds(30)) : null);
+        router = new DataRouter(membership, aux, new HybridLogicalClock(clock, 1), clock, 2,
+                new MasterMetrics(new SimpleMeterRegistry()), nearReads);
+    }
+
+    @AfterEach
+    void tearDown() {
+        pool.shutdownNow();
+        router.close();
+        membership.close();
+    }
+
+    private void readUntilCached(String key) {
+        for (int i = 0; i <= HOT; i++) {
+            router.get(key);
+        }
+    }
+
+    @Test
+    void get_hotKey_isAnsweredLocally_untilTheBound() {
+        start(true, true);
+        router.put("k", "v1", 0);
+        readUntilCached("k");
+        int before = aux.reads.get();
+        assertThat(router.get("k").value()).isEqualTo("v1");
+        assertThat(aux.reads.get()).as("no aux read for a near hit").isEqualTo(before);
+
+        clock.advance(BOUND);
+        assertThat(router.get("k").value()).isEqualTo("v1");
+        assertThat(aux.reads.get()).as("refetched at the bound").isEqualTo(before + 1);
+    }
+
+    @Test
+    void get_coldKey_alwaysReadsTheAuxNodes() {
+        start(true, true);
+        router.put("k", "v", 0);
+        router.get("k");
+        assertThat(nearReads.entries()).isZero();
+    }
+
+    @Test
+    void get_nearCacheOff_readsTheAuxNodesEveryTime() {
+        start(false, true);
+        router.put("k", "v", 0);
+        for (int i = 0; i < 10; i++) {
+            router.get("k");
+        }
+        assertThat(aux.reads.get()).isEqualTo(10);
+        assertThat(nearReads.hits()).isZero();
+    }
+
+    @Test
+    void put_throughThisMaster_isReadBackAtOnce() {
+        start(true, true);
+        router.put("k", "v1", 0);
+        readUntilCached("k");
+        router.put("k", "v2", 0);
+        assertThat(router.get("k").value()).isEqualTo("v2");
+        assertThat(nearReads.invalidations()).isEqualTo(1);
+    }
+
+    @Test
+    void delete_throughThisMaster_isAbsentAtOnce() {
+        start(true, true);
+        router.put("k", "v1", 0);
+        readUntilCached("k");
+        assertThat(router.delete("k")).isTrue();
+        assertThat(router.get("k")).isNull();
+    }
+
+    @Test
+    void putAll_throughThisMaster_isReadBackAtOnce() {
+        start(true, true);
+        router.put("a", "1", 0);
+        router.put("b", "1", 0);
+        readUntilCached("a");
+        readUntilCached("b");
+        router.putAll(List.of(new DataRouter.BulkItem("a", "2", 0), new DataRouter.BulkItem("b", "2", 0)));
+        assertThat(router.get("a").value()).isEqualTo("2");
+        assertThat(router.get("b").value()).isEqualTo("2");
+    }
+
+    @Test
+    void put_whileAReadOfTheOldValueIsInFlight_laterReadsSeeTheNewValue_andTheOldIsNotCached() throws Exception {
+        start(true, true);
+        router.put("k", "old", 0);
+        for (int i = 0; i < HOT; i++) {
+            router.get("k"); // hot, but keep the cache empty: the held read below is the one to be offered
+        }
+        aux.holdNextRead();
+        clock.advance(BOUND); // whatever was cached is stale now
+        Future<Entry> inFlight = pool.submit(() -> router.get("k"));
+        assertThat(aux.entered.await(30, TimeUnit.SECONDS)).isTrue(); // it has read "old" and waits
+
+        router.put("k", "new", 0);
+        assertThat(router.get("k").value()).as("does not join the read begun before the write").isEqualTo("new");
+
+        aux.release.countDown();
+        assertThat(inFlight.get(30, TimeUnit.SECONDS).value()).isEqualTo("old"); // it began before the write
+        assertThat(router.get("k").value()).as("the old value was not cached").isEqualTo("new");
+    }
+
+    @ParameterizedTest(name = "nearCache={0}")
+    @ValueSource(booleans = {false, true})
+    void get_manyConcurrentMissesOfOneKey_makeOneAuxRead(boolean nearCache) throws Exception {
+        start(nearCache, true);
+        router.put("k", "v", 0);
+        aux.holdNextRead();
+        Future<Entry> first = pool.submit(() -> router.get("k"));
+        assertThat(aux.entered.await(30, TimeUnit.SECONDS)).isTrue();
+        List<Future<Entry>> others = new ArrayList<>();
+        int n = 32;
+        for (int i = 0; i < n; i++) {
+            others.add(pool.submit(() -> router.get("k")));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (nearReads.coalesced() < n && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertThat(nearReads.coalesced()).isEqualTo(n);
+        aux.release.countDown();
+        assertThat(first.get(30, TimeUnit.SECONDS).value()).isEqualTo("v");
+        for (Future<Entry> f : others) {
+            assertThat(f.get(30, TimeUnit.SECONDS).value()).isEqualTo("v");
+        }
+        assertThat(aux.reads.get()).as("one aux read for %d readers", n + 1).isEqualTo(1);
+    }
+
+    @Test
+    void get_coalescingOff_everyReaderReadsTheAuxNodes() throws Exception {
+        start(false, false);
+        router.put("k", "v", 0);
+        List<Future<Entry>> all = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            all.add(pool.submit(() -> router.get("k")));
+        }
+        for (Future<Entry> f : all) {
+            assertThat(f.get(30, TimeUnit.SECONDS).value()).isEqualTo("v");
+        }
+        assertThat(aux.reads.get()).isEqualTo(8);
+        assertThat(nearReads.coalesced()).isZero();
+    }
+}
