@@ -1,46 +1,22 @@
 package dev.dcache.system;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.AfterAll;
+import dev.dcache.system.Http.Response;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.File;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -50,100 +26,22 @@ import static org.assertj.core.api.Assertions.assertThat;
  * entry. Runs with {@code bin/test} ({@code mvn verify -Psystem}); needs nginx installed and
  * the aux and master jars packaged earlier in the same reactor.
  *
- * <p>The cluster gets its own RUN_DIR under {@code target/} and ports picked free below the
- * ephemeral range, so it never meets a developer's own {@code bin/cluster} or an outgoing
- * connection. The nodes' logs are printed only when something failed.
+ * <p>One cluster for the whole class ({@link LaunchedCluster}: a private RUN_DIR, free ports);
+ * the nodes' logs are printed only when something failed.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ClusterSystemTest {
-    private static final int AUX_NODES = 3;
-    private static final int MASTERS = 2;
     private static final int ONE_MIB = 1024 * 1024;
-    private static final Duration CLUSTER_UP_LIMIT = Duration.ofSeconds(180);
-    private static final Duration CLUSTER_CMD_LIMIT = Duration.ofSeconds(60);
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    private static Path repoRoot;
-    private static Path targetDir;
-    private static Path runDir;
-    private static Map<String, String> clusterEnv;
-    private static HttpClient http;
-    private static String api;
-    private static volatile boolean failed;
 
     @RegisterExtension
-    static final TestWatcher FAILURES = new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-            failed = true;
-        }
-    };
+    static final Clusters CLUSTERS = new Clusters();
+    private static final Http http = new Http();
+    private static LaunchedCluster cluster;
 
     @BeforeAll
     static void startCluster() throws Exception {
-        try {
-            launchCluster();
-        } catch (Exception | Error e) {
-            failed = true; // no test runs, so the watcher never sees it: show the logs anyway
-            throw e;
-        }
-    }
-
-    private static void launchCluster() throws Exception {
-        repoRoot = Path.of(System.getProperty("dcache.repo.root", "..")).toAbsolutePath().normalize();
-        targetDir = repoRoot.resolve("system-tests/target");
-        Files.createDirectories(targetDir);
-        Files.deleteIfExists(cliLog());
-        runDir = Files.createTempDirectory(targetDir, "cluster-run-");
-
-        Set<Integer> taken = new HashSet<>();
-        int nginxPort = freePortBlock(1, taken);
-        int auxBase = freePortBlock(AUX_NODES, taken) - 1;
-        int masterBase = freePortBlock(MASTERS, taken) - 1;
-        int auxBinaryBase = freePortBlock(AUX_NODES, taken) - 1;
-        clusterEnv = new LinkedHashMap<>();
-        clusterEnv.put("RUN_DIR", runDir.toString());
-        clusterEnv.put("NGINX_PORT", Integer.toString(nginxPort));
-        clusterEnv.put("AUX_BASE_PORT", Integer.toString(auxBase));
-        clusterEnv.put("MASTER_BASE_PORT", Integer.toString(masterBase));
-        clusterEnv.put("AUX_BINARY_BASE_PORT", Integer.toString(auxBinaryBase));
-        clusterEnv.put("AUX", Integer.toString(AUX_NODES));
-        clusterEnv.put("MASTERS", Integer.toString(MASTERS));
-        clusterEnv.put("CLUSTER_TOKEN", "system-test-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-        // the reactor has just packaged the jars; a nested Maven build from inside a test is never wanted
-        clusterEnv.put("CLUSTER_BUILD", System.getProperty("dcache.cluster.build", "never"));
-        clusterEnv.put("CLUSTER_UP_TIMEOUT", "90");
-
-        int exit = cluster(CLUSTER_UP_LIMIT, "up");
-        if (exit != 0) {
-            throw new IllegalStateException("bin/cluster up exited " + exit + "; output in " + cliLog()
-                    + ", node logs in " + runDir.resolve("logs"));
-        }
-        api = "http://127.0.0.1:" + nginxPort;
-        http = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1) // nginx speaks HTTP/1.1 on a plain port
-                .connectTimeout(Duration.ofSeconds(2))
-                .build();
-    }
-
-    @AfterAll
-    static void stopCluster() throws Exception {
-        try {
-            if (runDir != null) {
-                int exit = cluster(CLUSTER_CMD_LIMIT, "down");
-                if (exit != 0) {
-                    failed = true;
-                    System.out.println("bin/cluster down exited " + exit);
-                }
-            }
-        } finally {
-            if (failed) {
-                printLogs();
-            } else if (runDir != null) {
-                deleteTree(runDir); // a passing run leaves nothing worth reading
-            }
-        }
+        cluster = CLUSTERS.forClass(LaunchedCluster.Layout.of(3, 2, 2));
     }
 
     @ParameterizedTest(name = "key \"{0}\"")
@@ -275,7 +173,7 @@ class ClusterSystemTest {
     @Test
     @Order(Integer.MAX_VALUE - 1)
     void killedMaster_requestsThroughNginx_stillSucceed() throws Exception {
-        assertThat(cluster(CLUSTER_CMD_LIMIT, "kill", "master-1")).as("bin/cluster kill master-1").isZero();
+        cluster.runOk("kill", "master-1");
         try {
             // round-robin sends every other request to the dead master first: a refused connect
             // is retried on the next master, a POST included, since nothing was sent yet
@@ -288,7 +186,7 @@ class ClusterSystemTest {
                 assertThat(send("DELETE", dataPath(key), null).status()).isEqualTo(200);
             }
         } finally {
-            assertThat(cluster(CLUSTER_CMD_LIMIT, "start", "master-1")).as("bin/cluster start master-1").isZero();
+            cluster.runOk("start", "master-1");
         }
         assertThat(send("GET", "/health", null).status()).isEqualTo(200);
     }
@@ -296,151 +194,26 @@ class ClusterSystemTest {
     @Test
     @Order(Integer.MAX_VALUE)
     void status_afterAllTraffic_reportsEveryNodeHealthy() throws Exception {
-        assertThat(cluster(CLUSTER_CMD_LIMIT, "status"))
-                .as("bin/cluster status exit code; output in %s", cliLog())
-                .isZero();
+        cluster.runOk("status");
     }
 
     // ---------------------------------------------------------------------------------------
 
-    /** A key as one path segment: percent-encoded UTF-8, dot segments included (RFC 3986 5.2.4). */
     private static String dataPath(String key) {
-        String segment = URLEncoder.encode(key, StandardCharsets.UTF_8).replace("+", "%20");
-        if (segment.equals(".") || segment.equals("..")) {
-            // sent literally, "." and ".." would be resolved away as path navigation
-            segment = segment.replace(".", "%2E");
-        }
-        return "/data/" + segment;
+        return Http.dataPath(key);
     }
 
     private static Response post(String path, Object body) throws Exception {
-        return send("POST", path, JSON.writeValueAsString(body));
+        return http.post(cluster.api() + path, body);
     }
 
     private static Response send(String method, String path, String body) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(api + path))
-                .timeout(Duration.ofSeconds(15));
-        if (body == null) {
-            request.method(method, HttpRequest.BodyPublishers.noBody());
-        } else {
-            request.header("Content-Type", "application/json")
-                    .method(method, HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
-        }
-        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-        return new Response(method + " " + path, response.statusCode(),
-                response.headers().firstValue("Content-Type").orElse(""), response.body());
+        return http.send(method, cluster.api() + path, body);
     }
 
     private static void assertJsonError(Response r, int status) {
         assertThat(r.status()).as("%s", r).isEqualTo(status);
         assertThat(r.contentType()).as("content type of %s", r).startsWith("application/json");
         assertThat(r.json().path("error").isTextual()).as("error message in %s", r).isTrue();
-    }
-
-    /** One answer, with the request it answers, printed compactly in assertion messages. */
-    private record Response(String request, int status, String contentType, String body) {
-        JsonNode json() {
-            try {
-                return JSON.readTree(body);
-            } catch (IOException e) {
-                throw new AssertionError("not JSON: " + this, e);
-            }
-        }
-
-        @Override
-        public String toString() {
-            String shown = body.length() > 300 ? body.substring(0, 300) + "...(" + body.length() + " chars)" : body;
-            return request + " -> " + status + " " + contentType + " " + shown;
-        }
-    }
-
-    private static Path cliLog() {
-        return targetDir.resolve("cluster-cli.log");
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
-
-    /** Runs bin/cluster with the test's environment; output is appended to target/cluster-cli.log. */
-    private static int cluster(Duration limit, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(repoRoot.resolve("bin/cluster").toString());
-        command.addAll(List.of(args));
-        Path log = cliLog();
-        Files.writeString(log, "\n$ bin/cluster " + String.join(" ", args) + "\n", StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .directory(repoRoot.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        builder.environment().putAll(clusterEnv);
-        Process process = builder.start();
-        if (!process.waitFor(limit.toSeconds(), TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new IllegalStateException("bin/cluster " + String.join(" ", args) + " still running after " + limit);
-        }
-        return process.exitValue();
-    }
-
-    /**
-     * A block of {@code count} consecutive ports, all free right now and none in {@code taken}.
-     * Picked in 20000-32000, below Linux's ephemeral range, so that no outgoing connection takes
-     * one between this check and the node binding it.
-     */
-    private static int freePortBlock(int count, Set<Integer> taken) {
-        for (int attempt = 0; attempt < 500; attempt++) {
-            int first = ThreadLocalRandom.current().nextInt(20_000, 32_000 - count);
-            boolean free = true;
-            for (int p = first; p < first + count && free; p++) {
-                free = !taken.contains(p) && canBind(p);
-            }
-            if (free) {
-                for (int p = first; p < first + count; p++) {
-                    taken.add(p);
-                }
-                return first;
-            }
-        }
-        throw new IllegalStateException("no block of " + count + " free ports found in 20000-32000");
-    }
-
-    private static boolean canBind(int port) {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress("127.0.0.1", port));
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static void printLogs() {
-        List<Path> logs = new ArrayList<>();
-        logs.add(cliLog());
-        Path nodeLogs = runDir == null ? null : runDir.resolve("logs");
-        if (nodeLogs != null && Files.isDirectory(nodeLogs)) {
-            try (Stream<Path> files = Files.list(nodeLogs)) {
-                files.sorted().forEach(logs::add);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-        for (Path log : logs) {
-            if (!Files.isRegularFile(log)) {
-                continue;
-            }
-            try {
-                List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-                System.out.println("===== " + log + " (last 80 of " + lines.size() + " lines) =====");
-                lines.subList(Math.max(0, lines.size() - 80), lines.size()).forEach(System.out::println);
-            } catch (IOException e) {
-                System.out.println("===== " + log + ": unreadable: " + e);
-            }
-        }
     }
 }
