@@ -42,6 +42,7 @@ class ClusterSystemTest {
     @BeforeAll
     static void startCluster() throws Exception {
         cluster = CLUSTERS.forClass(LaunchedCluster.Layout.of(3, 2, 2));
+        new ClusterProbe(cluster, http).awaitReady();
     }
 
     @ParameterizedTest(name = "key \"{0}\"")
