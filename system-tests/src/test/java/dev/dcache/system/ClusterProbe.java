@@ -128,11 +128,17 @@ final class ClusterProbe {
      */
     long awaitMasters(String what, Predicate<MasterView> condition, long sinceNanos, Duration max)
             throws IOException, InterruptedException {
+        return awaitViews(what, views -> views.stream().allMatch(condition), sinceNanos, max);
+    }
+
+    /** As {@link #awaitMasters}, for a condition on all masters' views together (master-1 first). */
+    long awaitViews(String what, Predicate<List<MasterView>> condition, long sinceNanos, Duration max)
+            throws IOException, InterruptedException {
         long deadline = System.nanoTime() + max.toNanos();
         List<MasterView> last;
         do {
             last = views();
-            if (last.stream().allMatch(condition)) {
+            if (condition.test(last)) {
                 return (System.nanoTime() - sinceNanos) / 1_000_000;
             }
             Thread.sleep(POLL_MILLIS);

@@ -1,10 +1,10 @@
 package dev.dcache.system;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -23,6 +23,7 @@ final class Episode {
     private final ClientLoad clients;
     private final long startNanos;
     private Map<String, ClusterProbe.Rebalance> before;
+    /** The event's command or action, running or done: how long it ran, in milliseconds. */
     private CompletableFuture<Long> command;
     private long eventNanos;
     private ClientLoad.Report report;
@@ -40,6 +41,12 @@ final class Episode {
         return new Episode(cluster, probe, clients);
     }
 
+    /** What causes the event. */
+    @FunctionalInterface
+    interface Action {
+        void run() throws Exception;
+    }
+
     /**
      * Waits until {@code after} since the start, reads the rebalancing counters, then starts
      * {@code bin/cluster command...} in the background.
@@ -47,18 +54,25 @@ final class Episode {
      * @return {@link System#nanoTime()} just before the command started
      */
     long event(Duration after, String... command) throws IOException, InterruptedException {
+        return event(after, () -> cluster.runOk(command));
+    }
+
+    /**
+     * Waits until {@code after} since the start, reads the rebalancing counters, then starts
+     * {@code action} in the background.
+     *
+     * @return {@link System#nanoTime()} just before the action started
+     */
+    long event(Duration after, Action action) throws IOException, InterruptedException {
         pauseUntil(after);
         before = probe.rebalance();
         long at = System.nanoTime();
         eventNanos = at;
         this.command = CompletableFuture.supplyAsync(() -> {
             try {
-                cluster.runOk(command);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
+                action.run();
+            } catch (Exception e) {
+                throw new CompletionException(e);
             }
             return (System.nanoTime() - at) / 1_000_000;
         });
@@ -66,7 +80,7 @@ final class Episode {
     }
 
     /**
-     * Waits for the event's command to finish.
+     * Waits for the event's command (or action) to finish.
      *
      * @return how long it ran, in milliseconds
      */
@@ -74,9 +88,9 @@ final class Episode {
         try {
             return command.get(2, TimeUnit.MINUTES); // runOk bounds it already; this only guards the guard
         } catch (ExecutionException e) {
-            throw new AssertionError("bin/cluster failed", e.getCause());
+            throw new AssertionError("the event failed", e.getCause());
         } catch (TimeoutException e) {
-            throw new AssertionError("bin/cluster still running", e);
+            throw new AssertionError("the event is still running", e);
         }
     }
 

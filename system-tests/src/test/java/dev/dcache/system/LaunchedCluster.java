@@ -2,6 +2,7 @@ package dev.dcache.system;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /**
@@ -67,6 +69,7 @@ final class LaunchedCluster implements AutoCloseable {
     private final int nginxPort;
     private final int auxBase;
     private final int masterBase;
+    private final int auxBinaryBase;
     private volatile boolean failed;
     private boolean closed;
 
@@ -82,7 +85,7 @@ final class LaunchedCluster implements AutoCloseable {
         this.nginxPort = freePortBlock(1, taken);
         this.auxBase = freePortBlock(auxPorts, taken) - 1;
         this.masterBase = freePortBlock(layout.masters(), taken) - 1;
-        int auxBinaryBase = freePortBlock(auxPorts, taken) - 1;
+        this.auxBinaryBase = freePortBlock(auxPorts, taken) - 1;
         env.put("RUN_DIR", runDir.toString());
         env.put("NGINX_PORT", Integer.toString(nginxPort));
         env.put("AUX_BASE_PORT", Integer.toString(auxBase));
@@ -132,8 +135,17 @@ final class LaunchedCluster implements AutoCloseable {
     }
 
     /** aux-{@code i}'s HTTP port, 1-based (spare ones included). */
+    int auxPort(int i) {
+        return auxBase + i;
+    }
+
+    /** aux-{@code i}'s binary protocol port, 1-based. */
+    int auxBinaryPort(int i) {
+        return auxBinaryBase + i;
+    }
+
     String auxUrl(int i) {
-        return "http://127.0.0.1:" + (auxBase + i);
+        return "http://127.0.0.1:" + auxPort(i);
     }
 
     /** The shared secret the admin and internal APIs require in {@code X-Cluster-Token}. */
@@ -157,7 +169,15 @@ final class LaunchedCluster implements AutoCloseable {
 
     /** Runs {@code bin/cluster args...} and fails unless it exits 0. */
     void runOk(String... args) throws IOException, InterruptedException {
-        int exit = run(args);
+        runOk(UnaryOperator.identity(), args);
+    }
+
+    /**
+     * Runs {@code bin/cluster args...} as {@code wrapper} rewrites the command line (e.g. to start
+     * a node inside a cgroup, see {@link LoopbackPartition#wrap}), and fails unless it exits 0.
+     */
+    void runOk(UnaryOperator<List<String>> wrapper, String... args) throws IOException, InterruptedException {
+        int exit = run(COMMAND_LIMIT, wrapper, args);
         if (exit != 0) {
             throw new AssertionError("bin/cluster " + String.join(" ", args) + " exited " + exit + "; output in "
                     + cliLog());
@@ -165,9 +185,15 @@ final class LaunchedCluster implements AutoCloseable {
     }
 
     private int run(Duration limit, String... args) throws IOException, InterruptedException {
+        return run(limit, UnaryOperator.identity(), args);
+    }
+
+    private int run(Duration limit, UnaryOperator<List<String>> wrapper, String... args)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(repoRoot.resolve("bin/cluster").toString());
         command.addAll(List.of(args));
+        command = wrapper.apply(command);
         Path log = cliLog();
         Files.writeString(log, "\n$ bin/cluster " + String.join(" ", args) + "\n", StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
@@ -185,9 +211,13 @@ final class LaunchedCluster implements AutoCloseable {
         return process.exitValue();
     }
 
-    /** Stops every node ({@code down}, or {@code kill-all} per the layout); idempotent. */
+    /**
+     * Stops every node ({@code down}, or {@code kill-all} per the layout); idempotent.
+     *
+     * @throws InterruptedIOException if interrupted while waiting for bin/cluster
+     */
     @Override
-    public void close() throws IOException, InterruptedException {
+    public void close() throws IOException {
         if (closed) {
             return;
         }
@@ -199,6 +229,10 @@ final class LaunchedCluster implements AutoCloseable {
                 failed = true;
                 System.out.println("bin/cluster " + stop + " exited " + exit);
             }
+        } catch (InterruptedException e) {
+            failed = true;
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while stopping the cluster in " + runDir);
         } finally {
             if (failed) {
                 printLogs();

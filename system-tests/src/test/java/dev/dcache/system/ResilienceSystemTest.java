@@ -37,6 +37,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * the same reason each scenario also bulk-writes "cold" keys that the clients never read: only
  * rebalancing can put those where they belong.
  *
+ * <p>The partition scenario runs only when asked ({@code -Ddcache.partition=true}): it needs
+ * root, nftables and cgroup2, and fails as long as the masters can route by different rings
+ * without the aux nodes ever reconciling what was written meanwhile (reported as a bug).
+ *
  * <p>Every figure is printed as a {@code METRIC} line ({@link Metric}).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -139,6 +143,42 @@ class ResilienceSystemTest {
         episode.finish(Duration.ofSeconds(10));
 
         assertNothingLost(scenario, cluster, ledger, episode, Reads.STALE_DURING_HAND_OFF_REPORTED);
+    }
+
+    /**
+     * master-1 cannot reach aux-2 while master-2 and the clients can: master-1 ejects aux-2,
+     * master-2 keeps it, so the masters route by different rings and the aux nodes, which act
+     * only on a ring all masters agree on, move nothing. Then the partition heals. Asked for with
+     * {@code -Ddcache.partition=true}: it needs root, {@code nft} and cgroup2 (see
+     * {@link LoopbackPartition}), and adds a firewall table of its own while it runs.
+     */
+    @Test
+    @Order(5)
+    void partitionBetweenOneMasterAndOneAux_thenHealed_losesNoAcknowledgedWrite() throws Exception {
+        assumeTrue(Boolean.getBoolean("dcache.partition"), "asked for with -Ddcache.partition=true");
+        String unavailable = LoopbackPartition.unavailableBecause();
+        assumeTrue(unavailable == null, () -> "no partition possible here: " + unavailable);
+        String scenario = "partition";
+        AckedWrites ledger = new AckedWrites();
+        LaunchedCluster cluster = clusters.forTest(LaunchedCluster.Layout.of(3, 2, 2).killedOnClose());
+        ClusterProbe probe = new ClusterProbe(cluster, http);
+        try (LoopbackPartition partition = LoopbackPartition.create()) {
+            // master-1 again, inside the partition's cgroup, so that every socket it opens can be cut
+            cluster.runOk("stop", "master-1");
+            cluster.runOk(partition::wrap, "start", "master-1");
+            readyWithColdKeys(cluster, ledger);
+
+            Episode episode = Episode.begin(cluster, probe, mixedLoad(cluster, ledger));
+            long cutAt = episode.event(Duration.ofSeconds(4), () -> partition.cut(cluster.auxPort(2), cluster.auxBinaryPort(2)));
+            Metric.print(scenario, "split_ms", probe.awaitViews("master-1 has ejected aux-2, master-2 has not",
+                    v -> "down".equals(v.get(0).states().get("aux-2")) && "up".equals(v.get(1).states().get("aux-2")),
+                    cutAt, LIMIT));
+            long healAt = episode.event(Duration.ofSeconds(12), partition::heal);
+            probe.awaitReaction("both masters have aux-2 up", v -> "up".equals(v.states().get("aux-2")),
+                    Set.of("aux-1", "aux-2", "aux-3"), healAt, LIMIT).print(scenario);
+            episode.finish(Duration.ofSeconds(20));
+            assertNothingLost(scenario, cluster, ledger, episode, Reads.STRICT);
+        }
     }
 
     // ---------------------------------------------------------------------------------------
