@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
@@ -72,12 +73,12 @@ final class ClientLoad {
             return writes + deletes + reads;
         }
 
-        /** Failures counted per whole second after {@code sinceNanos} ("-1" before it), and by kind. */
+        /** Failures counted by kind and whole second since {@code sinceNanos} ("t-1s": the second before it). */
         Map<String, Long> histogram(long sinceNanos) {
             Map<String, Long> out = new LinkedHashMap<>();
             for (Failure f : failures) {
                 long second = Math.floorDiv(f.atNanos() - sinceNanos, 1_000_000_000L);
-                out.merge("t+" + second + "s " + f.op(), 1L, Long::sum);
+                out.merge(String.format(Locale.ROOT, "t%+ds %s", second, f.op()), 1L, Long::sum);
             }
             return out;
         }
