@@ -1,7 +1,6 @@
 package dev.dcache.system;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dcache.system.Http.Response;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -12,13 +11,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.IOException;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,28 +26,23 @@ import static org.assertj.core.api.Assertions.assertThat;
  * entry. Runs with {@code bin/test} ({@code mvn verify -Psystem}); needs nginx installed and
  * the aux and master jars packaged earlier in the same reactor.
  *
- * <p>{@link LocalCluster} starts and stops the cluster: its own RUN_DIR under {@code target/},
- * free ports, and the nodes' logs printed only when something failed.
+ * <p>One cluster for the whole class ({@link LaunchedCluster}: a private RUN_DIR, free ports);
+ * the nodes' logs are printed only when something failed.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ClusterSystemTest {
     private static final int ONE_MIB = 1024 * 1024;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @RegisterExtension
-    static final LocalCluster CLUSTER = LocalCluster.withoutPrometheus("cluster");
-
-    private static HttpClient http;
-    private static String api;
+    static final Clusters CLUSTERS = new Clusters();
+    private static final Http http = new Http();
+    private static LaunchedCluster cluster;
 
     @BeforeAll
-    static void connect() {
-        api = CLUSTER.api();
-        http = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1) // nginx speaks HTTP/1.1 on a plain port
-                .connectTimeout(Duration.ofSeconds(2))
-                .build();
+    static void startCluster() throws Exception {
+        cluster = CLUSTERS.forClass(LaunchedCluster.Layout.of(3, 2, 2));
+        new ClusterProbe(cluster, http).awaitReady();
     }
 
     @ParameterizedTest(name = "key \"{0}\"")
@@ -187,7 +174,7 @@ class ClusterSystemTest {
     @Test
     @Order(Integer.MAX_VALUE - 1)
     void killedMaster_requestsThroughNginx_stillSucceed() throws Exception {
-        assertThat(CLUSTER.run(LocalCluster.COMMAND_LIMIT, "kill", "master-1")).as("bin/cluster kill master-1").isZero();
+        cluster.runOk("kill", "master-1");
         try {
             // round-robin sends every other request to the dead master first: a refused connect
             // is retried on the next master, a POST included, since nothing was sent yet
@@ -200,7 +187,7 @@ class ClusterSystemTest {
                 assertThat(send("DELETE", dataPath(key), null).status()).isEqualTo(200);
             }
         } finally {
-            assertThat(CLUSTER.run(LocalCluster.COMMAND_LIMIT, "start", "master-1")).as("bin/cluster start master-1").isZero();
+            cluster.runOk("start", "master-1");
         }
         assertThat(send("GET", "/health", null).status()).isEqualTo(200);
     }
@@ -208,61 +195,26 @@ class ClusterSystemTest {
     @Test
     @Order(Integer.MAX_VALUE)
     void status_afterAllTraffic_reportsEveryNodeHealthy() throws Exception {
-        assertThat(CLUSTER.run(LocalCluster.COMMAND_LIMIT, "status"))
-                .as("bin/cluster status exit code; output in %s", CLUSTER.cliLog())
-                .isZero();
+        cluster.runOk("status");
     }
 
     // ---------------------------------------------------------------------------------------
 
-    /** A key as one path segment: percent-encoded UTF-8, dot segments included (RFC 3986 5.2.4). */
     private static String dataPath(String key) {
-        String segment = URLEncoder.encode(key, StandardCharsets.UTF_8).replace("+", "%20");
-        if (segment.equals(".") || segment.equals("..")) {
-            // sent literally, "." and ".." would be resolved away as path navigation
-            segment = segment.replace(".", "%2E");
-        }
-        return "/data/" + segment;
+        return Http.dataPath(key);
     }
 
     private static Response post(String path, Object body) throws Exception {
-        return send("POST", path, JSON.writeValueAsString(body));
+        return http.post(cluster.api() + path, body);
     }
 
     private static Response send(String method, String path, String body) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(api + path))
-                .timeout(Duration.ofSeconds(15));
-        if (body == null) {
-            request.method(method, HttpRequest.BodyPublishers.noBody());
-        } else {
-            request.header("Content-Type", "application/json")
-                    .method(method, HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
-        }
-        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-        return new Response(method + " " + path, response.statusCode(),
-                response.headers().firstValue("Content-Type").orElse(""), response.body());
+        return http.send(method, cluster.api() + path, body);
     }
 
     private static void assertJsonError(Response r, int status) {
         assertThat(r.status()).as("%s", r).isEqualTo(status);
         assertThat(r.contentType()).as("content type of %s", r).startsWith("application/json");
         assertThat(r.json().path("error").isTextual()).as("error message in %s", r).isTrue();
-    }
-
-    /** One answer, with the request it answers, printed compactly in assertion messages. */
-    private record Response(String request, int status, String contentType, String body) {
-        JsonNode json() {
-            try {
-                return JSON.readTree(body);
-            } catch (IOException e) {
-                throw new AssertionError("not JSON: " + this, e);
-            }
-        }
-
-        @Override
-        public String toString() {
-            String shown = body.length() > 300 ? body.substring(0, 300) + "...(" + body.length() + " chars)" : body;
-            return request + " -> " + status + " " + contentType + " " + shown;
-        }
     }
 }
