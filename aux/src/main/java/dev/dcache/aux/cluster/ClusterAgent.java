@@ -28,7 +28,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * every master ejects it on its next heartbeat; meanwhile it sends every record to its owners
  * under the ring without it, waits (bounded) until the masters route without it, and sends once
  * more to catch writes that arrived in between. Receivers apply by version, so sending twice is
- * harmless. With RF=1 no acknowledged write is lost.
+ * harmless. With RF=1 no acknowledged write is lost. When no master has been heard for two
+ * heartbeat intervals the whole cluster is stopping ({@code bin/cluster down} stops masters
+ * first): then nothing is handed over and the node keeps its records for its snapshot.
  */
 public final class ClusterAgent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterAgent.class);
@@ -146,6 +148,12 @@ public final class ClusterAgent implements AutoCloseable {
     public boolean drain(Duration max) {
         draining = true;
         long deadline = System.nanoTime() + max.toNanos();
+        if (!tracker.mastersAlive()) {
+            // the masters are gone (the whole cluster is stopping): moving records between nodes
+            // that are all about to stop would only scatter them; each keeps its own snapshot
+            log.info("draining: no master heard recently; keeping records for the snapshot");
+            return false;
+        }
         RingSpec known = tracker.agreed() != null ? tracker.agreed() : rebalancer.targetRing();
         if (known == null) {
             log.warn("draining: no ring known from masters; nothing handed off");

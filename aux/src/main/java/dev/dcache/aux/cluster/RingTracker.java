@@ -78,6 +78,17 @@ public final class RingTracker {
         return ring;
     }
 
+    /**
+     * True when some master's last heartbeat is at most two of its intervals old: the masters are
+     * running, so handing records over on shutdown will be followed by masters routing around
+     * this node. False when every master has gone quiet (the whole cluster is stopping).
+     */
+    public synchronized boolean mastersAlive() {
+        long now = clock.millis();
+        return masters.values().stream()
+                .anyMatch(h -> now - h.atMillis() <= 2 * Math.max(h.heartbeat().intervalMillis(), 100));
+    }
+
     /** Membership decisions heard so far, to echo back to masters. */
     public MemberChanges changes() {
         return changes;
