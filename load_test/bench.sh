@@ -19,8 +19,17 @@
 # With ROUNDS > 1 every scenario runs ROUNDS times, interleaved, and the table shows the median
 # round with the min-max spread of requests/s.
 #
+# On a machine shared with other work, requests/s measure the share of the CPU the test got as
+# much as the code. So each measured run also records the CPU time (/proc/<pid>/stat) of the
+# processes that served it (ceiling: the static nginx; direct: the master and the aux nodes;
+# through nginx: nginx, every master and the aux nodes) and of wrk, per request. "CPU share" is
+# the ceiling's CPU per request (server + wrk) over the scenario's: the share of the ceiling the
+# scenario would reach on an otherwise idle machine where CPU is the limit.
+#
 # Environment (defaults in brackets):
 #   HOST [127.0.0.1]  MASTER_PORT [8001]: the master measured directly  NGINX_PORT [8080]
+#   MASTER_PORTS ["MASTER_PORT MASTER_PORT+1"]: every master behind nginx
+#   AUX_PORTS ["9001 9002 9003"]: the aux nodes (only for CPU accounting)
 #   KEYS [10000]  VALUE_BYTES [100]  KEY_PREFIX [bench-]
 #   CONNECTIONS [64]  THREADS [2]  DURATION [10] and WARMUP [3] seconds per scenario  ROUNDS [1]
 #   CEILING_PORT [a free port]  SCENARIOS ["get post mix"]  REPORT_DIR [load_test/reports]
@@ -31,6 +40,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 HOST="${HOST:-127.0.0.1}"
 MASTER_PORT="${MASTER_PORT:-8001}"
+MASTER_PORTS="${MASTER_PORTS:-$MASTER_PORT $((MASTER_PORT + 1))}"
+AUX_PORTS="${AUX_PORTS:-9001 9002 9003}"
 NGINX_PORT="${NGINX_PORT:-8080}"
 KEYS="${KEYS:-10000}"
 VALUE_BYTES="${VALUE_BYTES:-100}"
@@ -59,7 +70,10 @@ done
 for s in $SCENARIOS; do
     [[ "$s" =~ ^(get|post|mix)$ ]] || die "SCENARIOS may hold get, post and mix, not '$s'"
 done
-for tool in wrk curl "$NGINX_BIN" python3; do
+for p in $MASTER_PORTS $AUX_PORTS; do
+    [[ "$p" =~ ^[1-9][0-9]*$ ]] || die "MASTER_PORTS and AUX_PORTS hold port numbers, not '$p'"
+done
+for tool in wrk curl "$NGINX_BIN" python3 ss; do
     command -v "$tool" >/dev/null || die "$tool not found (Debian: apt-get install wrk curl nginx-light python3)"
 done
 
@@ -148,32 +162,66 @@ preload() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# one wrk run: prints "rps p50_ms p99_ms non2xx socket_errors requests"
+# CPU accounting
+
+# Every pid with a listening socket on one of the ports (nginx: master and workers).
+pids_on_ports() {
+    local p
+    for p in "$@"; do
+        ss -ltnpH "sport = :$p" | grep -o 'pid=[0-9]*' | cut -d= -f2
+    done | sort -u | tr '\n' ' '
+}
+
+# utime + stime of the pids, in clock ticks; a pid that is gone counts 0.
+cpu_ticks() {
+    local p total=0 t
+    for p in "$@"; do
+        t="$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null)" || t=0
+        total=$((total + ${t:-0}))
+    done
+    echo "$total"
+}
+
+# ---------------------------------------------------------------------------------------------
+# one wrk run: prints "rps p50_ms p99_ms non2xx socket_errors requests wrk_cpu_ticks"
 
 run_wrk() {
-    local url="$1" mode="$2" seconds="$3" out
-    out="$(timeout --kill-after=5 $((seconds + 30)) wrk -t "$THREADS" -c "$CONNECTIONS" -d "${seconds}s" --timeout 5s \
-        -s "$LUA" "$url" -- "$mode" "$KEYS" "$VALUE_BYTES" "$KEY_PREFIX" 2>&1)" || die "wrk against $url failed: $out"
-    local line
-    line="$(grep '^RESULT ' <<<"$out")" || die "wrk printed no RESULT line: $out"
-    python3 - "$line" <<'PY'
+    local url="$1" mode="$2" seconds="$3" out="$work/wrk.out" wrk_pid ticks=0 t line
+    timeout --kill-after=5 $((seconds + 30)) wrk -t "$THREADS" -c "$CONNECTIONS" -d "${seconds}s" --timeout 5s \
+        -s "$LUA" "$url" -- "$mode" "$KEYS" "$VALUE_BYTES" "$KEY_PREFIX" >"$out" 2>&1 &
+    wrk_pid=$!
+    # wrk's CPU time, read while it runs (a reaped process has no /proc entry); bounded by timeout
+    while kill -0 "$wrk_pid" 2>/dev/null; do
+        t="$(cpu_ticks $(pgrep -P "$wrk_pid" -x wrk))"
+        ((t > ticks)) && ticks=$t
+        sleep 0.2
+    done
+    wait "$wrk_pid" || die "wrk against $url failed: $(cat "$out")"
+    line="$(grep '^RESULT ' "$out")" || die "wrk printed no RESULT line: $(cat "$out")"
+    python3 - "$line" "$ticks" <<'PY'
 import sys
 f = dict(kv.split("=") for kv in sys.argv[1].split()[1:])
 req, us = int(f["requests"]), int(f["duration_us"])
 print(f'{req / (us / 1e6):.0f} {int(f["p50_us"]) / 1000:.2f} {int(f["p99_us"]) / 1000:.2f} '
-      f'{f["status_errors"]} {f["socket_errors"]} {req}')
+      f'{f["status_errors"]} {f["socket_errors"]} {req} {sys.argv[2]}')
 PY
 }
 
 measure() {
-    local label="$1" url="$2" mode="$3" round="$4"
+    local label="$1" url="$2" mode="$3" round="$4" pids="$5"
     run_wrk "$url" "$mode" "$WARMUP" >/dev/null
-    local r rps p50 p99 non2xx sock
+    local r rps p50 p99 non2xx sock req wrk_ticks before after srv_us wrk_us
+    # shellcheck disable=SC2086 # pids is a list
+    before="$(cpu_ticks $pids)"
     r="$(run_wrk "$url" "$mode" "$DURATION")"
-    echo "$label $round $r" >>"$work/results"
-    read -r rps p50 p99 non2xx sock _ <<<"$r"
-    printf '  %-12s round %s: %7s req/s  p50 %6s ms  p99 %7s ms  non-2xx %s  socket errors %s\n' \
-        "$label" "$round" "$rps" "$p50" "$p99" "$non2xx" "$sock"
+    # shellcheck disable=SC2086
+    after="$(cpu_ticks $pids)"
+    read -r rps p50 p99 non2xx sock req wrk_ticks <<<"$r"
+    srv_us=$((req > 0 ? (after - before) * 1000000 / HZ / req : 0))
+    wrk_us=$((req > 0 ? wrk_ticks * 1000000 / HZ / req : 0))
+    echo "$label $round $rps $p50 $p99 $non2xx $sock $req $srv_us $wrk_us" >>"$work/results"
+    printf '  %-12s round %s: %7s req/s  p50 %6s ms  p99 %7s ms  non-2xx %s  socket errors %s  CPU/req: server %s us, wrk %s us\n' \
+        "$label" "$round" "$rps" "$p50" "$p99" "$non2xx" "$sock" "$srv_us" "$wrk_us"
 }
 
 load_now() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -186,12 +234,19 @@ echo "bench: ceiling $ceiling_url (static nginx pid $ceiling_pid), direct $maste
 echo "bench: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up + ${DURATION}s per scenario, $ROUNDS round(s); load average $load_before"
 echo "bench: preloading $KEYS keys of $VALUE_BYTES bytes"
 preload
+HZ="$(getconf CLK_TCK)"
+aux_pids="$(pids_on_ports $AUX_PORTS)"
+ceiling_pids="$(pids_on_ports "$CEILING_PORT")"
+direct_pids="$(pids_on_ports "$MASTER_PORT") $aux_pids"
+# shellcheck disable=SC2086 # lists of ports
+nginx_pids="$(pids_on_ports "$NGINX_PORT" $MASTER_PORTS) $aux_pids"
+[[ -n "${aux_pids// /}" ]] || echo "bench: no process listens on AUX_PORTS ($AUX_PORTS): server CPU leaves the aux nodes out"
 : >"$work/results"
 for ((round = 1; round <= ROUNDS; round++)); do
-    measure ceiling "$ceiling_url" get "$round"
+    measure ceiling "$ceiling_url" get "$round" "$ceiling_pids"
     for s in $SCENARIOS; do
-        measure "$s-direct" "$master_url" "$s" "$round"
-        measure "$s-nginx" "$nginx_url" "$s" "$round"
+        measure "$s-direct" "$master_url" "$s" "$round" "$direct_pids"
+        measure "$s-nginx" "$nginx_url" "$s" "$round" "$nginx_pids"
     done
 done
 load_after="$(load_now)"
@@ -206,30 +261,42 @@ load_after="$(load_now)"
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    label, rnd, rps, p50, p99, non2xx, sock, req = line.split()
-    rows.setdefault(label, []).append((float(rps), float(p50), float(p99), int(non2xx), int(sock), int(req)))
+    label, rnd, rps, p50, p99, non2xx, sock, req, srv, wrk = line.split()
+    rows.setdefault(label, []).append((float(rps), float(p50), float(p99), int(non2xx), int(sock), int(req),
+                                       int(srv), int(wrk)))
 
 def median_round(runs):
     """The round with the median requests/s (the lower middle one for an even count)."""
     return sorted(runs)[(len(runs) - 1) // 2]
 
+def cpu_per_request(runs):
+    """Median over rounds of server and wrk CPU microseconds per request."""
+    return statistics.median(r[6] for r in runs), statistics.median(r[7] for r in runs)
+
 ceiling = median_round(rows["ceiling"])[0]
+ceiling_cpu = sum(cpu_per_request(rows["ceiling"]))
 spread = int(sys.argv[2]) > 1
-print(f"{'scenario':<13}{'req/s':>9}{'spread':>15}{'p50 ms':>8}{'p99 ms':>8}{'non-2xx':>9}{'sock err':>9}{'of ceiling':>11}{'vs direct':>10}")
+print(f"{'scenario':<13}{'req/s':>8}{'spread':>14}{'p50 ms':>8}{'p99 ms':>8}{'non-2xx':>8}{'sockerr':>8}"
+      f"{'of ceiling':>11}{'vs direct':>10}{'srv us/req':>11}{'wrk us/req':>11}{'CPU share':>10}")
 for label, runs in rows.items():
-    rps, p50, p99, non2xx, sock, _ = median_round(runs)
+    rps, p50, p99, non2xx, sock, _, _, _ = median_round(runs)
     all_rps = [r[0] for r in runs]
     rng = f"{min(all_rps):.0f}-{max(all_rps):.0f}" if spread else ""
     errors = sum(r[3] for r in runs)
     sockets = sum(r[4] for r in runs)
+    srv, wrk = cpu_per_request(runs)
     vs = ""
     if label.endswith("-nginx"):
         direct = rows.get(label.replace("-nginx", "-direct"))
         if direct:
             vs = f"{rps / median_round(direct)[0]:.2f}x"
-    print(f"{label:<13}{rps:>9.0f}{rng:>15}{p50:>8.2f}{p99:>8.2f}{errors:>9}{sockets:>9}{rps / ceiling:>10.1%}{vs:>10}")
+    share = f"{ceiling_cpu / (srv + wrk):.1%}" if srv + wrk > 0 else ""
+    print(f"{label:<13}{rps:>8.0f}{rng:>14}{p50:>8.2f}{p99:>8.2f}{errors:>8}{sockets:>8}"
+          f"{rps / ceiling:>10.1%}{vs:>10}{srv:>11.0f}{wrk:>11.0f}{share:>10}")
 print()
-print("req/s, p50 and p99 are those of the median round; non-2xx and socket errors are summed over rounds.")
+print("req/s, p50 and p99 are those of the median round; non-2xx and socket errors are summed over rounds;")
+print("CPU per request is the median over rounds. CPU share = ceiling CPU/req over this row's (server + wrk):")
+print("the share of the ceiling this scenario would reach on an idle machine where CPU is the limit.")
 PY
 } | tee "$report"
 echo
