@@ -21,8 +21,7 @@ DEFAULT_OPTS=(-f 1 -wi 2 -w 2s -i 3 -r 3s)
 
 java_home() {
     local candidate
-    for candidate in "${JAVA_HOME:-}" $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -rV); do
-        candidate="${candidate%/}"
+    for candidate in "${JAVA_HOME:-}" $(find /usr/lib/jvm -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort -rV); do
         [[ -n "$candidate" && -x "$candidate/bin/javac" ]] || continue
         local v
         v="$("$candidate/bin/java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)"
@@ -47,7 +46,7 @@ esac
 if [[ "$BUILD" == always ]]; then
     echo "bench: building $JAR"
     (cd "$ROOT" && MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" \
-        mvn -q -B -DskipTests package -pl bench -am)
+        mvn -q -B -Dstyle.color=never -DskipTests package -pl bench -am)
 fi
 
 result="$ROOT/bench/target/jmh-result-$(date +%Y%m%d-%H%M%S).json"

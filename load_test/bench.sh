@@ -235,6 +235,7 @@ echo "bench: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up + ${DURATION}s pe
 echo "bench: preloading $KEYS keys of $VALUE_BYTES bytes"
 preload
 HZ="$(getconf CLK_TCK)"
+# shellcheck disable=SC2086 # a list of ports
 aux_pids="$(pids_on_ports $AUX_PORTS)"
 ceiling_pids="$(pids_on_ports "$CEILING_PORT")"
 direct_pids="$(pids_on_ports "$MASTER_PORT") $aux_pids"
