@@ -295,7 +295,8 @@ for label, runs in rows.items():
     print(f"{label:<13}{rps:>8.0f}{rng:>14}{p50:>8.2f}{p99:>8.2f}{errors:>8}{sockets:>8}"
           f"{rps / ceiling:>10.1%}{vs:>10}{srv:>11.0f}{wrk:>11.0f}{share:>10}")
 print()
-print("req/s, p50 and p99 are those of the median round; non-2xx and socket errors are summed over rounds;")
+print("req/s, p50 and p99 are those of the median round; non-2xx (wrk counts statuses >= 400; the API")
+print("answers no 1xx or 3xx) and socket errors are summed over rounds;")
 print("CPU per request is the median over rounds. CPU share = ceiling CPU/req over this row's (server + wrk):")
 print("the share of the ceiling this scenario would reach on an idle machine where CPU is the limit.")
 PY
