@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# bench/run.sh - build bench/target/benchmarks.jar and run the JMH benchmarks with settings a
+# 2-core machine finishes in a few minutes; prints a table and the LruCache/Caffeine ratio.
+#
+#   bench/run.sh                          # every benchmark (about 4 minutes)
+#   bench/run.sh LruCacheBenchmark        # a regex of benchmarks, as JMH takes it
+#   JMH_OPTS="-f 2 -i 5" bench/run.sh     # more forks and iterations (appended, so they win)
+#   BUILD=never bench/run.sh              # reuse the jar
+#
+# Results: bench/target/jmh-result-<timestamp>.json (JMH's JSON) and the printed summary.
+# Needs a JDK >= 21 (JAVA_HOME, else the newest under /usr/lib/jvm) and Maven; builds with
+# `-pl bench -am` inside this checkout and installs nothing.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+JAR="$ROOT/bench/target/benchmarks.jar"
+BUILD="${BUILD:-always}"
+# -f 1: one fork; -wi 2 -w 2s: warm-up; -i 3 -r 3s: measurement. Modest on purpose: two cores,
+# shared with whatever else runs; repeat runs to see the spread rather than trusting one.
+DEFAULT_OPTS=(-f 1 -wi 2 -w 2s -i 3 -r 3s)
+
+java_home() {
+    local candidate
+    for candidate in "${JAVA_HOME:-}" $(find /usr/lib/jvm -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort -rV); do
+        [[ -n "$candidate" && -x "$candidate/bin/javac" ]] || continue
+        local v
+        v="$("$candidate/bin/java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)"
+        if [[ -n "$v" ]] && ((v >= 21)); then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    echo "bench: no JDK >= 21 found; set JAVA_HOME" >&2
+    return 1
+}
+
+JAVA_HOME="$(java_home)"
+export JAVA_HOME
+export PATH="$JAVA_HOME/bin:$PATH"
+
+case "$BUILD" in
+    always) ;;
+    never) [[ -f "$JAR" ]] || { echo "bench: $JAR missing; run with BUILD=always" >&2; exit 2; } ;;
+    *) echo "bench: BUILD must be always or never, was '$BUILD'" >&2; exit 2 ;;
+esac
+if [[ "$BUILD" == always ]]; then
+    echo "bench: building $JAR"
+    (cd "$ROOT" && MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" \
+        mvn -q -B -Dstyle.color=never -DskipTests package -pl bench -am)
+fi
+
+result="$ROOT/bench/target/jmh-result-$(date +%Y%m%d-%H%M%S).json"
+echo "bench: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $("$JAVA_HOME/bin/java" -version 2>&1 | head -1)"
+# shellcheck disable=SC2086 # JMH_OPTS is a list of options
+timeout --kill-after=30 1800 java -jar "$JAR" "${DEFAULT_OPTS[@]}" ${JMH_OPTS:-} -rf json -rff "$result" "$@"
+
+echo
+echo "== summary ($result; load average now $(cut -d' ' -f1-3 /proc/loadavg)) =="
+python3 - "$result" <<'PY'
+import json, sys
+runs = json.load(open(sys.argv[1]))
+scores = {}
+for r in runs:
+    name = r["benchmark"].rsplit(".", 2)
+    bench, method = name[-2], name[-1]
+    params = r.get("params", {})
+    m = r["primaryMetric"]
+    label = " ".join(f"{k}={v}" for k, v in sorted(params.items()))
+    print(f"{bench:18} {method:20} {label:32} {m['score'] / 1e6:9.2f} M ops/s  +- {m['scoreError'] / 1e6:6.2f}"
+          f"  (threads {r['threads']})")
+    scores[(bench, method, tuple(sorted(params.items())))] = m["score"]
+
+ratios = []
+for (bench, method, params), score in scores.items():
+    p = dict(params)
+    if bench == "LruCacheBenchmark" and p.get("cache") == "LruCache":
+        other = dict(p, cache="Caffeine")
+        base = scores.get((bench, method, tuple(sorted(other.items()))))
+        if base:
+            ratios.append(f"  {method:20} capacity={p.get('capacity')}: LruCache / Caffeine = {score / base:.2f}")
+if ratios:
+    print("\nLruCache throughput as a share of Caffeine's (target >= 0.50 at 2 threads):")
+    print("\n".join(sorted(ratios)))
+PY
