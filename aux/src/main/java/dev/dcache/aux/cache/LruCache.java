@@ -5,8 +5,8 @@ import dev.dcache.common.wire.PutOutcome;
 
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -18,16 +18,22 @@ import java.util.function.Consumer;
  * <h2>Design</h2>
  *
  * <p><b>Striping.</b> Keys are spread over {@code 2^k} {@link Segment}s by a mix of their hash.
- * Each segment is an exact LRU: a {@code HashMap<String, Node>} for lookup and an intrusive doubly
- * linked list of the same nodes in recency order (head = most recent). One {@link ReentrantLock}
- * per segment guards its map, its list and its byte count; nothing is shared between segments but
- * the statistics, which are {@link LongAdder}s. A read must move its node to the head, so reads
- * take the lock too; with 16 segments on a few cores two threads rarely meet on one lock, and the
- * critical section is a map lookup and four pointer writes. Global recency is approximated by
- * per-segment recency: each segment owns {@code 1/n} of both budgets and evicts its own least
- * recently used node, which for well-spread keys is the policy a single list would follow up to
- * sampling noise. (Caffeine's buffered, lock-free reads would be faster; a strict lock keeps the
- * code small and every segment an exact LRU.)
+ * Each segment is an LRU: a {@code ConcurrentHashMap<String, Node>} for lookup and an intrusive
+ * doubly linked list of the same nodes in recency order (head = most recent). One
+ * {@link ReentrantLock} per segment guards its list, its byte count and every change to its map;
+ * nothing is shared between segments but the statistics, which are {@link LongAdder}s.
+ *
+ * <p><b>Reads take no lock to find their value.</b> A node's contents are one immutable
+ * {@link Entry} behind a {@code volatile} field, replaced whole by writers, so a reader that
+ * finds the node in the map sees a complete record (never a new value with an old version) and
+ * returns it without copying. Only the move to the head of the list needs the lock, and a read
+ * takes it with {@code tryLock}: when a writer or another reader holds it, the read skips the
+ * move. Under contention recency is therefore approximate (a hot key read concurrently may miss
+ * some promotions, which only delays its eviction, never returns a wrong value); without
+ * contention every segment is an exact LRU. Caffeine makes the same trade with its lossy read
+ * buffers. Global recency is approximated by per-segment recency: each segment owns {@code 1/n}
+ * of both budgets and evicts its own least recently used node, which for well-spread keys is the
+ * policy a single list would follow up to sampling noise.
  *
  * <p><b>Bounds.</b> Both a maximum entry count and a byte budget are enforced after every
  * insert, by evicting from the tail. A node's weight is the retained size of its key and value
@@ -112,30 +118,40 @@ public final class LruCache {
 
     private Entry lookup(String key, boolean tombstones) {
         Segment s = segmentFor(key);
-        long now = clock.millis();
-        s.lock.lock();
-        try {
-            Node n = s.map.get(key);
-            if (n == null) {
-                misses.increment();
-                return null;
-            }
-            if (n.expiresAt != 0 && n.expiresAt <= now) {
-                s.remove(n);
-                expirations.increment();
-                misses.increment();
-                return null;
-            }
-            if (n.value == null) {
-                misses.increment();
-                return tombstones ? n.toEntry() : null;
-            }
-            s.moveToHead(n);
-            hits.increment();
-            return n.toEntry();
-        } finally {
-            s.lock.unlock();
+        Node n = s.map.get(key);
+        if (n == null) {
+            misses.increment();
+            return null;
         }
+        Entry e = n.record;
+        if (e.isExpiredAt(clock.millis())) {
+            s.lock.lock();
+            try {
+                if (n.record == e && n.prev != null) { // still this record, still linked
+                    s.remove(n);
+                    expirations.increment();
+                }
+            } finally {
+                s.lock.unlock();
+            }
+            misses.increment();
+            return null;
+        }
+        if (e.isTombstone()) {
+            misses.increment();
+            return tombstones ? e : null;
+        }
+        if (s.lock.tryLock()) { // busy: skip the promotion rather than wait (see the design note)
+            try {
+                if (n.prev != null) { // not evicted meanwhile
+                    s.moveToHead(n);
+                }
+            } finally {
+                s.lock.unlock();
+            }
+        }
+        hits.increment();
+        return e;
     }
 
     /**
@@ -143,15 +159,12 @@ public final class LruCache {
      * when there is none or it has expired.
      */
     public Entry peek(String key) {
-        Segment s = segmentFor(key);
-        long now = clock.millis();
-        s.lock.lock();
-        try {
-            Node n = s.map.get(key);
-            return n == null || n.expiresAt != 0 && n.expiresAt <= now ? null : n.toEntry();
-        } finally {
-            s.lock.unlock();
+        Node n = segmentFor(key).map.get(key);
+        if (n == null) {
+            return null;
         }
+        Entry e = n.record;
+        return e.isExpiredAt(clock.millis()) ? null : e;
     }
 
     /**
@@ -189,24 +202,24 @@ public final class LruCache {
             rejectedWrites.increment();
             return new Applied(new PutOutcome(false, -1), false);
         }
+        Entry record = new Entry(key, value, version, expiresAt);
         s.lock.lock();
         try {
             Node n = s.map.get(key);
             boolean live = false;
             if (n != null) {
-                if (n.version >= version) {
+                Entry held = n.record;
+                if (held.version() >= version) {
                     staleWrites.increment();
-                    return new Applied(new PutOutcome(false, n.version), false);
+                    return new Applied(new PutOutcome(false, held.version()), false);
                 }
-                live = n.value != null && (n.expiresAt == 0 || n.expiresAt > now);
+                live = !held.isTombstone() && !held.isExpiredAt(now);
                 s.bytes += weight - n.weight;
-                n.value = value;
-                n.version = version;
-                n.expiresAt = expiresAt;
-                n.weight = weight;
+                n.record = record;
+                n.weight = (int) weight;
                 s.moveToHead(n);
             } else {
-                n = new Node(key, value, version, expiresAt, weight);
+                n = new Node(record, (int) weight);
                 s.map.put(key, n);
                 s.linkAtHead(n);
                 s.bytes += weight;
@@ -235,7 +248,7 @@ public final class LruCache {
         s.lock.lock();
         try {
             Node n = s.map.get(key);
-            if (n == null || n.version != version) {
+            if (n == null || n.record.version() != version) {
                 return false;
             }
             s.remove(n);
@@ -259,7 +272,7 @@ public final class LruCache {
             try {
                 for (Node n = s.head.next; n != s.tail; ) {
                     Node next = n.next;
-                    if (n.expiresAt != 0 && n.expiresAt <= now) {
+                    if (n.record.isExpiredAt(now)) {
                         s.remove(n);
                         removed++;
                     }
@@ -286,8 +299,9 @@ public final class LruCache {
             try {
                 copy = new ArrayList<>(s.map.size());
                 for (Node n = s.tail.prev; n != s.head; n = n.prev) {
-                    if (n.expiresAt == 0 || n.expiresAt > now) {
-                        copy.add(n.toEntry());
+                    Entry e = n.record;
+                    if (!e.isExpiredAt(now)) {
+                        copy.add(e);
                     }
                 }
             } finally {
@@ -301,12 +315,7 @@ public final class LruCache {
     public long size() {
         long total = 0;
         for (Segment s : segments) {
-            s.lock.lock();
-            try {
-                total += s.map.size();
-            } finally {
-                s.lock.unlock();
-            }
+            total += s.map.size();
         }
         return total;
     }
@@ -374,16 +383,16 @@ public final class LruCache {
                         throw new IllegalStateException("segment " + i + ": list longer than map (" + s.map.size() + ")");
                     }
                     if (n.next == null || n.next.prev != n || n.prev == null || n.prev.next != n) {
-                        throw new IllegalStateException("segment " + i + ": broken links at " + n.key);
+                        throw new IllegalStateException("segment " + i + ": broken links at " + n.key());
                     }
-                    if (s.map.get(n.key) != n) {
-                        throw new IllegalStateException("segment " + i + ": listed node " + n.key + " is not the mapped one");
+                    if (s.map.get(n.key()) != n) {
+                        throw new IllegalStateException("segment " + i + ": listed node " + n.key() + " is not the mapped one");
                     }
-                    if (segmentFor(n.key) != s) {
-                        throw new IllegalStateException("segment " + i + ": holds " + n.key + " of another segment");
+                    if (segmentFor(n.key()) != s) {
+                        throw new IllegalStateException("segment " + i + ": holds " + n.key() + " of another segment");
                     }
-                    if (n.weight != Weigher.weigh(n.key, n.value)) {
-                        throw new IllegalStateException("segment " + i + ": " + n.key + " weighs " + n.weight);
+                    if (n.weight != Weigher.weigh(n.key(), n.record.value())) {
+                        throw new IllegalStateException("segment " + i + ": " + n.key() + " weighs " + n.weight);
                     }
                     bytes += n.weight;
                 }
@@ -413,14 +422,14 @@ public final class LruCache {
         return segments[segmentShift == 32 ? 0 : h >>> segmentShift];
     }
 
-    /** One lock stripe: an exact LRU over its share of the keys and of both budgets. */
+    /** One lock stripe: an LRU over its share of the keys and of both budgets. */
     private static final class Segment {
         final ReentrantLock lock = new ReentrantLock();
-        /** Guarded by {@link #lock}. */
-        final HashMap<String, Node> map = new HashMap<>();
+        /** Read without the lock; changed only under {@link #lock}. */
+        final ConcurrentHashMap<String, Node> map = new ConcurrentHashMap<>();
         /** Sentinels of the recency list, guarded by {@link #lock}: head.next is the most recent. */
-        final Node head = new Node(null, null, 0, 0, 0);
-        final Node tail = new Node(null, null, 0, 0, 0);
+        final Node head = new Node(null, 0);
+        final Node tail = new Node(null, 0);
         /** Sum of the weights in {@link #map}, guarded by {@link #lock}. */
         long bytes;
         final long maxEntries;
@@ -456,7 +465,7 @@ public final class LruCache {
 
         void remove(Node n) {
             unlink(n);
-            map.remove(n.key);
+            map.remove(n.key());
             bytes -= n.weight;
         }
 
@@ -475,26 +484,24 @@ public final class LruCache {
         }
     }
 
-    /** A record and its place in the recency list; every field is guarded by its segment's lock. */
+    /**
+     * A record and its place in the recency list. {@link #record} is read without the lock and
+     * replaced whole under it; the other fields are guarded by the segment's lock. {@code prev} is
+     * null once the node is unlinked (removed or evicted).
+     */
     private static final class Node {
-        final String key;
-        String value;
-        long version;
-        long expiresAt;
-        long weight;
+        volatile Entry record;
+        int weight;
         Node prev;
         Node next;
 
-        Node(String key, String value, long version, long expiresAt, long weight) {
-            this.key = key;
-            this.value = value;
-            this.version = version;
-            this.expiresAt = expiresAt;
+        Node(Entry record, int weight) {
+            this.record = record;
             this.weight = weight;
         }
 
-        Entry toEntry() {
-            return new Entry(key, value, version, expiresAt);
+        String key() {
+            return record.key();
         }
     }
 }

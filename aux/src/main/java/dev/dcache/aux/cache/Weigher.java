@@ -6,14 +6,16 @@ package dev.dcache.aux.cache;
  * <p>On a 64-bit JVM with compressed oops a {@code String} is a 24-byte object plus a
  * {@code byte[]} of 16 header bytes and its contents, one byte per char when every char fits in
  * Latin-1 (compact strings), two otherwise, rounded up to 8. {@link #ENTRY_OVERHEAD} covers the
- * LRU node (56 bytes: a 12-byte header, three longs, four references), the {@code HashMap.Node}
- * (32) and the amortised table slot (about 8 at the map's load factor). Checked against heap
- * growth when filling a cache with 200k entries ({@code WeigherHeapMeasurementTest}): 298.5
- * bytes measured per entry (16-char key, 100-char value) against 296 estimated, ParallelGC.
+ * LRU node (32 bytes: header, record reference, int weight, two links), the immutable
+ * {@link dev.dcache.common.wire.Entry} it points to (40: header, two references, two longs), the
+ * {@code ConcurrentHashMap.Node} (32) and the amortised table slot (about 8 at the map's load
+ * factor). Measured by {@code WeigherHeapMeasurementTest} (200k entries, 16-char key, 100-char
+ * value, default G1, whose region accounting adds about 12 bytes): 325 bytes of heap growth per
+ * entry against 312 estimated.
  */
 public final class Weigher {
     /** Bytes per record beyond its two strings. */
-    public static final long ENTRY_OVERHEAD = 96;
+    public static final long ENTRY_OVERHEAD = 112;
     private static final long STRING_OVERHEAD = 24 + 16;
 
     private Weigher() {

@@ -25,9 +25,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the masters agree on a new ring, and hands everything over when the node shuts down.
  *
  * <p>Graceful shutdown ({@link #drain}): the node reports "draining" in its heartbeat replies, so
- * every master ejects it on its next heartbeat; meanwhile it sends every record to its owners
- * under the ring without it, waits (bounded) until the masters route without it, and sends once
- * more to catch writes that arrived in between. Receivers apply by version, so sending twice is
+ * every master ejects it on its next heartbeat; meanwhile it copies every record to its owners
+ * under the ring without it (keeping them, since masters still route reads here until they eject
+ * it), waits (bounded) until the masters route without it, then sends once more to catch writes
+ * that arrived in between and drops what the owners took. Receivers apply by version, so sending twice is
  * harmless. With RF=1 no acknowledged write is lost. When no master has been heard for two
  * heartbeat intervals the whole cluster is stopping ({@code bin/cluster down} stops masters
  * first): then nothing is handed over and the node keeps its records for its snapshot.
@@ -57,8 +58,8 @@ public final class ClusterAgent implements AutoCloseable {
         this.binaryPort = binaryPort;
         this.cache = cache;
         this.peers = peers;
-        this.rebalancer = new Rebalancer(selfId, cache, peers, cache.size() == 0, this::backUp);
-        this.tracker = new RingTracker(clock, this::onAgreement);
+        this.rebalancer = new Rebalancer(selfId, cache, peers, this::backUp);
+        this.tracker = new RingTracker(clock, this::onAgreement, this::onSplit);
         this.worker = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "rebalancer");
             t.setDaemon(true);
@@ -116,6 +117,12 @@ public final class ClusterAgent implements AutoCloseable {
         schedule();
     }
 
+    private void onSplit() {
+        log.warn("masters have disagreed on the ring for more than three heartbeat intervals;"
+                + " records will be re-placed once they agree");
+        rebalancer.forgetPlacement();
+    }
+
     private void schedule() {
         if (scheduled.compareAndSet(false, true)) {
             worker.execute(this::work);
@@ -168,8 +175,9 @@ public final class ClusterAgent implements AutoCloseable {
                 dev.dcache.common.hash.HashFunction.FNV1A_MIX).fingerprint();
         RingSpec without = new RingSpec(others, known.replicationFactor(), known.vnodes(), fp);
         waitForWorker(deadline);
-        log.info("draining: handing records to {} (ring {})", others.stream().map(NodeAddress::id).toList(), fp);
-        boolean ok = rebalancer.handOff(without);
+        log.info("draining: copying records to {} (ring {})", others.stream().map(NodeAddress::id).toList(), fp);
+        // first copy and keep: masters still route reads here until they eject this node
+        boolean ok = rebalancer.handOff(without, false);
         while (System.nanoTime() < deadline) {
             RingSpec agreed = tracker.agreed();
             if (agreed != null && agreed.nodes().stream().noneMatch(n -> n.id().equals(selfId))) {
@@ -177,7 +185,8 @@ public final class ClusterAgent implements AutoCloseable {
             }
             sleep(100);
         }
-        ok &= rebalancer.handOff(without);
+        // then send again (writes that arrived in between) and drop what the owners took
+        ok &= rebalancer.handOff(without, true);
         log.info("draining: hand-off {}", ok ? "complete" : "INCOMPLETE (some owners unreachable)");
         return ok;
     }

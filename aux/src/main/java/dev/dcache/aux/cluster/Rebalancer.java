@@ -38,6 +38,8 @@ import java.util.function.Consumer;
  *   stayed sends it to the owners that are new; the others do nothing, so each record crosses the
  *   network once per new owner.</li>
  *   <li>If the old placement is unknown, it sends the record to all other owners.</li>
+ *   <li>A record this node holds but did not own under the old ring reached it under the new
+ *   one (a write, or a peer's pass): it is not sent anywhere, so nothing travels back.</li>
  * </ul>
  * Receivers apply records by version, so a returning node's older values never overwrite newer
  * ones and tombstones keep deleted keys deleted. Only records whose owners changed move. A pass
@@ -55,29 +57,26 @@ public final class Rebalancer {
     private final LruCache cache;
     private final AuxClient peers;
 
-    private final boolean startedEmpty;
     private final Consumer<List<Entry>> movedSink;
     private volatile RingSpec applied;
     private volatile RingSpec target;
     private volatile boolean running;
     private final AtomicLong runs = new AtomicLong();
+    /** Bumped by {@link #forgetPlacement}, so a pass that was running then does not mark its ring applied. */
+    private final AtomicLong placementEpoch = new AtomicLong();
     private final AtomicLong moved = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private volatile long lastDurationMillis;
     private volatile long lastCompletedAtMillis;
 
     /**
-     * @param startedEmpty the node held no records when it started, so its (empty) data is
-     *                     already placed for whatever ring the masters agree on first
      * @param movedSink    receives each chunk of records that reached their new owners (the
      *                     masters' backup)
      */
-    public Rebalancer(String selfId, LruCache cache, AuxClient peers, boolean startedEmpty,
-                      Consumer<List<Entry>> movedSink) {
+    public Rebalancer(String selfId, LruCache cache, AuxClient peers, Consumer<List<Entry>> movedSink) {
         this.selfId = selfId;
         this.cache = cache;
         this.peers = peers;
-        this.startedEmpty = startedEmpty;
         this.movedSink = movedSink;
     }
 
@@ -114,14 +113,14 @@ public final class Rebalancer {
             return true;
         }
         RingSpec from = applied;
-        if (from == null && startedEmpty && runs.get() == 0) {
-            // everything written since start was routed by the masters' ring: nothing to move
-            applied = to;
-            log.info("rebalance: started empty, data placed for ring {}", to.fingerprint());
+        long epoch = placementEpoch.get();
+        if (from == null && cache.size() == 0) {
+            applied = to; // nothing held, so nothing can be misplaced
+            log.info("rebalance: no records held, data placed for ring {}", to.fingerprint());
             return true;
         }
         boolean complete = pass(from, to);
-        if (complete && to == target) {
+        if (complete && to == target && epoch == placementEpoch.get()) {
             applied = to;
         }
         return complete;
@@ -129,15 +128,26 @@ public final class Rebalancer {
 
     /**
      * Hands every record to its owners under {@code to}, a ring without this node: used when the
-     * node shuts down gracefully.
+     * node shuts down gracefully. With {@code drop} false the records are copied and kept, so the
+     * node still answers reads while masters route to it.
      *
      * @return true when every record reached its owners
      */
-    public boolean handOff(RingSpec to) {
-        return pass(applied, to);
+    public boolean handOff(RingSpec to, boolean drop) {
+        return pass(applied, to, drop);
+    }
+
+    /** Forgets where the data is placed, so the next pass re-places every record (see {@link RingTracker}). */
+    public void forgetPlacement() {
+        placementEpoch.incrementAndGet();
+        applied = null;
     }
 
     private boolean pass(RingSpec from, RingSpec to) {
+        return pass(from, to, true);
+    }
+
+    private boolean pass(RingSpec from, RingSpec to, boolean drop) {
         if (to.nodes().isEmpty()) {
             return false; // nowhere to put anything: keep every record
         }
@@ -155,13 +165,13 @@ public final class Rebalancer {
             chunk.add(e);
             if (chunk.size() == CHUNK) {
                 complete[0] &= moveChunk(chunk, oldRing, newRing, rf, from == null ? 0 : from.replicationFactor(),
-                        addresses, counts);
+                        addresses, counts, drop);
                 chunk.clear();
             }
         });
         if (!chunk.isEmpty()) {
             complete[0] &= moveChunk(chunk, oldRing, newRing, rf, from == null ? 0 : from.replicationFactor(),
-                    addresses, counts);
+                    addresses, counts, drop);
         }
         long ms = (System.nanoTime() - start) / 1_000_000;
         running = false;
@@ -175,7 +185,7 @@ public final class Rebalancer {
     }
 
     private boolean moveChunk(List<Entry> chunk, HashRing oldRing, HashRing newRing, int rf, int oldRf,
-                              Map<String, NodeAddress> addresses, long[] counts) {
+                              Map<String, NodeAddress> addresses, long[] counts, boolean drop) {
         Map<String, List<Entry>> perTarget = new LinkedHashMap<>();
         List<Entry> toDrop = new ArrayList<>();
         Map<Entry, List<String>> dropNeeds = new HashMap<>();
@@ -193,9 +203,11 @@ public final class Rebalancer {
                 targets = staying.isEmpty() ? owners : List.of();
                 toDrop.add(e);
                 dropNeeds.put(e, targets);
-            } else if (oldOwners == null || !oldOwners.contains(selfId)) {
-                targets = new ArrayList<>(owners); // not placed here before (or unknown): tell the others
+            } else if (oldOwners == null) {
+                targets = new ArrayList<>(owners); // placement unknown: tell the other owners
                 targets.remove(selfId);
+            } else if (!oldOwners.contains(selfId)) {
+                continue; // it reached this new owner under the new ring: from a write or a peer's pass
             } else if (oldOwners.equals(owners) || !staying.get(0).equals(selfId)) {
                 continue; // unchanged, or another staying owner copies it
             } else {
@@ -222,7 +234,7 @@ public final class Rebalancer {
         if (!delivered.isEmpty()) {
             movedSink.accept(new ArrayList<>(delivered));
         }
-        for (Entry e : toDrop) {
+        for (Entry e : drop ? toDrop : List.<Entry>of()) {
             if (dropNeeds.get(e).stream().noneMatch(failed::contains) && cache.drop(e.key(), e.version())) {
                 counts[2]++;
                 dropped.incrementAndGet();

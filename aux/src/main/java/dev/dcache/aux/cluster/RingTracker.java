@@ -17,12 +17,20 @@ import java.util.function.Consumer;
  * sends no ring and is not counted, and an empty ring is never acted on. While masters disagree (one
  * has ejected a node, another has not yet) nothing moves, so data never ping-pongs between two
  * placements; once they agree, every aux node starts from the same facts and moves only its own
- * records. Thread-safe.
+ * records. Masters that keep disagreeing for more than three heartbeat intervals are not
+ * converging but split (a partition between some master and some node): each may have placed
+ * writes by its own ring, so once they agree again the node re-places every record it holds, even
+ * when the ring is the one it had before. Thread-safe.
  */
 public final class RingTracker {
     private final InstantSource clock;
     private final MemberChanges changes = new MemberChanges();
     private final Consumer<RingSpec> onAgreement;
+    private final Runnable onSplit;
+    /** When masters started to disagree, 0 while they agree; guarded by {@code this}. */
+    private long disagreeingSince;
+    /** A split was reported and not yet healed; guarded by {@code this}. */
+    private boolean split;
     /** Last heartbeat per master and when it came; guarded by {@code this}. */
     private final Map<String, Heard> masters = new HashMap<>();
     /** Guarded by {@code this}. */
@@ -31,25 +39,69 @@ public final class RingTracker {
     private record Heard(Heartbeat heartbeat, long atMillis) {
     }
 
-    /** @param onAgreement called (on the heartbeat's thread) each time the agreed ring changes */
-    public RingTracker(InstantSource clock, Consumer<RingSpec> onAgreement) {
+    /**
+     * @param onAgreement called (on the heartbeat's thread) each time the agreed ring changes
+     * @param onSplit     called once when masters have disagreed for longer than three heartbeat
+     *                    intervals (a partition, not a change converging): writes may have been
+     *                    placed by different rings, so the next agreement must re-place everything
+     */
+    public RingTracker(InstantSource clock, Consumer<RingSpec> onAgreement, Runnable onSplit) {
         this.clock = clock;
         this.onAgreement = onAgreement;
+        this.onSplit = onSplit;
     }
 
     /** Records a master's heartbeat and, if the masters now agree on a new ring, reports it. */
     public void heard(Heartbeat hb) {
         changes.merge(hb.changes());
         RingSpec agreed;
+        boolean newSplit = false;
         synchronized (this) {
-            masters.put(hb.master(), new Heard(hb, clock.millis()));
+            long now = clock.millis();
+            masters.put(hb.master(), new Heard(hb, now));
             agreed = agreedLocked();
-            if (agreed == null || agreed.fingerprint().equals(agreedFingerprint)) {
-                return;
+            if (agreed == null) {
+                if (disagreeing()) {
+                    if (disagreeingSince == 0) {
+                        disagreeingSince = now;
+                    } else if (!split && now - disagreeingSince > 3 * Math.max(hb.intervalMillis(), 100)) {
+                        split = true;
+                        newSplit = true;
+                        agreedFingerprint = ""; // the next agreement, even on the old ring, re-places everything
+                    }
+                }
+            } else {
+                disagreeingSince = 0;
+                split = false;
+                if (agreed.fingerprint().equals(agreedFingerprint)) {
+                    agreed = null;
+                } else {
+                    agreedFingerprint = agreed.fingerprint();
+                }
             }
-            agreedFingerprint = agreed.fingerprint();
         }
-        onAgreement.accept(agreed);
+        if (newSplit) {
+            onSplit.run();
+        }
+        if (agreed != null) {
+            onAgreement.accept(agreed);
+        }
+    }
+
+    /** Two recently heard masters report different non-empty rings. Caller holds the lock. */
+    private boolean disagreeing() {
+        String seen = null;
+        for (Heard h : masters.values()) {
+            RingSpec r = h.heartbeat().ring();
+            if (r != null && !r.nodes().isEmpty()) {
+                if (seen == null) {
+                    seen = r.fingerprint();
+                } else if (!seen.equals(r.fingerprint())) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** The ring all recently heard masters agree on, or null when they disagree or none is heard. */
