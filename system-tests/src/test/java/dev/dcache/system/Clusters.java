@@ -4,6 +4,7 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.AfterTestExecutionCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.opentest4j.TestAbortedException;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +36,8 @@ final class Clusters implements AfterTestExecutionCallback, AfterEachCallback, A
 
     @Override
     public void afterTestExecution(ExtensionContext context) {
-        if (context.getExecutionException().isPresent()) {
+        // a skipped test (a failed assumption) ends with an exception too, but nothing failed
+        if (context.getExecutionException().filter(e -> !(e instanceof TestAbortedException)).isPresent()) {
             testScoped.forEach(LaunchedCluster::markFailed);
             classScoped.forEach(LaunchedCluster::markFailed);
         }
