@@ -40,6 +40,7 @@ public final class NodeSource {
     private final String dnsName;
     private final int dnsPort;
     private final Function<NodeAddress, String> idLookup;
+    private final Resolver resolver;
     private final Map<String, String> idByAddress = new ConcurrentHashMap<>();
     private FileTime lastModified;
     private List<NodeAddress> fileNodes = List.of();
@@ -50,6 +51,19 @@ public final class NodeSource {
      * @param idLookup asks a node for its id (its /health); returns null when it does not answer
      */
     public NodeSource(List<NodeAddress> staticNodes, Path file, String dns, Function<NodeAddress, String> idLookup) {
+        this(staticNodes, file, dns, idLookup, InetAddress::getAllByName);
+    }
+
+    /** Resolves a name to all its addresses (the JVM's resolver outside tests). */
+    @FunctionalInterface
+    public interface Resolver {
+        InetAddress[] resolve(String name) throws UnknownHostException;
+    }
+
+    /** As above, with the resolver given (tests change what a name resolves to). */
+    public NodeSource(List<NodeAddress> staticNodes, Path file, String dns, Function<NodeAddress, String> idLookup,
+                      Resolver resolver) {
+        this.resolver = resolver;
         this.staticNodes = List.copyOf(staticNodes);
         this.file = file;
         this.idLookup = idLookup;
@@ -97,7 +111,7 @@ public final class NodeSource {
     private void resolve() {
         InetAddress[] found;
         try {
-            found = InetAddress.getAllByName(dnsName);
+            found = resolver.resolve(dnsName);
         } catch (UnknownHostException e) {
             log.warn("AUX_DNS name {} does not resolve: {}; keeping the last list", dnsName, e.getMessage());
             return;
