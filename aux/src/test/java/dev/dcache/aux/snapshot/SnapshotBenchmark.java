@@ -28,8 +28,8 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li><b>baseline</b>: no snapshot runs; records the longest single get over a window as long
  *       as the previous snapshot took (2 s in round 1);</li>
  *   <li><b>snapshot</b>: the main thread writes a snapshot through {@link Snapshotter} (walk,
- *       encode, fsync, rename, directory fsync); records its duration, the file size and the
- *       longest single get while it ran.</li>
+ *       encode, fsync, rename, directory fsync); records its duration (wall and thread CPU time),
+ *       the file size and the longest single get while it ran.</li>
  * </ol>
  * Afterwards it times a restore into a fresh cache and a bare {@link LruCache#forEach} whose sink
  * measures the longest gap between two records handed over: the gap spans one segment's copy
@@ -122,7 +122,8 @@ public final class SnapshotBenchmark {
 
         Snapshotter snapshotter = new Snapshotter(dir, cache, InstantSource.system(), SnapshotListener.NONE);
         runSnapshot(snapshotter, cache, keys); // warm-up: JIT, page cache, file allocation
-        System.out.printf("%nround  snapshot_ms  file_MiB  | during snapshot: max_get_ms p99.99<=ms gets>1ms gc(n,ms)"
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+        System.out.printf("%nround  snapshot_ms  cpu_ms  file_MiB  | during snapshot: max_get_ms p99.99<=ms gets>1ms gc(n,ms)"
                 + "  | baseline: max_get_ms p99.99<=ms gets>1ms gc(n,ms)%n");
         long windowMillis = 2_000;
         long[] writeMillis = new long[rounds];
@@ -135,8 +136,10 @@ public final class SnapshotBenchmark {
             Gc gc = Gc.now();
             current = snap;
             long start = System.nanoTime();
+            long startCpu = cpu.getCurrentThreadCpuTime();
             WriteResult w = runSnapshot(snapshotter, cache, keys);
             long took = System.nanoTime() - start;
+            long tookCpu = cpu.getCurrentThreadCpuTime() - startCpu;
             current = new Window();
             gc.into(snap);
             fileBytes = w.bytes();
@@ -144,8 +147,8 @@ public final class SnapshotBenchmark {
             during[round] = snap.maxNanos.get();
             baseline[round] = base.maxNanos.get();
             windowMillis = Math.max(500, writeMillis[round]);
-            System.out.printf("%5d  %11d  %8.1f  | %10.2f %10.3f %8d %3d,%-4d | %10.2f %10.3f %8d %3d,%d%n", round + 1,
-                    writeMillis[round], fileBytes / 1048576.0,
+            System.out.printf("%5d  %11d  %6d  %8.1f  | %10.2f %10.3f %8d %3d,%-4d | %10.2f %10.3f %8d %3d,%d%n", round + 1,
+                    writeMillis[round], tookCpu / 1_000_000, fileBytes / 1048576.0,
                     during[round] / 1e6, snap.quantileMillis(0.9999), snap.overOneMilli.sum(), snap.gcCount, snap.gcMillis,
                     baseline[round] / 1e6, base.quantileMillis(0.9999), base.overOneMilli.sum(), base.gcCount, base.gcMillis);
         }
@@ -157,9 +160,11 @@ public final class SnapshotBenchmark {
         }
 
         long loadStart = System.nanoTime();
+        long loadCpuStart = cpu.getCurrentThreadCpuTime();
         LruCache fresh = new LruCache(entries * 2L, 8L << 30, segments, 300_000, InstantSource.system());
         RestoreResult r = new Snapshotter(dir, fresh, InstantSource.system(), SnapshotListener.NONE).restore();
         long loadMillis = (System.nanoTime() - loadStart) / 1_000_000;
+        long loadCpuMillis = (cpu.getCurrentThreadCpuTime() - loadCpuStart) / 1_000_000;
         if (r.outcome() != RestoreResult.Outcome.RESTORED || r.held() != entries) {
             throw new IllegalStateException("restore went wrong: " + r);
         }
@@ -169,7 +174,7 @@ public final class SnapshotBenchmark {
                 readers);
         System.out.printf("  snapshot write: median %d ms, min %d ms, max %d ms; file %.1f MiB (%,d bytes)%n",
                 writeMillis[rounds / 2], writeMillis[0], writeMillis[rounds - 1], fileBytes / 1048576.0, fileBytes);
-        System.out.printf("  load (verify + restore %,d records): %d ms%n", r.held(), loadMillis);
+        System.out.printf("  load (verify + restore %,d records): %d ms (%d ms cpu)%n", r.held(), loadMillis, loadCpuMillis);
         System.out.printf("  longest single get: during snapshots %.2f ms (worst round), baseline %.2f ms (worst round)%n",
                 Arrays.stream(during).max().orElse(0) / 1e6, Arrays.stream(baseline).max().orElse(0) / 1e6);
     }
