@@ -62,7 +62,7 @@ public final class AuxMain implements AutoCloseable {
         ObjectMapper mapper = Json.mapper(Integer.MAX_VALUE / 4);
         TokenGuard guard = new TokenGuard(config.clusterToken());
         this.binary = config.binaryPort() < 0 ? null : new BinaryServer(cache, config.bind(), config.binaryPort(),
-                config.clusterToken(), (int) config.idleTimeout().toMillis() * 10, config.maxConnections());
+                config.clusterToken(), config.maxConnections());
         int binaryPort = binary == null ? 0
                 : config.advertisedBinaryPort() > 0 ? config.advertisedBinaryPort() : binary.port();
         this.peers = new HttpAuxClient(mapper, Duration.ofSeconds(1), Duration.ofSeconds(10), config.clusterToken());

@@ -18,7 +18,6 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Set;
@@ -31,14 +30,14 @@ import java.util.concurrent.Semaphore;
  * <p>One virtual thread per connection reads a request, applies it to the cache, writes the
  * reply, and flushes only when no further request is already buffered, so a master that
  * pipelines gets its replies in as few writes as possible. Connections are capped
- * ({@code maxConnections}) and closed after {@code idleTimeoutMillis} without a request.
+ * ({@code maxConnections}); they are long-lived connections from masters, kept alive by TCP
+ * keep-alive rather than a read timeout (which on a virtual thread costs a timer per read).
  */
 public final class BinaryServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BinaryServer.class);
 
     private final LruCache cache;
     private final byte[] token;
-    private final int idleTimeoutMillis;
     private final ServerSocket server;
     private final Semaphore slots;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
@@ -50,11 +49,9 @@ public final class BinaryServer implements AutoCloseable {
      * @param port 0 for an ephemeral port
      * @param token cluster token the first frame must carry, or null
      */
-    public BinaryServer(LruCache cache, String bind, int port, String token, int idleTimeoutMillis,
-                        int maxConnections) throws IOException {
+    public BinaryServer(LruCache cache, String bind, int port, String token, int maxConnections) throws IOException {
         this.cache = cache;
         this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
-        this.idleTimeoutMillis = idleTimeoutMillis;
         this.slots = new Semaphore(maxConnections);
         this.server = new ServerSocket();
         server.setReuseAddress(true);
@@ -88,7 +85,7 @@ public final class BinaryServer implements AutoCloseable {
     private void serve(Socket s) {
         try (s) {
             s.setTcpNoDelay(true);
-            s.setSoTimeout(idleTimeoutMillis);
+            s.setKeepAlive(true); // no read timeout: on a virtual thread it costs a timer per request
             DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 64 * 1024));
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 64 * 1024));
             boolean authenticated = token == null;
@@ -96,7 +93,7 @@ public final class BinaryServer implements AutoCloseable {
                 Frames.Request r;
                 try {
                     r = Frames.readRequest(in);
-                } catch (EOFException | SocketTimeoutException e) {
+                } catch (EOFException e) {
                     break;
                 }
                 if (r.op() == Frames.HELLO) {

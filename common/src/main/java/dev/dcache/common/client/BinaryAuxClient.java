@@ -43,7 +43,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * forgotten when a connection fails, so a restarted node on a new port is found again.
  *
  * <p>Bounded: connecting is bounded by the connect timeout, each call by the request timeout;
- * a late reply to a timed-out call is dropped.
+ * a late reply to a timed-out call is dropped. Deadlines are enforced by one sweeper thread
+ * (every few milliseconds) rather than a timer per call, which on virtual threads costs a
+ * scheduled task per request.
  */
 public final class BinaryAuxClient implements AuxClient {
     private final HttpAuxClient http;
@@ -52,6 +54,13 @@ public final class BinaryAuxClient implements AuxClient {
     private final String token;
     private final int connectionsPerNode;
     private final ConcurrentHashMap<NodeAddress, Pool> pools = new ConcurrentHashMap<>();
+    private static final long SWEEP_MILLIS = 5;
+    private final java.util.concurrent.ScheduledExecutorService deadlines =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "aux-call-deadlines");
+                t.setDaemon(true);
+                return t;
+            });
 
     /**
      * @param http               used for batch calls and to learn binary ports
@@ -64,6 +73,7 @@ public final class BinaryAuxClient implements AuxClient {
         this.requestTimeoutNanos = requestTimeout.toNanos();
         this.token = token;
         this.connectionsPerNode = connectionsPerNode;
+        deadlines.scheduleWithFixedDelay(this::sweepDeadlines, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -122,6 +132,7 @@ public final class BinaryAuxClient implements AuxClient {
 
     @Override
     public void close() {
+        deadlines.shutdownNow();
         pools.values().forEach(Pool::close);
         pools.clear();
     }
@@ -135,17 +146,30 @@ public final class BinaryAuxClient implements AuxClient {
             throws AuxCallException {
         Pool pool = pools.computeIfAbsent(node, Pool::new);
         Connection c = pool.connection();
-        CompletableFuture<Frames.Reply> reply = c.send(op, version, expiresAt, key, value);
+        CompletableFuture<Frames.Reply> reply = c.send(op, version, expiresAt, key, value,
+                System.nanoTime() + requestTimeoutNanos);
         try {
-            return reply.get(requestTimeoutNanos, TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            c.abandon(reply);
-            throw new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT, "request timed out", null);
+            return reply.get(); // bounded: the deadline sweeper fails it at its deadline
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof TimeoutException) {
+                throw new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT, "request timed out", null);
+            }
             throw new AuxCallException(node.id(), AuxCallException.Kind.IO, "connection failed: " + e.getCause(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AuxCallException(node.id(), AuxCallException.Kind.IO, "interrupted", e);
+        }
+    }
+
+    /** A call waiting for its reply, and when it gives up. */
+    private record Pending(CompletableFuture<Frames.Reply> future, long deadlineNanos) {
+    }
+
+    /** Fails overdue calls every {@link #SWEEP_MILLIS}: one timer for all calls instead of one per call. */
+    private void sweepDeadlines() {
+        long now = System.nanoTime();
+        for (Pool pool : pools.values()) {
+            pool.expire(now);
         }
     }
 
@@ -215,6 +239,14 @@ public final class BinaryAuxClient implements AuxClient {
             }
         }
 
+        void expire(long nowNanos) {
+            for (Connection c : slots) {
+                if (c != null) {
+                    c.expire(nowNanos);
+                }
+            }
+        }
+
         void close() {
             for (Connection c : slots) {
                 if (c != null) {
@@ -231,7 +263,7 @@ public final class BinaryAuxClient implements AuxClient {
         private final DataOutputStream out;
         private final DataInputStream in;
         private final ReentrantLock writeLock = new ReentrantLock();
-        private final ConcurrentHashMap<Integer, CompletableFuture<Frames.Reply>> pending = new ConcurrentHashMap<>();
+        private final ConcurrentHashMap<Integer, Pending> pending = new ConcurrentHashMap<>();
         private final AtomicInteger ids = new AtomicInteger();
         private volatile boolean open = true;
 
@@ -251,13 +283,14 @@ public final class BinaryAuxClient implements AuxClient {
             return open;
         }
 
-        CompletableFuture<Frames.Reply> send(byte op, long version, long expiresAt, String key, String value) {
+        CompletableFuture<Frames.Reply> send(byte op, long version, long expiresAt, String key, String value,
+                                             long deadlineNanos) {
             CompletableFuture<Frames.Reply> f = new CompletableFuture<>();
             int id = ids.incrementAndGet() & Integer.MAX_VALUE;
             if (id == 0) {
                 id = 1; // 0 is the HELLO's
             }
-            pending.put(id, f);
+            pending.put(id, new Pending(f, deadlineNanos));
             writeLock.lock();
             try {
                 if (!open) {
@@ -277,8 +310,15 @@ public final class BinaryAuxClient implements AuxClient {
             return f;
         }
 
-        void abandon(CompletableFuture<Frames.Reply> f) {
-            pending.values().remove(f);
+        /** Fails the calls whose deadline passed; their late replies will find no one waiting. */
+        void expire(long nowNanos) {
+            for (var it = pending.entrySet().iterator(); it.hasNext(); ) {
+                Pending p = it.next().getValue();
+                if (nowNanos - p.deadlineNanos() >= 0) {
+                    it.remove();
+                    p.future().completeExceptionally(new TimeoutException("request timed out"));
+                }
+            }
         }
 
         private void readLoop() {
@@ -291,9 +331,9 @@ public final class BinaryAuxClient implements AuxClient {
                         }
                         continue;
                     }
-                    CompletableFuture<Frames.Reply> f = pending.remove(r.id());
-                    if (f != null) {
-                        f.complete(r);
+                    Pending p = pending.remove(r.id());
+                    if (p != null) {
+                        p.future().complete(r);
                     }
                 }
             } catch (IOException e) {
@@ -305,7 +345,7 @@ public final class BinaryAuxClient implements AuxClient {
             open = false;
             closeQuietly(socket);
             for (var it = pending.values().iterator(); it.hasNext(); ) {
-                it.next().completeExceptionally(cause);
+                it.next().future().completeExceptionally(cause);
                 it.remove();
             }
         }
