@@ -16,7 +16,9 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -48,6 +50,8 @@ public final class ClusterAgent implements AutoCloseable {
     private final java.util.Map<String, NodeAddress> backupTargets = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private volatile boolean draining;
+    /** How long a ring reached from an unknown placement must hold before copies not owned are dropped. */
+    private static final Duration CLEANUP_DELAY = Duration.ofSeconds(10);
     private volatile boolean closed;
 
     /** @param token the cluster token, proven to masters in heartbeat replies; null for none */
@@ -143,6 +147,19 @@ public final class ClusterAgent implements AutoCloseable {
             scheduled.set(false);
             if (!closed && !draining && rebalancer.pending()) {
                 schedule();
+            } else if (!closed && rebalancer.cleanupPending()) {
+                CompletableFuture.delayedExecutor(CLEANUP_DELAY.toMillis(), TimeUnit.MILLISECONDS, worker)
+                        .execute(this::cleanUp);
+            }
+        }
+    }
+
+    private void cleanUp() {
+        if (!closed && !draining && !rebalancer.pending()) {
+            try {
+                rebalancer.cleanUp();
+            } catch (RuntimeException e) {
+                log.error("rebalance clean-up failed", e);
             }
         }
     }

@@ -37,7 +37,9 @@ import java.util.function.Consumer;
  *   <li>If this node stays an owner and the owner set changed, the first of the owners that
  *   stayed sends it to the owners that are new; the others do nothing, so each record crosses the
  *   network once per new owner.</li>
- *   <li>If the old placement is unknown, it sends the record to all other owners.</li>
+ *   <li>If the old placement is unknown, it sends the record to all other owners and drops
+ *   nothing (a record it does not own is dropped by the next pass, once the placement is
+ *   known).</li>
  *   <li>A record this node holds but did not own under the old ring reached it under the new
  *   one (a write, or a peer's pass): it is not sent anywhere, so nothing travels back.</li>
  * </ul>
@@ -59,6 +61,7 @@ public final class Rebalancer {
 
     private final Consumer<List<Entry>> movedSink;
     private volatile RingSpec applied;
+    private volatile RingSpec cleanupFor;
     private volatile RingSpec target;
     private volatile boolean running;
     private final AtomicLong runs = new AtomicLong();
@@ -122,6 +125,9 @@ public final class Rebalancer {
         boolean complete = pass(from, to);
         if (complete && to == target && epoch == placementEpoch.get()) {
             applied = to;
+            if (from == null) {
+                cleanupFor = to; // copies it does not own are dropped later, once this ring has held
+            }
         }
         return complete;
     }
@@ -135,6 +141,25 @@ public final class Rebalancer {
      */
     public boolean handOff(RingSpec to, boolean drop) {
         return pass(applied, to, drop);
+    }
+
+    /** True when a pass from an unknown placement left copies this node may not own. */
+    public boolean cleanupPending() {
+        return cleanupFor != null;
+    }
+
+    /**
+     * Drops the records this node does not own under the ring it is placed for, if that is still
+     * the ring a pass from an unknown placement targeted (their owners were sent them then). Run
+     * a while after that pass, so a ring the masters agreed on only while nodes were still
+     * starting never costs the only copy of a record.
+     */
+    public void cleanUp() {
+        RingSpec ring = cleanupFor;
+        cleanupFor = null;
+        if (ring != null && ring == applied && ring == target) {
+            pass(ring, ring, true);
+        }
     }
 
     /** Forgets where the data is placed, so the next pass re-places every record (see {@link RingTracker}). */
@@ -234,7 +259,9 @@ public final class Rebalancer {
         if (!delivered.isEmpty()) {
             movedSink.accept(new ArrayList<>(delivered));
         }
-        for (Entry e : drop ? toDrop : List.<Entry>of()) {
+        // from an unknown placement nothing is dropped: the target ring may be a passing one
+        // (nodes still starting), and a copy could be the only one left
+        for (Entry e : drop && oldRing != null ? toDrop : List.<Entry>of()) {
             if (dropNeeds.get(e).stream().noneMatch(failed::contains) && cache.drop(e.key(), e.version())) {
                 counts[2]++;
                 dropped.incrementAndGet();

@@ -79,6 +79,7 @@ public final class Membership implements AutoCloseable {
     private final List<Consumer<ClusterView>> listeners = new CopyOnWriteArrayList<>();
     private final Set<String> suspects = ConcurrentHashMap.newKeySet();
     private volatile boolean warm;
+    private volatile long warmUpDeadlineNanos = System.nanoTime();
     private volatile int port;
     private final Map<String, Long> entries = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.LongAdder heartbeatFailures = new java.util.concurrent.atomic.LongAdder();
@@ -196,17 +197,34 @@ public final class Membership implements AutoCloseable {
      * At start: heartbeats until every member that answers has had enough good heartbeats to be
      * up, so a master joins a running cluster with the same ring as the others instead of
      * optimistically routing to dead nodes. Bounded: {@code successThreshold} rounds.
+     *
+     * <p>Until every known member is up, or {@link #warmUpDeadlineNanos} passes, the master sends
+     * no ring in its heartbeats: when a whole cluster starts, aux nodes come up one by one, and
+     * a ring over the first few would make nodes restored from snapshots hand their records to
+     * those few, only to take them back moments later. {@link #heartbeatAll} ends the warm-up.
      */
     public void warmUp() {
+        warmUpDeadlineNanos = System.nanoTime() + 3L * failureThreshold * intervalMillis * 1_000_000L;
         for (int i = 0; i < successThreshold; i++) {
             heartbeatAll();
         }
-        warm = true;
-        heartbeatAll(); // tell every node the ring this master now routes by
+        heartbeatAll(); // tell every node the ring this master now routes by, if the warm-up ended
+    }
+
+    private void endWarmUpIfReady() {
+        if (!warm) {
+            ClusterView v = view.get();
+            boolean allUp = !v.members().isEmpty() && v.ring().nodes().size() == v.members().size();
+            if (allUp || System.nanoTime() - warmUpDeadlineNanos >= 0) {
+                warm = true;
+                log.info("warm-up over: {} of {} aux nodes up", v.ring().nodes().size(), v.members().size());
+            }
+        }
     }
 
     /** Sends one heartbeat to every member, in parallel, and applies the outcomes. Bounded by the probe timeouts. */
     public void heartbeatAll() {
+        endWarmUpIfReady();
         ClusterView current = view.get();
         // while warming up the ring is not yet this master's opinion: send none
         Heartbeat hb = new Heartbeat(masterId, intervalMillis, warm ? ringSpec(current) : null, changes.all(), port,
