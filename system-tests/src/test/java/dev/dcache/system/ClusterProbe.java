@@ -196,10 +196,10 @@ final class ClusterProbe {
     /**
      * Waits until every master routes over all the aux nodes the cluster was launched with and
      * each of them reports its data placed for that ring: what "ready" means for a test.
-     * {@code bin/cluster up} returns once every process answers {@code /health}, which a master
-     * does as soon as its warm-up ends, possibly before it has admitted any aux node; writes made
-     * then are routed by a partial ring, and an aux node that takes records before the masters
-     * first agree on a ring never moves them (its "started empty" shortcut), so they can be lost.
+     * {@code bin/cluster up} returns once every master's ring lists every aux node, but the aux
+     * nodes may not yet have heard that ring from every master; an aux node that takes records
+     * before the masters first agree on a ring never moves them (its "started empty" shortcut),
+     * so they can be lost.
      */
     void awaitReady() throws IOException, InterruptedException {
         Set<String> all = new TreeSet<>();

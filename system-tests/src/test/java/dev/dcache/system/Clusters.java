@@ -50,6 +50,9 @@ final class Clusters implements AfterTestExecutionCallback, AfterEachCallback, A
 
     @Override
     public void afterAll(ExtensionContext context) throws Exception {
+        if (context.getExecutionException().isPresent()) { // e.g. a @BeforeAll that failed after the launch
+            classScoped.forEach(LaunchedCluster::markFailed);
+        }
         closeAll(classScoped);
     }
 

@@ -99,7 +99,8 @@ class DashboardQueriesSystemTest {
     private static final YAMLMapper YAML = new YAMLMapper();
 
     @RegisterExtension
-    static final LocalCluster CLUSTER = LocalCluster.withPrometheus("dashboards");
+    static final Clusters CLUSTERS = new Clusters();
+    private static LaunchedCluster cluster;
 
     private static final AtomicInteger checked = new AtomicInteger();
     private static final AtomicInteger skipped = new AtomicInteger();
@@ -108,11 +109,12 @@ class DashboardQueriesSystemTest {
 
     @BeforeAll
     static void driveTrafficAndAwaitScrapes() throws Exception {
+        cluster = CLUSTERS.forClass(LaunchedCluster.Layout.of(3, 2, 2).withPrometheus());
         http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(2))
                 .build();
-        String api = CLUSTER.api();
+        String api = cluster.api();
         for (int i = 0; i < 30; i++) {
             String key = "dash-" + i;
             assertStatus(send("POST", api + "/data", "{\"key\":\"" + key + "\",\"value\":\"v" + i + "\",\"ttl\":300}"), 200);
@@ -219,7 +221,7 @@ class DashboardQueriesSystemTest {
         List<String> command = new ArrayList<>(List.of("promtool"));
         command.addAll(List.of(args.split(" ")));
         Process process = new ProcessBuilder(command)
-                .directory(CLUSTER.repoRoot().toFile())
+                .directory(cluster.repoRoot().toFile())
                 .redirectErrorStream(true)
                 .start();
         process.getOutputStream().close();
@@ -388,7 +390,7 @@ class DashboardQueriesSystemTest {
     // dashboards and rules
 
     private static Path path(String relative) {
-        return CLUSTER.repoRoot().resolve(relative);
+        return cluster.repoRoot().resolve(relative);
     }
 
     private static List<Path> dashboardFiles() throws IOException {
@@ -477,7 +479,7 @@ class DashboardQueriesSystemTest {
 
     /** The result array of an instant query; fails on any error Prometheus reports. */
     private static JsonNode query(String name, String expr) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(CLUSTER.prometheus() + "/api/v1/query"))
+        HttpRequest request = HttpRequest.newBuilder(URI.create(cluster.prometheusUrl() + "/api/v1/query"))
                 .timeout(Duration.ofSeconds(15))
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString("query=" + URLEncoder.encode(expr, StandardCharsets.UTF_8)))
@@ -492,7 +494,7 @@ class DashboardQueriesSystemTest {
     }
 
     private static JsonNode get(String path) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(CLUSTER.prometheus() + path))
+        HttpRequest request = HttpRequest.newBuilder(URI.create(cluster.prometheusUrl() + path))
                 .timeout(Duration.ofSeconds(15)).GET().build();
         HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         assertThat(response.statusCode()).as("GET %s: %s", path, response.body()).isEqualTo(200);
@@ -504,7 +506,7 @@ class DashboardQueriesSystemTest {
      * the latest of those scrapes.
      */
     private static Instant awaitEveryTargetScrapedAfter(Instant after) throws IOException, InterruptedException {
-        int expected = LocalCluster.AUX_NODES + LocalCluster.MASTERS;
+        int expected = cluster.layout().aux() + cluster.layout().masters();
         long deadline = System.nanoTime() + SCRAPE_WAIT.toNanos();
         while (true) {
             JsonNode targets = get("/api/v1/targets?state=active").path("data").path("activeTargets");

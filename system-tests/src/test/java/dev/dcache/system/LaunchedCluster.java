@@ -1,5 +1,7 @@
 package dev.dcache.system;
 
+import org.junit.jupiter.api.Assumptions;
+
 import java.io.File;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -25,7 +27,9 @@ import java.util.stream.Stream;
 
 /**
  * A cluster launched with {@code bin/cluster up} from the packaged jars: aux nodes, masters and
- * nginx as real processes on 127.0.0.1, in a private RUN_DIR under {@code system-tests/target/}.
+ * nginx (and, when asked, a Prometheus scraping them) as real processes on 127.0.0.1, in a
+ * private RUN_DIR under {@code system-tests/target/}. Launch it through {@link Clusters}, which
+ * stops it after the test or the class.
  *
  * <p>Ports are picked free below the ephemeral range, so the cluster never meets a developer's
  * own {@code bin/cluster} or an outgoing connection; {@link Layout#spareAux()} extra aux ports are
@@ -47,18 +51,38 @@ final class LaunchedCluster implements AutoCloseable {
      * @param killOnClose stop with {@code kill-all} (SIGKILL) instead of {@code down}: for tests
      *                    that do not need the graceful path, which takes up to
      *                    {@code CLUSTER_STOP_TIMEOUT} while aux nodes drain
+     * @param prometheus  also start a Prometheus scraping the nodes ({@code PROMETHEUS=on});
+     *                    without one installed the test class is skipped, except under CI
+     *                    ({@code CI=true}), which must have it
+     * @param nodeEnv     extra environment of every {@code bin/cluster} call, which the nodes it
+     *                    starts inherit (e.g. {@code AUX_SNAPSHOT_INTERVAL_MS})
      */
-    record Layout(int aux, int masters, int replicationFactor, int spareAux, boolean killOnClose) {
+    record Layout(int aux, int masters, int replicationFactor, int spareAux, boolean killOnClose, boolean prometheus,
+                  Map<String, String> nodeEnv) {
+        Layout {
+            nodeEnv = Map.copyOf(nodeEnv);
+        }
+
         static Layout of(int aux, int masters, int replicationFactor) {
-            return new Layout(aux, masters, replicationFactor, 0, false);
+            return new Layout(aux, masters, replicationFactor, 0, false, false, Map.of());
         }
 
         Layout withSpareAux(int spare) {
-            return new Layout(aux, masters, replicationFactor, spare, killOnClose);
+            return new Layout(aux, masters, replicationFactor, spare, killOnClose, prometheus, nodeEnv);
         }
 
         Layout killedOnClose() {
-            return new Layout(aux, masters, replicationFactor, spareAux, true);
+            return new Layout(aux, masters, replicationFactor, spareAux, true, prometheus, nodeEnv);
+        }
+
+        Layout withPrometheus() {
+            return new Layout(aux, masters, replicationFactor, spareAux, killOnClose, true, nodeEnv);
+        }
+
+        Layout withNodeEnv(String name, String value) {
+            Map<String, String> env = new LinkedHashMap<>(nodeEnv);
+            env.put(name, value);
+            return new Layout(aux, masters, replicationFactor, spareAux, killOnClose, prometheus, env);
         }
     }
 
@@ -70,6 +94,7 @@ final class LaunchedCluster implements AutoCloseable {
     private final int auxBase;
     private final int masterBase;
     private final int auxBinaryBase;
+    private final int prometheusPort;
     private volatile boolean failed;
     private boolean closed;
 
@@ -86,6 +111,8 @@ final class LaunchedCluster implements AutoCloseable {
         this.auxBase = freePortBlock(auxPorts, taken) - 1;
         this.masterBase = freePortBlock(layout.masters(), taken) - 1;
         this.auxBinaryBase = freePortBlock(auxPorts, taken) - 1;
+        this.prometheusPort = freePortBlock(1, taken);
+        env.putAll(layout.nodeEnv());
         env.put("RUN_DIR", runDir.toString());
         env.put("NGINX_PORT", Integer.toString(nginxPort));
         env.put("AUX_BASE_PORT", Integer.toString(auxBase));
@@ -94,6 +121,9 @@ final class LaunchedCluster implements AutoCloseable {
         env.put("AUX", Integer.toString(layout.aux()));
         env.put("MASTERS", Integer.toString(layout.masters()));
         env.put("REPLICATION_FACTOR", Integer.toString(layout.replicationFactor()));
+        // "auto" would start one on the shared default port whenever Prometheus is installed
+        env.put("PROMETHEUS", layout.prometheus() ? "on" : "off");
+        env.put("PROMETHEUS_PORT", Integer.toString(prometheusPort));
         env.put("CLUSTER_TOKEN", "system-test-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         // the reactor has just packaged the jars; a nested Maven build from inside a test is never wanted
         env.put("CLUSTER_BUILD", System.getProperty("dcache.cluster.build", "never"));
@@ -101,10 +131,14 @@ final class LaunchedCluster implements AutoCloseable {
     }
 
     /**
-     * Runs {@code bin/cluster up}. When it fails, whatever it started is stopped, the logs are
-     * printed, and the exception says where they are.
+     * Runs {@code bin/cluster up}, which returns once every node answers {@code /health} and every
+     * master's ring lists every aux node. When it fails, whatever it started is stopped, the logs
+     * are printed, and the exception says where they are.
      */
     static LaunchedCluster start(Layout layout) throws IOException, InterruptedException {
+        if (layout.prometheus()) {
+            requirePrometheus();
+        }
         LaunchedCluster cluster = new LaunchedCluster(layout);
         try {
             int exit = cluster.run(UP_LIMIT, "up");
@@ -127,6 +161,24 @@ final class LaunchedCluster implements AutoCloseable {
     /** The public API: nginx, e.g. {@code http://127.0.0.1:23456}. */
     String api() {
         return "http://127.0.0.1:" + nginxPort;
+    }
+
+    /** The cluster's Prometheus; only for a {@link Layout#withPrometheus()} layout. */
+    String prometheusUrl() {
+        if (!layout.prometheus()) {
+            throw new IllegalStateException("this cluster runs no Prometheus: " + layout);
+        }
+        return "http://127.0.0.1:" + prometheusPort;
+    }
+
+    /** The repository the cluster was launched from. */
+    Path repoRoot() {
+        return repoRoot;
+    }
+
+    /** Where every node's state lives: {@code data/<aux-id>/}, {@code logs/<name>.log}, {@code cluster.env}. */
+    Path runDir() {
+        return runDir;
     }
 
     /** master-{@code i}'s own port, 1-based; not routed by nginx. */
@@ -255,6 +307,22 @@ final class LaunchedCluster implements AutoCloseable {
                 Files.deleteIfExists(p);
             }
         }
+    }
+
+    /** CI installs Prometheus (.ci/run), so there its absence is a failure; elsewhere a skip. */
+    private static void requirePrometheus() {
+        boolean installed = Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
+                .filter(dir -> !dir.isEmpty())
+                .anyMatch(dir -> Files.isExecutable(Path.of(dir, "prometheus")));
+        if (installed) {
+            return;
+        }
+        String why = "the prometheus binary is not on PATH (apt-get install prometheus)";
+        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+            throw new IllegalStateException(why + "; .ci/run must install it");
+        }
+        System.out.println("SKIPPED: " + why);
+        Assumptions.abort(why);
     }
 
     /**
