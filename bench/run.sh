@@ -4,8 +4,8 @@
 #
 #   bench/run.sh                          # every benchmark (about 4 minutes)
 #   bench/run.sh LruCacheBenchmark        # a regex of benchmarks, as JMH takes it
-#   JMH_OPTS="-f 2 -i 5" bench/run.sh     # more forks and iterations (appended, so they win)
-#   JMH_OPTS="-i 10 -r 1s" bench/run.sh   # on a busy machine: many short iterations, read "best"
+#   JMH_OPTS="-f 2 -wi 2 -w 2s -i 5 -r 3s" bench/run.sh   # other settings (replace the defaults)
+#   JMH_OPTS="-f 1 -wi 3 -w 1s -i 10 -r 1s" bench/run.sh  # busy machine: short iterations, read "best"
 #   BUILD=never bench/run.sh              # reuse the jar
 #
 # Results: bench/target/jmh-result-<timestamp>.json (JMH's JSON) and the printed summary.
@@ -52,8 +52,13 @@ fi
 
 result="$ROOT/bench/target/jmh-result-$(date +%Y%m%d-%H%M%S).json"
 echo "bench: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $("$JAVA_HOME/bin/java" -version 2>&1 | head -1)"
-# shellcheck disable=SC2086 # JMH_OPTS is a list of options
-timeout --kill-after=30 1800 java -jar "$JAR" "${DEFAULT_OPTS[@]}" ${JMH_OPTS:-} -rf json -rff "$result" "$@"
+# JMH refuses an option given twice, so JMH_OPTS replaces the defaults rather than adding to them
+if [[ -n "${JMH_OPTS:-}" ]]; then
+    read -ra opts <<<"$JMH_OPTS"
+else
+    opts=("${DEFAULT_OPTS[@]}")
+fi
+timeout --kill-after=30 1800 java -jar "$JAR" "${opts[@]}" -rf json -rff "$result" "$@"
 
 echo
 echo "== summary ($result; load average now $(cut -d' ' -f1-3 /proc/loadavg)) =="
