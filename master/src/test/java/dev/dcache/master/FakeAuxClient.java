@@ -96,7 +96,10 @@ public final class FakeAuxClient implements AuxClient {
     public HeartbeatReply heartbeat(NodeAddress node, Heartbeat heartbeat) throws AuxCallException {
         reach(node);
         String status = draining.contains(node.id()) ? "draining" : "up";
-        return new HeartbeatReply(status, node.id(), 0, List.of(), null, store(node.id()).size(),
+        // placed for whatever ring it is told: reads take the fast path once the ring is agreed
+        String fp = heartbeat.ring() == null ? "" : heartbeat.ring().fingerprint();
+        dev.dcache.common.wire.RebalanceStatus placed = new dev.dcache.common.wire.RebalanceStatus(fp, fp, false, 0, 0, 0, 0);
+        return new HeartbeatReply(status, node.id(), 0, List.of(), placed, store(node.id()).size(),
                 dev.dcache.common.cluster.TokenProof.prove(token, heartbeat.nonce()));
     }
 

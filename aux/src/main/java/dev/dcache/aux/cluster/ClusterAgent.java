@@ -51,7 +51,7 @@ public final class ClusterAgent implements AutoCloseable {
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private volatile boolean draining;
     /** How long a ring reached from an unknown placement must hold before copies not owned are dropped. */
-    private static final Duration CLEANUP_DELAY = Duration.ofSeconds(10);
+    private static final Duration CLEANUP_DELAY = Duration.ofSeconds(3);
     private volatile boolean closed;
 
     /** @param token the cluster token, proven to masters in heartbeat replies; null for none */

@@ -126,7 +126,7 @@ public final class Rebalancer {
         if (complete && to == target && epoch == placementEpoch.get()) {
             applied = to;
             if (from == null) {
-                cleanupFor = to; // copies it does not own are dropped later, once this ring has held
+                cleanupFor = to; // copies it does not own are dropped a few seconds later, if this ring holds
             }
         }
         return complete;
@@ -274,7 +274,9 @@ public final class Rebalancer {
     public RebalanceStatus status() {
         RingSpec a = applied;
         RingSpec t = target;
-        return new RebalanceStatus(a == null ? "" : a.fingerprint(), t == null ? "" : t.fingerprint(), running,
+        // copies awaiting the clean-up pass count as not yet placed
+        return new RebalanceStatus(a == null || cleanupFor != null ? "" : a.fingerprint(), t == null ? "" : t.fingerprint(),
+                running,
                 runs.get(), moved.get(), dropped.get(), lastDurationMillis);
     }
 

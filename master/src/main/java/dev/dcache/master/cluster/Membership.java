@@ -144,6 +144,22 @@ public final class Membership implements AutoCloseable {
         return !suspects.isEmpty() && suspects.contains(id);
     }
 
+    /**
+     * True when every up node reported (at its last heartbeat) that its data is placed for the
+     * ring of {@code v} and no pass is running: then each key's primary holds its newest record.
+     * False right after any ring change, until the nodes have rebalanced and said so.
+     */
+    public boolean settled(ClusterView v) {
+        String fp = v.ring().fingerprint();
+        for (String id : v.ring().nodes()) {
+            RebalanceStatus s = rebalance.get(id);
+            if (s == null || s.running() || !fp.equals(s.appliedFingerprint())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Tells aux nodes, in later heartbeats, the port this master's HTTP API listens on. */
     public void advertisePort(int port) {
         this.port = port;

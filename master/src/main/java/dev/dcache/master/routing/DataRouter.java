@@ -83,7 +83,11 @@ public final class DataRouter implements AutoCloseable {
      * record, it is written back to the owners that lacked it (read repair).
      */
     private Entry fetch(String key) {
-        List<NodeAddress> owners = preferHealthy(owners(membership.view(), key));
+        ClusterView view = membership.view();
+        if (!membership.settled(view)) {
+            return fetchNewest(key, owners(view, key));
+        }
+        List<NodeAddress> owners = preferHealthy(owners(view, key));
         List<NodeAddress> lacking = null;
         boolean answered = false;
         for (int i = 0; i < owners.size(); i++) {
@@ -112,6 +116,46 @@ public final class DataRouter implements AutoCloseable {
             throw ApiException.unavailable("no replica of the key could be reached");
         }
         return null;
+    }
+
+    /**
+     * While data is moving (some node not yet placed for this ring: one just re-admitted with an
+     * old snapshot, one just added), the primary may hold an older version than another owner:
+     * ask every owner at once, answer with the newest record, and write it back to the owners
+     * that had an older one or none. Suspect owners are left out, so a slow node costs one
+     * timeout, not one per read.
+     */
+    private Entry fetchNewest(String key, List<NodeAddress> allOwners) {
+        // a suspect owner (a recent call failed or timed out) is not waited for, unless all are
+        List<NodeAddress> owners = allOwners.stream().filter(n -> !membership.isSuspect(n.id())).toList();
+        if (owners.isEmpty()) {
+            owners = allOwners;
+        }
+        List<Entry[]> answers = onEach(owners, node -> new Entry[]{client.get(node, key)});
+        Entry newest = null;
+        boolean answered = false;
+        for (Entry[] a : answers) {
+            if (a != null) {
+                answered = true;
+                if (a[0] != null && (newest == null || a[0].version() > newest.version())) {
+                    newest = a[0];
+                }
+            }
+        }
+        if (!answered) {
+            throw ApiException.unavailable("no replica of the key could be reached");
+        }
+        if (newest != null) {
+            List<NodeAddress> behind = new ArrayList<>();
+            for (int i = 0; i < owners.size(); i++) {
+                Entry[] a = answers.get(i);
+                if (a != null && (a[0] == null || a[0].version() < newest.version())) {
+                    behind.add(owners.get(i));
+                }
+            }
+            repair(behind, newest);
+        }
+        return newest == null || newest.isTombstone() ? null : newest;
     }
 
     private List<NodeAddress> preferHealthy(List<NodeAddress> owners) {
