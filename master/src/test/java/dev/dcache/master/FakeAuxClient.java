@@ -23,6 +23,8 @@ public final class FakeAuxClient implements AuxClient {
     public final Map<String, Map<String, Entry>> stores = new ConcurrentHashMap<>();
     public final Set<String> down = ConcurrentHashMap.newKeySet();
     public final Set<String> draining = ConcurrentHashMap.newKeySet();
+    /** Whether the nodes report their data placed for the ring they are told (rebalancing done). */
+    public volatile boolean placed = true;
     /** The token these nodes prove they know; null for none. */
     public volatile String token;
     public final List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -97,7 +99,7 @@ public final class FakeAuxClient implements AuxClient {
         reach(node);
         String status = draining.contains(node.id()) ? "draining" : "up";
         // placed for whatever ring it is told: reads take the fast path once the ring is agreed
-        String fp = heartbeat.ring() == null ? "" : heartbeat.ring().fingerprint();
+        String fp = heartbeat.ring() == null || !placed ? "" : heartbeat.ring().fingerprint();
         dev.dcache.common.wire.RebalanceStatus placed = new dev.dcache.common.wire.RebalanceStatus(fp, fp, false, 0, 0, 0, 0);
         return new HeartbeatReply(status, node.id(), 0, List.of(), placed, store(node.id()).size(),
                 dev.dcache.common.cluster.TokenProof.prove(token, heartbeat.nonce()));

@@ -122,40 +122,45 @@ public final class DataRouter implements AutoCloseable {
      * While data is moving (some node not yet placed for this ring: one just re-admitted with an
      * old snapshot, one just added), the primary may hold an older version than another owner:
      * ask every owner at once, answer with the newest record, and write it back to the owners
-     * that had an older one or none. Suspect owners are left out, so a slow node costs one
-     * timeout, not one per read.
+     * that had an older one or none.
      */
     private Entry fetchNewest(String key, List<NodeAddress> allOwners) {
-        // a suspect owner (a recent call failed or timed out) is not waited for, unless all are
-        List<NodeAddress> owners = allOwners.stream().filter(n -> !membership.isSuspect(n.id())).toList();
-        if (owners.isEmpty()) {
-            owners = allOwners;
+        // suspect owners (a recent call failed or timed out) are asked only when no other owner
+        // has the record, so a slow node costs one timeout, not one per read
+        List<NodeAddress> first = allOwners.stream().filter(n -> !membership.isSuspect(n.id())).toList();
+        List<NodeAddress> asked = new ArrayList<>(first.isEmpty() ? allOwners : first);
+        List<Entry[]> answers = new ArrayList<>(onEach(asked, node -> new Entry[]{client.get(node, key)}));
+        if (!first.isEmpty() && first.size() < allOwners.size() && newest(answers) == null) {
+            List<NodeAddress> suspects = allOwners.stream().filter(n -> !first.contains(n)).toList();
+            answers.addAll(onEach(suspects, node -> new Entry[]{client.get(node, key)}));
+            asked.addAll(suspects);
         }
-        List<Entry[]> answers = onEach(owners, node -> new Entry[]{client.get(node, key)});
-        Entry newest = null;
-        boolean answered = false;
-        for (Entry[] a : answers) {
-            if (a != null) {
-                answered = true;
-                if (a[0] != null && (newest == null || a[0].version() > newest.version())) {
-                    newest = a[0];
-                }
-            }
-        }
-        if (!answered) {
+        if (answers.stream().allMatch(java.util.Objects::isNull)) {
             throw ApiException.unavailable("no replica of the key could be reached");
         }
+        Entry newest = newest(answers);
         if (newest != null) {
             List<NodeAddress> behind = new ArrayList<>();
-            for (int i = 0; i < owners.size(); i++) {
+            for (int i = 0; i < asked.size(); i++) {
                 Entry[] a = answers.get(i);
                 if (a != null && (a[0] == null || a[0].version() < newest.version())) {
-                    behind.add(owners.get(i));
+                    behind.add(asked.get(i));
                 }
             }
             repair(behind, newest);
         }
         return newest == null || newest.isTombstone() ? null : newest;
+    }
+
+    /** The highest-versioned record among the answers (a failed call is null), or null. */
+    private static Entry newest(List<Entry[]> answers) {
+        Entry newest = null;
+        for (Entry[] a : answers) {
+            if (a != null && a[0] != null && (newest == null || a[0].version() > newest.version())) {
+                newest = a[0];
+            }
+        }
+        return newest;
     }
 
     private List<NodeAddress> preferHealthy(List<NodeAddress> owners) {

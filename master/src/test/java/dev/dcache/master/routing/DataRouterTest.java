@@ -145,4 +145,33 @@ class DataRouterTest {
         List<String> keys = items.stream().map(DataRouter.BulkItem::key).toList();
         assertThat(router.getAll(keys)).hasSize(50);
     }
+
+    @Test
+    void get_whileRebalancing_answersTheNewestOwnerCopy_andRepairsTheOthers() throws Exception {
+        router.put("k", "new", 0);
+        String primary = owners("k").get(0);
+        String replica = owners("k").get(1);
+        Entry newer = aux.store(replica).get("k");
+        aux.store(primary).put("k", new Entry("k", "old", newer.version() - 1, 0)); // a restored, older copy
+        aux.placed = false;
+        membership.heartbeatAll(); // the nodes now report rebalancing in progress
+
+        assertThat(router.get("k").value()).isEqualTo("new");
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!"new".equals(aux.store(primary).get("k").value()) && System.nanoTime() < deadline) {
+            Thread.sleep(10); // the repair is asynchronous
+        }
+        assertThat(aux.store(primary).get("k").value()).isEqualTo("new");
+    }
+
+    @Test
+    void get_whileRebalancing_asksASuspectOwner_whenNoOtherHasTheKey() {
+        router.put("k", "v", 0);
+        String primary = owners("k").get(0);
+        aux.store(owners("k").get(1)).remove("k");
+        aux.placed = false;
+        membership.heartbeatAll();
+        membership.reportCallFailure(primary, dev.dcache.common.client.AuxCallException.Kind.TIMEOUT);
+        assertThat(router.get("k").value()).isEqualTo("v");
+    }
 }
