@@ -117,8 +117,9 @@ public final class ClusterAgent implements AutoCloseable {
         }
         log.info("masters agree on ring {} ({} nodes: {})", ring.fingerprint(), ring.nodes().size(),
                 ring.nodes().stream().map(NodeAddress::id).toList());
-        rebalancer.target(ring);
-        schedule();
+        if (!rebalancer.targetAndPlaceIfEmpty(ring)) {
+            schedule();
+        }
     }
 
     private void onSplit() {

@@ -88,6 +88,22 @@ public final class Rebalancer {
         this.target = ring;
     }
 
+    /**
+     * Sets the target and, when the node holds no records, marks it placed at once (nothing can
+     * be misplaced), so the heartbeat reply that delivered the ring already says so.
+     *
+     * @return true when nothing is left to do
+     */
+    public boolean targetAndPlaceIfEmpty(RingSpec ring) {
+        this.target = ring;
+        if (cache.size() == 0 && !running) {
+            applied = ring;
+            cleanupFor = null;
+            return true;
+        }
+        return false;
+    }
+
     /** True when the node's data is not yet placed for the target ring. */
     public boolean pending() {
         RingSpec t = target;

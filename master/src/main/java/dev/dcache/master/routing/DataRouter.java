@@ -124,27 +124,19 @@ public final class DataRouter implements AutoCloseable {
      * ask every owner at once, answer with the newest record, and write it back to the owners
      * that had an older one or none.
      */
-    private Entry fetchNewest(String key, List<NodeAddress> allOwners) {
-        // suspect owners (a recent call failed or timed out) are asked only when no other owner
-        // has the record, so a slow node costs one timeout, not one per read
-        List<NodeAddress> first = allOwners.stream().filter(n -> !membership.isSuspect(n.id())).toList();
-        List<NodeAddress> asked = new ArrayList<>(first.isEmpty() ? allOwners : first);
-        List<Entry[]> answers = new ArrayList<>(onEach(asked, node -> new Entry[]{client.get(node, key)}));
-        if (!first.isEmpty() && first.size() < allOwners.size() && newest(answers) == null) {
-            List<NodeAddress> suspects = allOwners.stream().filter(n -> !first.contains(n)).toList();
-            answers.addAll(onEach(suspects, node -> new Entry[]{client.get(node, key)}));
-            asked.addAll(suspects);
-        }
+    private Entry fetchNewest(String key, List<NodeAddress> owners) {
+        // every owner, suspects included: a suspect may be the one holding the newest version
+        List<Entry[]> answers = onEach(owners, node -> new Entry[]{client.get(node, key)});
         if (answers.stream().allMatch(java.util.Objects::isNull)) {
             throw ApiException.unavailable("no replica of the key could be reached");
         }
         Entry newest = newest(answers);
         if (newest != null) {
             List<NodeAddress> behind = new ArrayList<>();
-            for (int i = 0; i < asked.size(); i++) {
+            for (int i = 0; i < owners.size(); i++) {
                 Entry[] a = answers.get(i);
                 if (a != null && (a[0] == null || a[0].version() < newest.version())) {
-                    behind.add(asked.get(i));
+                    behind.add(owners.get(i));
                 }
             }
             repair(behind, newest);

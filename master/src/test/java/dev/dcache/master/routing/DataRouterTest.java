@@ -165,7 +165,7 @@ class DataRouterTest {
     }
 
     @Test
-    void get_whileRebalancing_asksASuspectOwner_whenNoOtherHasTheKey() {
+    void get_whileRebalancing_asksSuspectOwnersToo() {
         router.put("k", "v", 0);
         String primary = owners("k").get(0);
         aux.store(owners("k").get(1)).remove("k");
