@@ -42,7 +42,9 @@ class SnapshotRestartIT {
     private AuxMain startCluster(String snapshotIntervalMillis) {
         cluster = new TestCluster(clock);
         AuxMain aux = cluster.startAux("aux-1", Map.of("AUX_SNAPSHOT_INTERVAL_MS", snapshotIntervalMillis));
-        cluster.startMaster("master-1", Map.of("REPLICATION_FACTOR", "1"));
+        // one node owns everything, so a probe timing out on a busy machine must not eject it
+        cluster.startMaster("master-1", Map.of("REPLICATION_FACTOR", "1", "HEALTH_TIMEOUT_MS", "2000",
+                "HEALTH_FAILURES", "10"));
         m0 = cluster.masterUrl(0);
         return aux;
     }
