@@ -70,7 +70,6 @@ public final class Rebalancer {
     private final AtomicLong moved = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private volatile long lastDurationMillis;
-    private volatile long lastCompletedAtMillis;
 
     /**
      * @param movedSink    receives each chunk of records that reached their new owners (the
@@ -81,11 +80,6 @@ public final class Rebalancer {
         this.cache = cache;
         this.peers = peers;
         this.movedSink = movedSink;
-    }
-
-    /** Sets the ring to place data for; {@link #run} does the work. */
-    public void target(RingSpec ring) {
-        this.target = ring;
     }
 
     /**
@@ -218,7 +212,6 @@ public final class Rebalancer {
         running = false;
         runs.incrementAndGet();
         lastDurationMillis = ms;
-        lastCompletedAtMillis = System.currentTimeMillis();
         log.info("rebalance {} -> {}: examined {} records, sent {} copies, dropped {}, {} ms{}",
                 from == null ? "unknown" : from.fingerprint(), to.fingerprint(), counts[0], counts[1], counts[2], ms,
                 complete[0] ? "" : " (incomplete: some owners unreachable, will retry)");
@@ -298,9 +291,5 @@ public final class Rebalancer {
 
     public boolean running() {
         return running;
-    }
-
-    public long lastCompletedAtMillis() {
-        return lastCompletedAtMillis;
     }
 }
