@@ -27,11 +27,14 @@ import java.util.concurrent.Semaphore;
 /**
  * Serves the binary protocol ({@link Frames}) for single-key calls from masters.
  *
- * <p>One virtual thread per connection reads a request, applies it to the cache, writes the
+ * <p>One platform thread per connection reads a request, applies it to the cache, writes the
  * reply, and flushes only when no further request is already buffered, so a master that
- * pipelines gets its replies in as few writes as possible. Connections are capped
- * ({@code maxConnections}); they are long-lived connections from masters, kept alive by TCP
- * keep-alive rather than a read timeout (which on a virtual thread costs a timer per read).
+ * pipelines gets its replies in as few writes as possible. The connections are few and
+ * long-lived (each master keeps {@code AUX_CONNECTIONS_PER_NODE}, default 1), so a platform
+ * thread each is cheap, and one blocked in {@code read} is woken by the kernel directly: on a
+ * virtual thread every wait went through the JDK's poller thread and a carrier hand-off, which
+ * measured as a third of the aux node's CPU per request (BENCHMARKS.md). Connections are capped
+ * ({@code maxConnections}) and kept alive by TCP keep-alive rather than a read timeout.
  */
 public final class BinaryServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BinaryServer.class);
@@ -73,7 +76,7 @@ public final class BinaryServer implements AutoCloseable {
                     continue;
                 }
                 open.add(s);
-                Thread.ofVirtual().name("binary-conn").start(() -> serve(s));
+                Thread.ofPlatform().daemon().name("binary-conn").start(() -> serve(s));
             } catch (IOException e) {
                 if (!closed) {
                     log.warn("accept failed: {}", e.toString());
@@ -85,7 +88,7 @@ public final class BinaryServer implements AutoCloseable {
     private void serve(Socket s) {
         try (s) {
             s.setTcpNoDelay(true);
-            s.setKeepAlive(true); // no read timeout: on a virtual thread it costs a timer per request
+            s.setKeepAlive(true); // masters keep these open between bursts: no read timeout
             DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 64 * 1024));
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 64 * 1024));
             boolean authenticated = token == null;

@@ -78,31 +78,55 @@ public final class BinaryAuxClient implements AuxClient {
 
     @Override
     public Entry get(NodeAddress node, String key) throws AuxCallException {
-        Frames.Reply r = call(node, Frames.GET, 0, 0, key, null);
-        return switch (r.status()) {
-            case Frames.OK -> new Entry(key, r.value(), r.version(), r.expiresAt()); // value null: tombstone
-            case Frames.NOT_FOUND -> null;
-            default -> throw bad(node, r);
-        };
+        return startGet(node, key).await();
     }
 
     @Override
     public PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException {
-        Frames.Reply r = call(node, Frames.PUT, entry.version(), entry.expiresAt(), entry.key(), entry.value());
-        return switch (r.status()) {
-            case Frames.OK -> new PutOutcome(r.flag(), r.version());
-            case Frames.TOO_LARGE -> new PutOutcome(false, -1);
-            default -> throw bad(node, r);
-        };
+        return startPut(node, entry).await();
     }
 
     @Override
     public DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException {
-        Frames.Reply r = call(node, Frames.DELETE, version, 0, key, null);
-        if (r.status() != Frames.OK) {
-            throw bad(node, r);
-        }
-        return new DeleteOutcome(r.flag());
+        return startDelete(node, key, version).await();
+    }
+
+    @Override
+    public Pending<Entry> startGet(NodeAddress node, String key) {
+        Sent sent = send(node, Frames.GET, 0, 0, key, null);
+        return () -> {
+            Frames.Reply r = sent.reply();
+            return switch (r.status()) {
+                case Frames.OK -> new Entry(key, r.value(), r.version(), r.expiresAt()); // value null: tombstone
+                case Frames.NOT_FOUND -> null;
+                default -> throw bad(node, r);
+            };
+        };
+    }
+
+    @Override
+    public Pending<PutOutcome> startPut(NodeAddress node, Entry entry) {
+        Sent sent = send(node, Frames.PUT, entry.version(), entry.expiresAt(), entry.key(), entry.value());
+        return () -> {
+            Frames.Reply r = sent.reply();
+            return switch (r.status()) {
+                case Frames.OK -> new PutOutcome(r.flag(), r.version());
+                case Frames.TOO_LARGE -> new PutOutcome(false, -1);
+                default -> throw bad(node, r);
+            };
+        };
+    }
+
+    @Override
+    public Pending<DeleteOutcome> startDelete(NodeAddress node, String key, long version) {
+        Sent sent = send(node, Frames.DELETE, version, 0, key, null);
+        return () -> {
+            Frames.Reply r = sent.reply();
+            if (r.status() != Frames.OK) {
+                throw bad(node, r);
+            }
+            return new DeleteOutcome(r.flag());
+        };
     }
 
     @Override
@@ -142,27 +166,38 @@ public final class BinaryAuxClient implements AuxClient {
                 "binary reply status " + r.status() + (r.value() == null ? "" : ": " + r.value()), null);
     }
 
-    private Frames.Reply call(NodeAddress node, byte op, long version, long expiresAt, String key, String value)
-            throws AuxCallException {
-        Pool pool = pools.computeIfAbsent(node, Pool::new);
-        Connection c = pool.connection();
-        CompletableFuture<Frames.Reply> reply = c.send(op, version, expiresAt, key, value,
-                System.nanoTime() + requestTimeoutNanos);
+    /** Puts a request on the wire; the reply is awaited later. A failure to connect is kept for then. */
+    private Sent send(NodeAddress node, byte op, long version, long expiresAt, String key, String value) {
         try {
-            return reply.get(); // bounded: the deadline sweeper fails it at its deadline
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof TimeoutException) {
-                throw new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT, "request timed out", null);
+            Connection c = pools.computeIfAbsent(node, Pool::new).connection();
+            return new Sent(node, c.send(op, version, expiresAt, key, value, System.nanoTime() + requestTimeoutNanos), null);
+        } catch (AuxCallException e) {
+            return new Sent(node, null, e);
+        }
+    }
+
+    /** A request on the wire (or the reason it never got there). */
+    private record Sent(NodeAddress node, CompletableFuture<Frames.Reply> future, AuxCallException failed) {
+        Frames.Reply reply() throws AuxCallException {
+            if (failed != null) {
+                throw failed;
             }
-            throw new AuxCallException(node.id(), AuxCallException.Kind.IO, "connection failed: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AuxCallException(node.id(), AuxCallException.Kind.IO, "interrupted", e);
+            try {
+                return future.get(); // bounded: the deadline sweeper fails it at its deadline
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof TimeoutException) {
+                    throw new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT, "request timed out", null);
+                }
+                throw new AuxCallException(node.id(), AuxCallException.Kind.IO, "connection failed: " + e.getCause(), e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AuxCallException(node.id(), AuxCallException.Kind.IO, "interrupted", e);
+            }
         }
     }
 
     /** A call waiting for its reply, and when it gives up. */
-    private record Pending(CompletableFuture<Frames.Reply> future, long deadlineNanos) {
+    private record Waiting(CompletableFuture<Frames.Reply> future, long deadlineNanos) {
     }
 
     /** Fails overdue calls every {@link #SWEEP_MILLIS}: one timer for all calls instead of one per call. */
@@ -263,7 +298,7 @@ public final class BinaryAuxClient implements AuxClient {
         private final DataOutputStream out;
         private final DataInputStream in;
         private final ReentrantLock writeLock = new ReentrantLock();
-        private final ConcurrentHashMap<Integer, Pending> pending = new ConcurrentHashMap<>();
+        private final ConcurrentHashMap<Integer, Waiting> pending = new ConcurrentHashMap<>();
         private final AtomicInteger ids = new AtomicInteger();
         private volatile boolean open = true;
 
@@ -290,7 +325,7 @@ public final class BinaryAuxClient implements AuxClient {
             if (id == 0) {
                 id = 1; // 0 is the HELLO's
             }
-            pending.put(id, new Pending(f, deadlineNanos));
+            pending.put(id, new Waiting(f, deadlineNanos));
             writeLock.lock();
             try {
                 if (!open) {
@@ -313,7 +348,7 @@ public final class BinaryAuxClient implements AuxClient {
         /** Fails the calls whose deadline passed; their late replies will find no one waiting. */
         void expire(long nowNanos) {
             for (var it = pending.entrySet().iterator(); it.hasNext(); ) {
-                Pending p = it.next().getValue();
+                Waiting p = it.next().getValue();
                 if (nowNanos - p.deadlineNanos() >= 0) {
                     it.remove();
                     p.future().completeExceptionally(new TimeoutException("request timed out"));
@@ -331,7 +366,7 @@ public final class BinaryAuxClient implements AuxClient {
                         }
                         continue;
                     }
-                    Pending p = pending.remove(r.id());
+                    Waiting p = pending.remove(r.id());
                     if (p != null) {
                         p.future().complete(r);
                     }

@@ -37,7 +37,7 @@ import java.util.List;
  * @param backupDir          {@code BACKUP_DIR}: shared backup volume, or null
  * @param binaryProtocol     {@code AUX_TRANSPORT}: {@code binary} (default) for single-key calls over the
  *                           binary protocol, {@code http} for the internal HTTP API only
- * @param connectionsPerNode {@code AUX_CONNECTIONS_PER_NODE}: binary connections per aux node (default 4)
+ * @param connectionsPerNode {@code AUX_CONNECTIONS_PER_NODE}: binary connections per aux node (default 1: one pipelined connection batches best)
  * @param versionTag         {@code MASTER_VERSION_TAG}: 0..255, distinct per master, breaks ties between
  *                           masters' write versions (default: the id's trailing number, else a hash)
  * @param maxInflight        {@code MASTER_MAX_INFLIGHT}: requests served at once before answering 503 (default 1024)
@@ -112,7 +112,7 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                 env.string("CLUSTER_TOKEN", null),
                 backup == null ? null : Path.of(backup),
                 transport(env),
-                env.intIn("AUX_CONNECTIONS_PER_NODE", 4, 1, 64),
+                env.intIn("AUX_CONNECTIONS_PER_NODE", 1, 1, 64),
                 env.intIn("MASTER_VERSION_TAG", HybridLogicalClock.tagFor(env.string("MASTER_ID", "master-" + port)), 0, 255),
                 env.intIn("MASTER_MAX_INFLIGHT", 1024, 1, 1_000_000),
                 env.intIn("MAX_HEADER_BYTES", 16 * 1024, 1024, 1 << 20),

@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Function;
 
 /**
  * Routes validated client operations to the aux nodes that own each key, with replication.
@@ -126,7 +127,10 @@ public final class DataRouter implements AutoCloseable {
      */
     private Entry fetchNewest(String key, List<NodeAddress> owners) {
         // every owner, suspects included: a suspect may be the one holding the newest version
-        List<Entry[]> answers = onEach(owners, node -> new Entry[]{client.get(node, key)});
+        List<Entry[]> answers = onEachStarted(owners, node -> {
+            AuxClient.Pending<Entry> pending = client.startGet(node, key);
+            return () -> new Entry[]{pending.await()};
+        });
         if (answers.stream().allMatch(java.util.Objects::isNull)) {
             throw ApiException.unavailable("no replica of the key could be reached");
         }
@@ -189,7 +193,7 @@ public final class DataRouter implements AutoCloseable {
         long expiresAt = ttlMillis == 0 ? 0 : clock.millis() + ttlMillis;
         Entry entry = new Entry(key, value, version, expiresAt);
         List<NodeAddress> owners = owners(membership.view(), key);
-        List<PutOutcome> outcomes = onEach(owners, node -> client.put(node, entry));
+        List<PutOutcome> outcomes = onEachStarted(owners, node -> client.startPut(node, entry));
         nearReads.invalidate(key); // the owners have answered; before ours: read-your-writes through this master
         int stored = 0;
         for (PutOutcome o : outcomes) {
@@ -213,7 +217,7 @@ public final class DataRouter implements AutoCloseable {
     public boolean delete(String key) {
         long version = versions.next();
         List<NodeAddress> owners = owners(membership.view(), key);
-        List<DeleteOutcome> outcomes = onEach(owners, node -> client.delete(node, key, version));
+        List<DeleteOutcome> outcomes = onEachStarted(owners, node -> client.startDelete(node, key, version));
         nearReads.invalidate(key);
         boolean reached = false;
         boolean existed = false;
@@ -354,6 +358,23 @@ public final class DataRouter implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw ApiException.unavailable("interrupted");
             }
+        }
+        return results;
+    }
+
+    /**
+     * Sends a single-key call to every node before waiting for any (the binary client pipelines
+     * them, so no thread is spent per call); a failed node's slot is null.
+     */
+    private <T> List<T> onEachStarted(List<NodeAddress> nodes, Function<NodeAddress, AuxClient.Pending<T>> start) {
+        List<AuxClient.Pending<T>> started = new ArrayList<>(nodes.size());
+        for (NodeAddress node : nodes) {
+            started.add(start.apply(node));
+        }
+        List<T> results = new ArrayList<>(nodes.size());
+        for (int i = 0; i < nodes.size(); i++) {
+            AuxClient.Pending<T> pending = started.get(i);
+            results.add(attempt(nodes.get(i), node -> pending.await()));
         }
         return results;
     }
