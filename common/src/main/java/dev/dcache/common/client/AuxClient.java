@@ -32,28 +32,24 @@ public interface AuxClient extends AutoCloseable {
     DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException;
 
     /**
-     * A single-key call already sent: {@link #await()} gives its answer. Lets a caller put calls to
-     * several owners on the wire before waiting for any of them, without a thread per call.
+     * Starts {@link #get}: the future completes with its answer, or exceptionally with the
+     * {@link AuxCallException} it would have thrown, within the same bounds. Lets a caller put calls
+     * to several owners on the wire before waiting for any, and lets an asynchronous HTTP handler
+     * answer when the reply arrives instead of holding a thread. The default runs the blocking
+     * call on a virtual thread; pipelining clients override it.
      */
-    @FunctionalInterface
-    interface Pending<T> {
-        /** The answer; bounded like the blocking call. */
-        T await() throws AuxCallException;
-    }
-
-    /** Starts {@link #get}. The default runs it on a virtual thread; pipelining clients override it. */
-    default Pending<Entry> startGet(NodeAddress node, String key) {
-        return onVirtualThread(node.id(), () -> get(node, key));
+    default CompletableFuture<Entry> startGet(NodeAddress node, String key) {
+        return onVirtualThread(() -> get(node, key));
     }
 
     /** Starts {@link #put}; see {@link #startGet}. */
-    default Pending<PutOutcome> startPut(NodeAddress node, Entry entry) {
-        return onVirtualThread(node.id(), () -> put(node, entry));
+    default CompletableFuture<PutOutcome> startPut(NodeAddress node, Entry entry) {
+        return onVirtualThread(() -> put(node, entry));
     }
 
     /** Starts {@link #delete}; see {@link #startGet}. */
-    default Pending<DeleteOutcome> startDelete(NodeAddress node, String key, long version) {
-        return onVirtualThread(node.id(), () -> delete(node, key, version));
+    default CompletableFuture<DeleteOutcome> startDelete(NodeAddress node, String key, long version) {
+        return onVirtualThread(() -> delete(node, key, version));
     }
 
     /** A blocking call. */
@@ -62,8 +58,8 @@ public interface AuxClient extends AutoCloseable {
         T call() throws AuxCallException;
     }
 
-    /** Runs a blocking call on a new virtual thread; awaiting rethrows what it threw. */
-    static <T> Pending<T> onVirtualThread(String nodeId, Call<T> call) {
+    /** Runs a blocking call on a new virtual thread. */
+    static <T> CompletableFuture<T> onVirtualThread(Call<T> call) {
         CompletableFuture<T> result = new CompletableFuture<>();
         Thread.ofVirtual().name("aux-call").start(() -> {
             try {
@@ -72,19 +68,30 @@ public interface AuxClient extends AutoCloseable {
                 result.completeExceptionally(e);
             }
         });
-        return () -> {
-            try {
-                return result.get(); // bounded: the call itself is
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof AuxCallException a) {
-                    throw a;
-                }
-                throw (RuntimeException) e.getCause();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AuxCallException(nodeId, AuxCallException.Kind.IO, "interrupted", e);
+        return result;
+    }
+
+    /**
+     * Waits for a started call and gives its answer or rethrows its failure unwrapped.
+     *
+     * @param nodeId named in the exception when the wait itself is interrupted
+     */
+    static <T> T await(CompletableFuture<T> started, String nodeId) throws AuxCallException {
+        try {
+            return started.get(); // bounded: every call is
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof AuxCallException a) {
+                throw a;
             }
-        };
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new AuxCallException(nodeId, AuxCallException.Kind.IO, "call failed: " + cause, cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AuxCallException(nodeId, AuxCallException.Kind.IO, "interrupted", e);
+        }
     }
 
     /** The live entries among {@code keys}; absent keys are simply missing from the result. */

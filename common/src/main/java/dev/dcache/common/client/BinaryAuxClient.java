@@ -36,7 +36,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * calls and health go to the HTTP client it wraps.
  *
  * <p>Per node it keeps a few long-lived TCP connections, each shared by any number of callers:
- * a caller writes its frame under the connection's write lock and waits on a future; one reader
+ * a caller writes its frame under the connection's write lock and gets a future; one reader
  * thread per connection completes futures by request id. The write lock also batches flushes:
  * a writer that sees others queued behind it leaves the flush to the last of them, so under load
  * many frames leave in one syscall. A node's binary port is learned from its {@code /health} and
@@ -55,6 +55,8 @@ public final class BinaryAuxClient implements AuxClient {
     private final int connectionsPerNode;
     private final ConcurrentHashMap<NodeAddress, Pool> pools = new ConcurrentHashMap<>();
     private static final long SWEEP_MILLIS = 5;
+    /** Requests one connection may have waiting for replies; past it, calls fail at once. */
+    static final int MAX_PENDING = 4096;
     private final java.util.concurrent.ScheduledExecutorService deadlines =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "aux-call-deadlines");
@@ -78,55 +80,46 @@ public final class BinaryAuxClient implements AuxClient {
 
     @Override
     public Entry get(NodeAddress node, String key) throws AuxCallException {
-        return startGet(node, key).await();
+        return AuxClient.await(startGet(node, key), node.id());
     }
 
     @Override
     public PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException {
-        return startPut(node, entry).await();
+        return AuxClient.await(startPut(node, entry), node.id());
     }
 
     @Override
     public DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException {
-        return startDelete(node, key, version).await();
+        return AuxClient.await(startDelete(node, key, version), node.id());
     }
 
     @Override
-    public Pending<Entry> startGet(NodeAddress node, String key) {
-        Sent sent = send(node, Frames.GET, 0, 0, key, null);
-        return () -> {
-            Frames.Reply r = sent.reply();
-            return switch (r.status()) {
-                case Frames.OK -> new Entry(key, r.value(), r.version(), r.expiresAt()); // value null: tombstone
-                case Frames.NOT_FOUND -> null;
-                default -> throw bad(node, r);
-            };
-        };
+    public CompletableFuture<Entry> startGet(NodeAddress node, String key) {
+        return send(node, Frames.GET, 0, 0, key, null, r -> switch (r.status()) {
+            case Frames.OK -> new Entry(key, r.value(), r.version(), r.expiresAt()); // value null: tombstone
+            case Frames.NOT_FOUND -> null;
+            default -> throw bad(node, r);
+        });
     }
 
     @Override
-    public Pending<PutOutcome> startPut(NodeAddress node, Entry entry) {
-        Sent sent = send(node, Frames.PUT, entry.version(), entry.expiresAt(), entry.key(), entry.value());
-        return () -> {
-            Frames.Reply r = sent.reply();
-            return switch (r.status()) {
-                case Frames.OK -> new PutOutcome(r.flag(), r.version());
-                case Frames.TOO_LARGE -> new PutOutcome(false, -1);
-                default -> throw bad(node, r);
-            };
-        };
+    public CompletableFuture<PutOutcome> startPut(NodeAddress node, Entry entry) {
+        return send(node, Frames.PUT, entry.version(), entry.expiresAt(), entry.key(), entry.value(),
+                r -> switch (r.status()) {
+                    case Frames.OK -> new PutOutcome(r.flag(), r.version());
+                    case Frames.TOO_LARGE -> new PutOutcome(false, -1);
+                    default -> throw bad(node, r);
+                });
     }
 
     @Override
-    public Pending<DeleteOutcome> startDelete(NodeAddress node, String key, long version) {
-        Sent sent = send(node, Frames.DELETE, version, 0, key, null);
-        return () -> {
-            Frames.Reply r = sent.reply();
+    public CompletableFuture<DeleteOutcome> startDelete(NodeAddress node, String key, long version) {
+        return send(node, Frames.DELETE, version, 0, key, null, r -> {
             if (r.status() != Frames.OK) {
                 throw bad(node, r);
             }
             return new DeleteOutcome(r.flag());
-        };
+        });
     }
 
     @Override
@@ -166,38 +159,52 @@ public final class BinaryAuxClient implements AuxClient {
                 "binary reply status " + r.status() + (r.value() == null ? "" : ": " + r.value()), null);
     }
 
-    /** Puts a request on the wire; the reply is awaited later. A failure to connect is kept for then. */
-    private Sent send(NodeAddress node, byte op, long version, long expiresAt, String key, String value) {
-        try {
-            Connection c = pools.computeIfAbsent(node, Pool::new).connection();
-            return new Sent(node, c.send(op, version, expiresAt, key, value, System.nanoTime() + requestTimeoutNanos), null);
-        } catch (AuxCallException e) {
-            return new Sent(node, null, e);
-        }
+    /** Decodes a reply; throws for a status that is not an answer. */
+    @FunctionalInterface
+    private interface Decoder<T> {
+        T decode(Frames.Reply reply) throws AuxCallException;
     }
 
-    /** A request on the wire (or the reason it never got there). */
-    private record Sent(NodeAddress node, CompletableFuture<Frames.Reply> future, AuxCallException failed) {
-        Frames.Reply reply() throws AuxCallException {
-            if (failed != null) {
-                throw failed;
-            }
-            try {
-                return future.get(); // bounded: the deadline sweeper fails it at its deadline
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof TimeoutException) {
-                    throw new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT, "request timed out", null);
+    /**
+     * Puts a request on the wire and returns at once; never blocks the caller on the network. With
+     * an open connection the frame is written here (a loopback write into the socket buffer, or
+     * into the buffer a writer ahead of us flushes); without one, a virtual thread connects first.
+     */
+    private <T> CompletableFuture<T> send(NodeAddress node, byte op, long version, long expiresAt, String key,
+                                          String value, Decoder<T> decoder) {
+        Pool pool = pools.computeIfAbsent(node, Pool::new);
+        CompletableFuture<T> answer = new CompletableFuture<>();
+        Connection open = pool.openConnection();
+        if (open != null) {
+            open.send(op, version, expiresAt, key, value, System.nanoTime() + requestTimeoutNanos, node, decoder, answer);
+        } else {
+            Thread.ofVirtual().name("aux-connect-" + node.id()).start(() -> {
+                try {
+                    pool.connection().send(op, version, expiresAt, key, value,
+                            System.nanoTime() + requestTimeoutNanos, node, decoder, answer);
+                } catch (AuxCallException e) {
+                    answer.completeExceptionally(e);
                 }
-                throw new AuxCallException(node.id(), AuxCallException.Kind.IO, "connection failed: " + e.getCause(), e.getCause());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AuxCallException(node.id(), AuxCallException.Kind.IO, "interrupted", e);
-            }
+            });
         }
+        return answer;
     }
 
     /** A call waiting for its reply, and when it gives up. */
-    private record Waiting(CompletableFuture<Frames.Reply> future, long deadlineNanos) {
+    private record Waiting(NodeAddress node, Decoder<?> decoder, CompletableFuture<?> answer, long deadlineNanos) {
+        @SuppressWarnings("unchecked")
+        void complete(Frames.Reply reply) {
+            CompletableFuture<Object> f = (CompletableFuture<Object>) answer;
+            try {
+                f.complete(decoder.decode(reply));
+            } catch (AuxCallException | RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        }
+
+        void fail(AuxCallException.Kind kind, String message, Throwable cause) {
+            answer.completeExceptionally(new AuxCallException(node.id(), kind, message, cause));
+        }
     }
 
     /** Fails overdue calls every {@link #SWEEP_MILLIS}: one timer for all calls instead of one per call. */
@@ -224,6 +231,13 @@ public final class BinaryAuxClient implements AuxClient {
             }
         }
 
+        /** An open connection if one is at hand, without connecting; else null. */
+        Connection openConnection() {
+            Connection c = slots[connectionsPerNode == 1 ? 0 : ThreadLocalRandom.current().nextInt(connectionsPerNode)];
+            return c != null && c.isOpen() ? c : null;
+        }
+
+        /** An open connection, connecting if needed (blocks up to the connect timeout). */
         Connection connection() throws AuxCallException {
             int i = connectionsPerNode == 1 ? 0 : ThreadLocalRandom.current().nextInt(connectionsPerNode);
             Connection c = slots[i];
@@ -318,14 +332,21 @@ public final class BinaryAuxClient implements AuxClient {
             return open;
         }
 
-        CompletableFuture<Frames.Reply> send(byte op, long version, long expiresAt, String key, String value,
-                                             long deadlineNanos) {
-            CompletableFuture<Frames.Reply> f = new CompletableFuture<>();
+        /** Writes one request; {@code answer} is completed by the reader, the sweeper or a failure. */
+        <T> void send(byte op, long version, long expiresAt, String key, String value, long deadlineNanos,
+                      NodeAddress node, Decoder<T> decoder, CompletableFuture<T> answer) {
+            if (pending.size() >= MAX_PENDING) {
+                // the node has stopped reading (paused, overloaded): fail fast rather than let the
+                // socket buffers fill and a writer block
+                answer.completeExceptionally(new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT,
+                        MAX_PENDING + " requests already waiting for this node", null));
+                return;
+            }
             int id = ids.incrementAndGet() & Integer.MAX_VALUE;
             if (id == 0) {
                 id = 1; // 0 is the HELLO's
             }
-            pending.put(id, new Waiting(f, deadlineNanos));
+            pending.put(id, new Waiting(node, decoder, answer, deadlineNanos));
             writeLock.lock();
             try {
                 if (!open) {
@@ -336,13 +357,14 @@ public final class BinaryAuxClient implements AuxClient {
                     out.flush(); // otherwise the next writer in line flushes for both
                 }
             } catch (IOException e) {
-                pending.remove(id);
-                f.completeExceptionally(e);
+                Waiting w = pending.remove(id);
+                if (w != null) {
+                    w.fail(AuxCallException.Kind.IO, "connection failed: " + e, e);
+                }
                 close(e);
             } finally {
                 writeLock.unlock();
             }
-            return f;
         }
 
         /** Fails the calls whose deadline passed; their late replies will find no one waiting. */
@@ -351,7 +373,7 @@ public final class BinaryAuxClient implements AuxClient {
                 Waiting p = it.next().getValue();
                 if (nowNanos - p.deadlineNanos() >= 0) {
                     it.remove();
-                    p.future().completeExceptionally(new TimeoutException("request timed out"));
+                    p.fail(AuxCallException.Kind.TIMEOUT, "request timed out", null);
                 }
             }
         }
@@ -368,7 +390,7 @@ public final class BinaryAuxClient implements AuxClient {
                     }
                     Waiting p = pending.remove(r.id());
                     if (p != null) {
-                        p.future().complete(r);
+                        p.complete(r);
                     }
                 }
             } catch (IOException e) {
@@ -380,7 +402,7 @@ public final class BinaryAuxClient implements AuxClient {
             open = false;
             closeQuietly(socket);
             for (var it = pending.values().iterator(); it.hasNext(); ) {
-                it.next().future().completeExceptionally(cause);
+                it.next().fail(AuxCallException.Kind.IO, "connection failed: " + cause, cause);
                 it.remove();
             }
         }

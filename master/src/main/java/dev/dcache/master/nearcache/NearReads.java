@@ -4,6 +4,7 @@ import dev.dcache.common.http.ApiException;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.master.singleflight.SingleFlight;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
@@ -37,34 +38,38 @@ public final class NearReads {
 
     /**
      * The entry for {@code key}: the near copy when fresh, else what {@code fetch} answers (shared
-     * with concurrent readers of the same key when coalescing).
+     * with concurrent readers of the same key when coalescing). Never blocks.
      *
-     * @param fetch reads the key from the aux nodes; null means absent
-     * @throws ApiException 503 when a coalesced wait outlasts its bound, or what {@code fetch} throws
+     * @param fetch starts a read of the key from the aux nodes; its future answers null for absent
+     * @return completes with the entry, or exceptionally with what the fetch failed with, or 503
+     *         when a coalesced wait outlasts its bound
+     * @throws ApiException what starting {@code fetch} throws
      */
-    public Entry get(String key, Supplier<Entry> fetch) {
-        Supplier<Entry> read = fetch;
+    public CompletableFuture<Entry> getAsync(String key, Supplier<CompletableFuture<Entry>> fetch) {
+        Supplier<CompletableFuture<Entry>> read = fetch;
         if (cache != null) {
             Entry near = cache.get(key);
             if (near != null) {
-                return near;
+                return CompletableFuture.completedFuture(near);
             }
-            // the ticket is taken by whoever actually reads, so the bound runs from that read's start
             read = () -> {
                 NearCache.Ticket ticket = cache.ticket(key);
-                Entry e = fetch.get();
-                cache.offer(key, e, ticket);
-                return e;
+                return fetch.get().thenApply(e -> {
+                    cache.offer(key, e, ticket);
+                    return e;
+                });
             };
         }
         if (flights == null) {
             return read.get();
         }
-        try {
-            return flights.run(key, read);
-        } catch (SingleFlight.WaitTimeoutException timeout) {
-            throw ApiException.unavailable("read of the key in flight did not finish: " + timeout.getMessage());
-        }
+        return flights.runAsync(key, read).exceptionallyCompose(failure -> {
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            return CompletableFuture.failedFuture(cause instanceof SingleFlight.WaitTimeoutException timeout
+                    ? ApiException.unavailable("read of the key in flight did not finish: " + timeout.getMessage())
+                    : cause);
+        });
     }
 
     /** Drops the near copy of {@code key} and detaches a read of it in flight. */

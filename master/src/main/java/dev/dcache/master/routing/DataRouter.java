@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -72,7 +73,20 @@ public final class DataRouter implements AutoCloseable {
      * when it has a fresh one, else {@link #fetch}, shared with concurrent reads of the key.
      */
     public Entry get(String key) {
-        return nearReads.get(key, () -> fetch(key));
+        return await(getAsync(key));
+    }
+
+    /**
+     * {@link #get} without holding the caller's thread: the future completes (on the thread that
+     * receives the aux node's reply) with the entry or null, or exceptionally with an
+     * {@link ApiException}. Never blocks: the calls it starts put frames on the wire and return.
+     */
+    public CompletableFuture<Entry> getAsync(String key) {
+        try {
+            return nearReads.getAsync(key, () -> fetch(key));
+        } catch (ApiException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /**
@@ -83,40 +97,38 @@ public final class DataRouter implements AutoCloseable {
      * ring and not yet filled) sends the read on to the next owner; when a later owner has the
      * record, it is written back to the owners that lacked it (read repair).
      */
-    private Entry fetch(String key) {
+    private CompletableFuture<Entry> fetch(String key) {
         ClusterView view = membership.view();
         if (!membership.settled(view)) {
             return fetchNewest(key, owners(view, key));
         }
-        List<NodeAddress> owners = preferHealthy(owners(view, key));
-        List<NodeAddress> lacking = null;
-        boolean answered = false;
-        for (int i = 0; i < owners.size(); i++) {
-            NodeAddress node = owners.get(i);
-            Entry e;
-            try {
-                e = client.get(node, key);
-            } catch (AuxCallException ex) {
-                failed(ex);
-                continue;
+        return askInTurn(key, preferHealthy(owners(view, key)), 0, null, false);
+    }
+
+    /** Asks {@code owners[i]}, and on no answer or no record the owners after it. */
+    private CompletableFuture<Entry> askInTurn(String key, List<NodeAddress> owners, int i,
+                                               List<NodeAddress> lacking, boolean answered) {
+        if (i == owners.size()) {
+            return answered ? CompletableFuture.completedFuture(null)
+                    : CompletableFuture.failedFuture(ApiException.unavailable("no replica of the key could be reached"));
+        }
+        NodeAddress node = owners.get(i);
+        return client.startGet(node, key).handle((e, failure) -> {
+            if (failure != null) {
+                failed(auxFailure(failure));
+                return askInTurn(key, owners, i + 1, lacking, answered);
             }
             metrics.auxCall(node.id(), i == 0 ? MasterMetrics.Outcome.OK : MasterMetrics.Outcome.FAILOVER);
-            answered = true;
             if (e != null) {
                 if (lacking != null) {
                     repair(lacking, e);
                 }
-                return e.isTombstone() ? null : e;
+                return CompletableFuture.completedFuture(e.isTombstone() ? null : e);
             }
-            if (lacking == null) {
-                lacking = new ArrayList<>(owners.size());
-            }
-            lacking.add(node);
-        }
-        if (!answered) {
-            throw ApiException.unavailable("no replica of the key could be reached");
-        }
-        return null;
+            List<NodeAddress> without = lacking == null ? new ArrayList<>(owners.size()) : lacking;
+            without.add(node);
+            return askInTurn(key, owners, i + 1, without, true);
+        }).thenCompose(f -> f);
     }
 
     /**
@@ -125,27 +137,26 @@ public final class DataRouter implements AutoCloseable {
      * ask every owner at once, answer with the newest record, and write it back to the owners
      * that had an older one or none.
      */
-    private Entry fetchNewest(String key, List<NodeAddress> owners) {
+    private CompletableFuture<Entry> fetchNewest(String key, List<NodeAddress> owners) {
         // every owner, suspects included: a suspect may be the one holding the newest version
-        List<Entry[]> answers = onEachStarted(owners, node -> {
-            AuxClient.Pending<Entry> pending = client.startGet(node, key);
-            return () -> new Entry[]{pending.await()};
-        });
-        if (answers.stream().allMatch(java.util.Objects::isNull)) {
-            throw ApiException.unavailable("no replica of the key could be reached");
-        }
-        Entry newest = newest(answers);
-        if (newest != null) {
-            List<NodeAddress> behind = new ArrayList<>();
-            for (int i = 0; i < owners.size(); i++) {
-                Entry[] a = answers.get(i);
-                if (a != null && (a[0] == null || a[0].version() < newest.version())) {
-                    behind.add(owners.get(i));
-                }
-            }
-            repair(behind, newest);
-        }
-        return newest == null || newest.isTombstone() ? null : newest;
+        return onEachStarted(owners, node -> client.startGet(node, key).thenApply(e -> new Entry[]{e}))
+                .thenApply(answers -> {
+                    if (answers.stream().allMatch(java.util.Objects::isNull)) {
+                        throw ApiException.unavailable("no replica of the key could be reached");
+                    }
+                    Entry newest = newest(answers);
+                    if (newest != null) {
+                        List<NodeAddress> behind = new ArrayList<>();
+                        for (int i = 0; i < owners.size(); i++) {
+                            Entry[] a = answers.get(i);
+                            if (a != null && (a[0] == null || a[0].version() < newest.version())) {
+                                behind.add(owners.get(i));
+                            }
+                        }
+                        repair(behind, newest);
+                    }
+                    return newest == null || newest.isTombstone() ? null : newest;
+                });
     }
 
     /** The highest-versioned record among the answers (a failed call is null), or null. */
@@ -171,12 +182,11 @@ public final class DataRouter implements AutoCloseable {
 
     private void repair(List<NodeAddress> lacking, Entry record) {
         for (NodeAddress node : lacking) {
-            fanout.execute(() -> {
-                try {
-                    client.put(node, record);
+            client.startPut(node, record).whenComplete((outcome, failure) -> {
+                if (failure != null) {
+                    failed(auxFailure(failure));
+                } else {
                     metrics.readRepair();
-                } catch (AuxCallException ex) {
-                    failed(ex);
                 }
             });
         }
@@ -189,24 +199,35 @@ public final class DataRouter implements AutoCloseable {
      * @return the version written and how many owners stored it
      */
     public WriteResult put(String key, String value, long ttlMillis) {
+        return await(putAsync(key, value, ttlMillis));
+    }
+
+    /** {@link #put} without holding the caller's thread; see {@link #getAsync}. */
+    public CompletableFuture<WriteResult> putAsync(String key, String value, long ttlMillis) {
         long version = versions.next();
         long expiresAt = ttlMillis == 0 ? 0 : clock.millis() + ttlMillis;
         Entry entry = new Entry(key, value, version, expiresAt);
-        List<NodeAddress> owners = owners(membership.view(), key);
-        List<PutOutcome> outcomes = onEachStarted(owners, node -> client.startPut(node, entry));
-        nearReads.invalidate(key); // the owners have answered; before ours: read-your-writes through this master
-        int stored = 0;
-        for (PutOutcome o : outcomes) {
-            if (o != null && (o.applied() || o.version() >= version)) {
-                stored++;
-            } else if (o != null && o.version() < 0) {
-                throw ApiException.tooLarge("value exceeds an aux node's byte budget");
+        List<NodeAddress> owners;
+        try {
+            owners = owners(membership.view(), key);
+        } catch (ApiException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return onEachStarted(owners, node -> client.startPut(node, entry)).thenApply(outcomes -> {
+            nearReads.invalidate(key); // the owners have answered; before ours: read-your-writes through this master
+            int stored = 0;
+            for (PutOutcome o : outcomes) {
+                if (o != null && (o.applied() || o.version() >= version)) {
+                    stored++;
+                } else if (o != null && o.version() < 0) {
+                    throw ApiException.tooLarge("value exceeds an aux node's byte budget");
+                }
             }
-        }
-        if (stored == 0) {
-            throw ApiException.unavailable("no replica of the key could be reached");
-        }
-        return new WriteResult(version, stored);
+            if (stored == 0) {
+                throw ApiException.unavailable("no replica of the key could be reached");
+            }
+            return new WriteResult(version, stored);
+        });
     }
 
     /**
@@ -215,22 +236,33 @@ public final class DataRouter implements AutoCloseable {
      * @return true when some owner held a live value
      */
     public boolean delete(String key) {
+        return await(deleteAsync(key));
+    }
+
+    /** {@link #delete} without holding the caller's thread; see {@link #getAsync}. */
+    public CompletableFuture<Boolean> deleteAsync(String key) {
         long version = versions.next();
-        List<NodeAddress> owners = owners(membership.view(), key);
-        List<DeleteOutcome> outcomes = onEachStarted(owners, node -> client.startDelete(node, key, version));
-        nearReads.invalidate(key);
-        boolean reached = false;
-        boolean existed = false;
-        for (DeleteOutcome o : outcomes) {
-            if (o != null) {
-                reached = true;
-                existed |= o.existed();
+        List<NodeAddress> owners;
+        try {
+            owners = owners(membership.view(), key);
+        } catch (ApiException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return onEachStarted(owners, node -> client.startDelete(node, key, version)).thenApply(outcomes -> {
+            nearReads.invalidate(key);
+            boolean reached = false;
+            boolean existed = false;
+            for (DeleteOutcome o : outcomes) {
+                if (o != null) {
+                    reached = true;
+                    existed |= o.existed();
+                }
             }
-        }
-        if (!reached) {
-            throw ApiException.unavailable("no replica of the key could be reached");
-        }
-        return existed;
+            if (!reached) {
+                throw ApiException.unavailable("no replica of the key could be reached");
+            }
+            return existed;
+        });
     }
 
     /** Stores many values, one batch call per node; returns how many entries reached at least one owner. */
@@ -364,19 +396,59 @@ public final class DataRouter implements AutoCloseable {
 
     /**
      * Sends a single-key call to every node before waiting for any (the binary client pipelines
-     * them, so no thread is spent per call); a failed node's slot is null.
+     * them, so no thread is spent per call); completes when all have answered or failed, with a
+     * failed node's slot null.
      */
-    private <T> List<T> onEachStarted(List<NodeAddress> nodes, Function<NodeAddress, AuxClient.Pending<T>> start) {
-        List<AuxClient.Pending<T>> started = new ArrayList<>(nodes.size());
-        for (NodeAddress node : nodes) {
-            started.add(start.apply(node));
+    private <T> CompletableFuture<List<T>> onEachStarted(List<NodeAddress> nodes,
+                                                         Function<NodeAddress, CompletableFuture<T>> start) {
+        @SuppressWarnings("unchecked")
+        CompletableFuture<T>[] started = new CompletableFuture[nodes.size()];
+        for (int i = 0; i < started.length; i++) {
+            NodeAddress node = nodes.get(i);
+            started[i] = start.apply(node).handle((answer, failure) -> {
+                if (failure != null) {
+                    failed(auxFailure(failure));
+                    return null;
+                }
+                metrics.auxCall(node.id(), MasterMetrics.Outcome.OK);
+                return answer;
+            });
         }
-        List<T> results = new ArrayList<>(nodes.size());
-        for (int i = 0; i < nodes.size(); i++) {
-            AuxClient.Pending<T> pending = started.get(i);
-            results.add(attempt(nodes.get(i), node -> pending.await()));
+        return CompletableFuture.allOf(started).thenApply(done -> {
+            List<T> results = new ArrayList<>(started.length);
+            for (CompletableFuture<T> f : started) {
+                results.add(f.join()); // done, and never exceptional after handle()
+            }
+            return results;
+        });
+    }
+
+    /** The AuxCallException behind a failed call's future; anything else is a bug and rethrown. */
+    private static AuxCallException auxFailure(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof AuxCallException a) {
+            return a;
         }
-        return results;
+        if (cause instanceof RuntimeException r) {
+            throw r;
+        }
+        throw new IllegalStateException(cause);
+    }
+
+    /** Waits for an operation started here; its ApiException or bug surfaces unwrapped. */
+    private static <T> T await(CompletableFuture<T> operation) {
+        try {
+            return operation.get(); // bounded: every aux call in it is
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiException.unavailable("interrupted");
+        }
     }
 
     private <T> T attempt(NodeAddress node, NodeCall<T> call) {

@@ -51,22 +51,48 @@ public final class SingleFlight<K, V> {
      * @throws RuntimeException     what the call threw, rethrown to every caller that waited for it
      */
     public V run(K key, Supplier<V> call) {
+        return await(runAsync(key, () -> CompletableFuture.completedFuture(call.get())));
+    }
+
+    /**
+     * {@link #run} for a call that answers with a future: the first caller starts it, callers that
+     * arrive before it completes share its answer. A sharer's future fails with
+     * {@link WaitTimeoutException} after {@code maxWait}; the call goes on for its starter.
+     *
+     * @param call starts the call; what it throws is thrown to this caller
+     */
+    public CompletableFuture<V> runAsync(K key, Supplier<CompletableFuture<V>> call) {
         CompletableFuture<V> mine = new CompletableFuture<>();
         CompletableFuture<V> current = calls.putIfAbsent(key, mine);
         if (current != null) {
             joined.increment();
-            return await(current);
+            CompletableFuture<V> shared = current.copy().orTimeout(maxWait.toNanos(), TimeUnit.NANOSECONDS);
+            return shared.exceptionallyCompose(failure -> CompletableFuture.failedFuture(
+                    unwrap(failure) instanceof TimeoutException
+                            ? new WaitTimeoutException("no answer from the call in flight within " + maxWait.toMillis() + " ms")
+                            : unwrap(failure)));
         }
+        CompletableFuture<V> started;
         try {
-            V answer = call.get();
-            mine.complete(answer);
-            return answer;
+            started = call.get();
         } catch (RuntimeException | Error e) {
+            calls.remove(key, mine);
             mine.completeExceptionally(e);
             throw e;
-        } finally {
-            calls.remove(key, mine);
         }
+        started.whenComplete((answer, failure) -> {
+            calls.remove(key, mine);
+            if (failure != null) {
+                mine.completeExceptionally(unwrap(failure));
+            } else {
+                mine.complete(answer);
+            }
+        });
+        return mine;
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
     /** Detaches the call under way for {@code key}, if any; later callers start a new one. */
@@ -86,7 +112,7 @@ public final class SingleFlight<K, V> {
 
     private V await(CompletableFuture<V> call) {
         try {
-            return call.get(maxWait.toNanos(), TimeUnit.NANOSECONDS);
+            return call.get(); // bounded: a shared call's future times out after maxWait
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException re) {
@@ -96,8 +122,6 @@ public final class SingleFlight<K, V> {
                 throw err;
             }
             throw new IllegalStateException(cause);
-        } catch (TimeoutException e) {
-            throw new WaitTimeoutException("no answer from the call in flight within " + maxWait.toMillis() + " ms");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new WaitTimeoutException("interrupted while waiting for the call in flight");
