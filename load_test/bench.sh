@@ -10,9 +10,10 @@
 #      the same wrk GET script: the ceiling, i.e. what this machine does when the server side
 #      costs next to nothing;
 #   2. preloads KEYS keys with VALUE_BYTES-byte values through POST /data/bulk (curl);
-#   3. runs GET (random preloaded keys), POST (random preloaded keys, so the data set does not
-#      grow) and a 90/10 GET/POST mix, against one master directly and through nginx (which
-#      balances over all masters), each after a warm-up;
+#   3. warms every master directly (WARMUP seconds per scenario), then runs GET (random
+#      preloaded keys), POST (random preloaded keys, so the data set does not grow) and a 90/10
+#      GET/POST mix, against one master directly and through nginx (which balances over all
+#      masters), each after a warm-up of its own;
 #   4. prints a table (requests/s, p50, p99, non-2xx, socket errors, share of the ceiling, and for
 #      nginx rows the ratio to the same scenario direct) and writes it to
 #      load_test/reports/bench-<timestamp>.txt.
@@ -242,6 +243,13 @@ direct_pids="$(pids_on_ports "$MASTER_PORT") $aux_pids"
 # shellcheck disable=SC2086 # lists of ports
 nginx_pids="$(pids_on_ports "$NGINX_PORT" $MASTER_PORTS) $aux_pids"
 [[ -n "${aux_pids// /}" ]] || echo "bench: no process listens on AUX_PORTS ($AUX_PORTS): server CPU leaves the aux nodes out"
+# every master warmed directly once, so the JIT has compiled the ones only nginx reaches before
+# anything is measured (a long-running cluster is warm; a freshly started one is not)
+for port in $MASTER_PORTS; do
+    for s in $SCENARIOS; do
+        run_wrk "http://$HOST:$port" "$s" "$WARMUP" >/dev/null
+    done
+done
 : >"$work/results"
 for ((round = 1; round <= ROUNDS; round++)); do
     measure ceiling "$ceiling_url" get "$round" "$ceiling_pids"

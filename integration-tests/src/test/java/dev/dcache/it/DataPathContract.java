@@ -23,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The public data API against 3 real aux nodes and 2 masters, run once per master-to-aux
- * transport (see the subclasses).
+ * transport and once with the single-key routes served by Javalin instead of the fast path
+ * (see the subclasses).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class DataPathContract {
@@ -35,14 +36,20 @@ abstract class DataPathContract {
     /** {@code AUX_TRANSPORT} for the masters. */
     abstract String transport();
 
+    /** {@code MASTER_FAST_PATH} for the masters. */
+    boolean fastPath() {
+        return true;
+    }
+
     @BeforeAll
     void start() {
         cluster = new TestCluster(clock);
         for (int i = 1; i <= 3; i++) {
             cluster.startAux("aux-" + i, Map.of());
         }
-        cluster.startMaster("master-1", Map.of("AUX_TRANSPORT", transport()));
-        cluster.startMaster("master-2", Map.of("AUX_TRANSPORT", transport()));
+        Map<String, String> env = Map.of("AUX_TRANSPORT", transport(), "MASTER_FAST_PATH", Boolean.toString(fastPath()));
+        cluster.startMaster("master-1", env);
+        cluster.startMaster("master-2", env);
         m0 = cluster.masterUrl(0);
         m1 = cluster.masterUrl(1);
     }
@@ -65,6 +72,45 @@ abstract class DataPathContract {
             assertThat(get.json().path("value").asText()).isEqualTo("hello");
             assertThat(get.json().has("ttl")).isFalse();
         }
+    }
+
+    @Test
+    void singleKeyRoutes_areAnsweredByTheConfiguredHandler() {
+        double fastBefore = handledBy("fast");
+        assertThat(Http.postJson(m0 + "/data", Map.of("key", "who-answers", "value", "v")).status()).isEqualTo(200);
+        assertThat(Http.get(m0 + "/data/who-answers").status()).isEqualTo(200);
+        assertThat(Http.delete(m0 + "/data/who-answers").status()).isEqualTo(200);
+        double fast = handledBy("fast") - fastBefore;
+        assertThat(fast).isEqualTo(fastPath() ? 3 : 0);
+        if (fastPath()) {
+            assertThat(handledBy("javalin")).as("/metrics itself goes to Javalin").isPositive();
+        }
+    }
+
+    @Test
+    void invalidBody_isAnsweredWithTheDataApisOwnError_andNothingIsWritten() {
+        // the fast path reads the body before it knows it is invalid, then hands it on to Javalin:
+        // the message proves DataApi saw the body (a lost body would be "request body is empty")
+        Http.Reply wrongType = Http.post(m0 + "/data", "{\"key\":\"typed\",\"value\":1}", "application/json");
+        assertThat(wrongType.status()).isEqualTo(400);
+        assertThat(wrongType.error()).isEqualTo("'value' must be a string");
+        Http.Reply unknown = Http.post(m0 + "/data", "{\"key\":\"typed\",\"value\":\"v\",\"colour\":1}", "application/json");
+        assertThat(unknown.error()).startsWith("unknown field 'colour'");
+        Http.Reply malformed = Http.post(m0 + "/data", "{\"key\":\"typed\",", "application/json");
+        assertThat(malformed.status()).isEqualTo(400);
+        assertThat(malformed.error()).startsWith("malformed JSON");
+        assertThat(Http.get(m1 + "/data/typed").status()).isEqualTo(404);
+    }
+
+    /** {@code dcache_fast_path_requests_total{handler=...}} of master-1, 0 when absent. */
+    private double handledBy(String handler) {
+        String metrics = Http.get(m0 + "/metrics").body();
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith("dcache_fast_path_requests_total{handler=\"" + handler + "\"")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return 0;
     }
 
     @Test

@@ -18,6 +18,7 @@ import dev.dcache.master.backup.BackupLog;
 import dev.dcache.master.backup.Restorer;
 import dev.dcache.master.api.ClusterApi;
 import dev.dcache.master.api.DataApi;
+import dev.dcache.master.api.DataFastPath;
 import dev.dcache.master.cluster.Membership;
 import dev.dcache.master.cluster.NodeSource;
 import dev.dcache.master.config.MasterConfig;
@@ -102,7 +103,12 @@ public final class MasterMain implements AutoCloseable {
                         backupApi.register(cfg);
                     }
                     data.register(cfg);
-                });
+                },
+                config.fastPath() ? edge -> {
+                    DataFastPath fast = new DataFastPath(data, router, edge, config.maxBodyBytes());
+                    metrics.bindFastPath(fast);
+                    return fast;
+                } : null);
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "cluster-loop");
             t.setDaemon(true);

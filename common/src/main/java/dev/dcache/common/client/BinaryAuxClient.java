@@ -325,7 +325,7 @@ public final class BinaryAuxClient implements AuxClient {
                 // pipelined: not awaited; a refusal closes the connection and fails what follows
                 Frames.writeRequest(out, 0, Frames.HELLO, 0, 0, "", token);
             }
-            Thread.ofVirtual().name("aux-reader-" + node.id()).start(this::readLoop);
+            Thread.ofPlatform().daemon().name("aux-reader-" + node.id()).start(this::readLoop);
         }
 
         boolean isOpen() {

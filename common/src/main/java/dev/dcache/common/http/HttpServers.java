@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.Semaphore;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Builds the Javalin server both node kinds run: virtual threads, the strict JSON mapper, one
@@ -42,6 +43,26 @@ public final class HttpServers {
     public record Options(long maxRequestBytes, long idleTimeoutMillis, int maxInflight, int maxHeaderBytes,
                           ObjectMapper mapper, PrometheusMeterRegistry registry) {
     }
+
+    /**
+     * What a front handler (a Jetty handler placed before Javalin's, see
+     * {@link #create(Options, Consumer, Function)}) shares with the Javalin routes, so requests it
+     * serves itself are limited, metered and logged the same way.
+     *
+     * @param inflight the in-flight request limit; a front handler takes a permit per request
+     */
+    public record Edge(Semaphore inflight, HttpMetrics metrics, ObjectMapper mapper) {
+        /** Records a request served by the front handler: metrics and, with ACCESS_LOG, a log line. */
+        public void served(String method, String route, int status, long nanos) {
+            metrics.record(method, route, status, nanos);
+            if (ACCESS_LOG_ON) {
+                ACCESS.info("{} {} {} {}ms", method, route, status,
+                        String.format(java.util.Locale.ROOT, "%.2f", nanos / 1e6));
+            }
+        }
+    }
+
+    private static final boolean ACCESS_LOG_ON = "true".equalsIgnoreCase(System.getenv("ACCESS_LOG"));
 
     /** Starts {@code app} on {@code port} and bounds idle connections on every connector. */
     public static void start(Javalin app, String host, int port, long idleTimeoutMillis) {
@@ -76,11 +97,28 @@ public final class HttpServers {
      * @param routes registers the module's routes
      */
     public static Javalin create(Options options, Consumer<JavalinConfig> routes) {
+        return create(options, routes, null);
+    }
+
+    /**
+     * Creates (does not start) a server whose requests first meet {@code front}: a Jetty handler
+     * that serves some requests itself and passes the rest to Javalin (its child handler).
+     *
+     * @param front builds the front handler from what it shares with the routes; null for none
+     */
+    public static Javalin create(Options options, Consumer<JavalinConfig> routes,
+                                 Function<Edge, org.eclipse.jetty.server.Handler.Wrapper> front) {
         HttpMetrics metrics = new HttpMetrics(options.registry());
+        Semaphore inflight = new Semaphore(options.maxInflight());
+        Edge edge = new Edge(inflight, metrics, options.mapper());
         return Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
             config.concurrency.useVirtualThreads = true;
+            // Jetty's selectors on platform threads, request handling on virtual threads. Left to
+            // itself Javalin runs the selectors on virtual threads too, so every wait for a socket
+            // went through the JDK's poller thread: most of a master's context switches
+            config.jetty.threadPool = threadPool();
             config.http.compressionStrategy = io.javalin.compression.CompressionStrategy.NONE;
             // Javalin copies each response through a buffer of this size; Jetty's 32 KiB default
             // made every small JSON answer cost 32 KiB of garbage (see BENCHMARKS.md)
@@ -98,13 +136,16 @@ public final class HttpServers {
             });
             config.jetty.modifyServletContextHandler(handler ->
                     handler.getServletHandler().setDecodeAmbiguousURIs(true));
-            config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler(options.mapper())));
-            Semaphore inflight = new Semaphore(options.maxInflight());
+            config.jetty.modifyServer(server -> {
+                server.setErrorHandler(new JsonErrorHandler(options.mapper()));
+                if (front != null) {
+                    server.setHandler(front.apply(edge)); // Javalin makes its own handler this one's child
+                }
+            });
             config.router.handlerWrapper(endpoint -> limited(endpoint, inflight));
-            boolean accessLog = "true".equalsIgnoreCase(System.getenv("ACCESS_LOG"));
             config.requestLogger.http((ctx, ms) -> {
                 metrics.record(ctx, ms);
-                if (accessLog) {
+                if (ACCESS_LOG_ON) {
                     var endpoint = ctx.endpoints().matchedHttpEndpoint();
                     ACCESS.info("{} {} {} {}ms", ctx.method().name(), endpoint == null ? "-" : endpoint.path,
                             ctx.statusCode(), String.format(java.util.Locale.ROOT, "%.2f", ms));
@@ -115,6 +156,13 @@ public final class HttpServers {
             installErrorMapping(config);
             routes.accept(config);
         });
+    }
+
+    private static org.eclipse.jetty.util.thread.QueuedThreadPool threadPool() {
+        var pool = new org.eclipse.jetty.util.thread.QueuedThreadPool(64, 4);
+        pool.setName("jetty");
+        pool.setVirtualThreadsExecutor(org.eclipse.jetty.util.VirtualThreads.getNamedVirtualThreadsExecutor("jetty-vt"));
+        return pool;
     }
 
     private static void installErrorMapping(JavalinConfig config) {

@@ -31,8 +31,15 @@ public final class HttpMetrics {
     public void record(Context ctx, float millis) {
         Endpoint endpoint = ctx.endpoints().matchedHttpEndpoint();
         String uri = endpoint == null ? (ctx.statusCode() == 404 ? "NOT_FOUND" : "UNMATCHED") : endpoint.path;
-        String method = ctx.method().name();
-        int status = ctx.statusCode();
+        record(ctx.method().name(), uri, ctx.statusCode(), (long) (millis * 1_000_000.0));
+    }
+
+    /**
+     * Records one finished request served outside Javalin's routing (a front handler).
+     *
+     * @param uri the route template, as Javalin would name it (never a raw path)
+     */
+    public void record(String method, String uri, int status, long nanos) {
         String cacheKey = method + ' ' + status + ' ' + uri;
         Timer timer = timers.get(cacheKey);
         if (timer == null) {
@@ -46,6 +53,6 @@ public final class HttpMetrics {
                     .maximumExpectedValue(Duration.ofSeconds(10))
                     .register(registry));
         }
-        timer.record((long) (millis * 1_000_000.0), TimeUnit.NANOSECONDS);
+        timer.record(nanos, TimeUnit.NANOSECONDS);
     }
 }

@@ -79,13 +79,28 @@ public final class DataApi {
     }
 
     private void put(Context ctx) throws IOException {
-        JsonNode body = readJson(ctx);
-        if (!body.isObject()) {
-            throw ApiException.badRequest("body must be a JSON object {\"key\", \"value\", \"ttl\"?}");
-        }
-        DataRouter.BulkItem item = item(body, "");
+        DataRouter.BulkItem item = entry(ctx.contentType(), ctx.bodyAsBytes());
         DataRouter.WriteResult r = router.put(item.key(), item.value(), item.ttlMillis());
         ctx.json(new PutResponse(item.key(), r.version(), r.replicas()));
+    }
+
+    /**
+     * Parses and validates the body of {@code POST /data}.
+     *
+     * @throws ApiException  4xx for a wrong content type or an invalid entry
+     * @throws IOException   (a {@code JacksonException}) for malformed JSON
+     */
+    DataRouter.BulkItem entry(String contentType, byte[] body) throws IOException {
+        JsonNode node = readJson(contentType, body);
+        if (!node.isObject()) {
+            throw ApiException.badRequest("body must be a JSON object {\"key\", \"value\", \"ttl\"?}");
+        }
+        return item(node, "");
+    }
+
+    /** The key of {@code GET} or {@code DELETE /data/{key}} from the raw (encoded) path; 400 if invalid. */
+    String key(String rawPath) {
+        return keys.fromRawPath(rawPath, DATA_PREFIX);
     }
 
     private void get(Context ctx) {
@@ -188,7 +203,8 @@ public final class DataApi {
         return ttl.longValue() * 1000;
     }
 
-    private Long remainingSeconds(Entry e) {
+    /** The {@code ttl} a read answers: whole seconds left, rounded up; null without expiry. */
+    Long remainingSeconds(Entry e) {
         if (e.expiresAt() == 0) {
             return null;
         }
@@ -203,14 +219,16 @@ public final class DataApi {
     }
 
     private JsonNode readJson(Context ctx) throws IOException {
-        String type = ctx.contentType();
+        return readJson(ctx.contentType(), ctx.bodyAsBytes());
+    }
+
+    private JsonNode readJson(String type, byte[] bytes) throws IOException {
         if (type != null && !type.isBlank()) {
             String base = type.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
             if (!base.equals("application/json") && !base.endsWith("+json")) {
                 throw new ApiException(415, "Content-Type must be application/json, was '" + clip(base) + "'");
             }
         }
-        byte[] bytes = ctx.bodyAsBytes();
         if (bytes.length == 0) {
             throw ApiException.badRequest("request body is empty; expected JSON");
         }

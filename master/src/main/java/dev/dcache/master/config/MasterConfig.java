@@ -44,6 +44,9 @@ import java.util.List;
  * @param maxHeaderBytes     {@code MAX_HEADER_BYTES}: request line plus headers (default 16384)
  * @param nearCache          the {@code NEAR_CACHE_*} settings of the master-local copy of hot keys
  * @param requestCoalescing  {@code REQUEST_COALESCING}: concurrent reads of one key share one aux read
+ * @param fastPath           {@code MASTER_FAST_PATH}: serve single-key GET, POST and DELETE on Jetty's core API
+ *                           without holding a thread ({@code api.DataFastPath}; default true; false sends
+ *                           them through Javalin like every other route)
  *                           (default true)
  */
 public record MasterConfig(String id, String bind, int port, List<NodeAddress> auxNodes, Path auxNodesFile, String auxDns,
@@ -52,7 +55,7 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                            Duration healthInterval, Duration healthTimeout, int failureThreshold,
                            int successThreshold, Duration idleTimeout, String clusterToken, Path backupDir,
                            boolean binaryProtocol, int connectionsPerNode, int versionTag, int maxInflight, int maxHeaderBytes,
-                           NearCacheSettings nearCache, boolean requestCoalescing) {
+                           NearCacheSettings nearCache, boolean requestCoalescing, boolean fastPath) {
 
     /**
      * The master-local copy of hot keys ({@code dev.dcache.master.nearcache}).
@@ -123,7 +126,8 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                         env.longIn("NEAR_CACHE_MAX_BYTES", 32L << 20, 1024, 4L << 30),
                         Duration.ofMillis(env.longIn("NEAR_CACHE_MAX_STALENESS_MS", 1000, 1, 60_000)),
                         env.intIn("NEAR_CACHE_HOT_THRESHOLD", 3, 1, 15)),
-                env.bool("REQUEST_COALESCING", true));
+                env.bool("REQUEST_COALESCING", true),
+                env.bool("MASTER_FAST_PATH", true));
     }
 
     private static boolean transport(Env env) {
@@ -169,6 +173,7 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                           + " staleness=" + nearCache.maxStaleness().toMillis() + "ms hot>=" + nearCache.hotThreshold() + ")"
                         : "off")
                 + " coalescing=" + (requestCoalescing ? "on" : "off")
+                + " fastPath=" + (fastPath ? "on" : "off")
                 + " token=" + (clusterToken == null ? "none" : "***")
                 + " backupDir=" + (backupDir == null ? "none" : backupDir);
     }

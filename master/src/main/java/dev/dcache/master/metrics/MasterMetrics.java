@@ -45,6 +45,16 @@ public final class MasterMetrics {
                 .description("Records this master restored from the backup").register(registry);
     }
 
+    /** Binds the counts of the data fast path: requests it served, requests it passed to Javalin. */
+    public void bindFastPath(dev.dcache.master.api.DataFastPath fast) {
+        FunctionCounter.builder("dcache.fast.path.requests", fast, dev.dcache.master.api.DataFastPath::served)
+                .description("HTTP requests by who answered them: the data fast path, or Javalin (other routes, and data requests passed on)")
+                .tag("handler", "fast").register(registry);
+        FunctionCounter.builder("dcache.fast.path.requests", fast, dev.dcache.master.api.DataFastPath::delegated)
+                .description("HTTP requests by who answered them: the data fast path, or Javalin (other routes, and data requests passed on)")
+                .tag("handler", "javalin").register(registry);
+    }
+
     /** Counts one read repair. */
     public void readRepair() {
         readRepairs.increment();
