@@ -118,7 +118,7 @@ public final class HttpServers {
             // Jetty's selectors on platform threads, request handling on virtual threads. Left to
             // itself Javalin runs the selectors on virtual threads too, so every wait for a socket
             // went through the JDK's poller thread: most of a master's context switches
-            config.jetty.threadPool = threadPool();
+            config.jetty.threadPool = threadPool(front != null);
             config.http.compressionStrategy = io.javalin.compression.CompressionStrategy.NONE;
             // Javalin copies each response through a buffer of this size; Jetty's 32 KiB default
             // made every small JSON answer cost 32 KiB of garbage (see BENCHMARKS.md)
@@ -140,6 +140,10 @@ public final class HttpServers {
                 server.setErrorHandler(new JsonErrorHandler(options.mapper()));
                 if (front != null) {
                     server.setHandler(front.apply(edge)); // Javalin makes its own handler this one's child
+                    // a dynamic server (Jetty's default) reports itself BLOCKING whatever its handlers
+                    // say, and Jetty then hands every request to another thread; a fixed tree lets a
+                    // non-blocking front handler run on the selector that read the request
+                    server.setDynamic(false);
                 }
             });
             config.router.handlerWrapper(endpoint -> limited(endpoint, inflight));
@@ -158,8 +162,29 @@ public final class HttpServers {
         });
     }
 
-    private static org.eclipse.jetty.util.thread.QueuedThreadPool threadPool() {
-        var pool = new org.eclipse.jetty.util.thread.QueuedThreadPool(64, 4);
+    /**
+     * Jetty's pool: platform threads for selectors and the acceptor, virtual threads for request
+     * handling that may block.
+     *
+     * @param resumeInline run Jetty's "read the next request" job on the thread that finished the
+     *                     previous response instead of handing it to a pool thread. Only for a
+     *                     server whose handler tree is non-blocking (a front handler that passes
+     *                     blocking work on): there that job never blocks, and the hand-off cost two
+     *                     thread wake-ups per request answered asynchronously (a pool thread, then
+     *                     the selector to re-arm the read) — measured as the bulk of a master's CPU
+     *                     behind nginx (BENCHMARKS.md).
+     */
+    private static org.eclipse.jetty.util.thread.QueuedThreadPool threadPool(boolean resumeInline) {
+        var pool = new org.eclipse.jetty.util.thread.QueuedThreadPool(64, 4) {
+            @Override
+            public void execute(Runnable job) {
+                if (resumeInline && job instanceof org.eclipse.jetty.io.Connection) {
+                    job.run(); // HttpConnection.run(): fill, parse, handle (non-blocking here)
+                } else {
+                    super.execute(job);
+                }
+            }
+        };
         pool.setName("jetty");
         pool.setVirtualThreadsExecutor(org.eclipse.jetty.util.VirtualThreads.getNamedVirtualThreadsExecutor("jetty-vt"));
         return pool;
