@@ -9,6 +9,8 @@
 #      with `return 200` and a ~130-byte JSON body shaped like a GET reply, and measures it with
 #      the same wrk GET script: the ceiling, i.e. what this machine does when the server side
 #      costs next to nothing;
+#      The same nginx also serves that answer through a proxy hop (ceiling-nginx, the cluster's
+#      proxy settings): what nginx costs per proxied request, the bound on "through nginx".
 #   2. preloads KEYS keys with VALUE_BYTES-byte values through POST /data/bulk (curl);
 #   3. warms every master directly (WARMUP seconds per scenario), then runs GET (random
 #      preloaded keys), POST (random preloaded keys, so the data set does not grow) and a 90/10
@@ -108,6 +110,7 @@ free_port() {
 }
 
 CEILING_PORT="${CEILING_PORT:-$(free_port)}"
+PROXIED_PORT="${PROXIED_PORT:-$(free_port)}"
 ceiling_body="{\"key\":\"${KEY_PREFIX}00004242\",\"value\":\"$(printf 'v%.0s' $(seq "$VALUE_BYTES"))\"}"
 mkdir -p "$work/nginx/logs"
 cat >"$work/nginx/nginx.conf" <<EOF
@@ -130,6 +133,22 @@ http {
         default_type application/json;
         location / { return 200 '$ceiling_body'; }
     }
+    # the same static answer through an nginx proxy hop with the cluster's proxy settings: what
+    # nginx itself costs per proxied request, i.e. the best "through nginx" can do
+    upstream ceiling { server $HOST:$CEILING_PORT; keepalive 64; }
+    server {
+        listen $HOST:$PROXIED_PORT;
+        location / {
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+            proxy_set_header X-Real-IP \$remote_addr;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_buffer_size 16k;
+            proxy_buffers 32 16k;
+            proxy_pass http://ceiling;
+        }
+    }
 }
 EOF
 "$NGINX_BIN" -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/logs/error.log" ||
@@ -140,6 +159,7 @@ for _ in $(seq 50); do
 done
 ceiling_pid="$(cat "$work/nginx/nginx.pid")"
 ceiling_url="http://$HOST:$CEILING_PORT"
+proxied_url="http://$HOST:$PROXIED_PORT"
 curl -fsS --max-time 5 -o /dev/null "$ceiling_url/data/x" || die "static nginx on $ceiling_url does not answer"
 
 # ---------------------------------------------------------------------------------------------
@@ -253,6 +273,7 @@ done
 : >"$work/results"
 for ((round = 1; round <= ROUNDS; round++)); do
     measure ceiling "$ceiling_url" get "$round" "$ceiling_pids"
+    measure ceiling-nginx "$proxied_url" get "$round" "$ceiling_pids"
     for s in $SCENARIOS; do
         measure "$s-direct" "$master_url" "$s" "$round" "$direct_pids"
         measure "$s-nginx" "$nginx_url" "$s" "$round" "$nginx_pids"
@@ -296,7 +317,7 @@ for label, runs in rows.items():
     srv, wrk = cpu_per_request(runs)
     vs = ""
     if label.endswith("-nginx"):
-        direct = rows.get(label.replace("-nginx", "-direct"))
+        direct = rows.get("ceiling" if label == "ceiling-nginx" else label.replace("-nginx", "-direct"))
         if direct:
             vs = f"{rps / median_round(direct)[0]:.2f}x"
     share = f"{ceiling_cpu / (srv + wrk):.1%}" if srv + wrk > 0 else ""
@@ -307,6 +328,8 @@ print("req/s, p50 and p99 are those of the median round; non-2xx (wrk counts sta
 print("answers no 1xx or 3xx) and socket errors are summed over rounds;")
 print("CPU per request is the median over rounds. CPU share = ceiling CPU/req over this row's (server + wrk):")
 print("the share of the ceiling this scenario would reach on an idle machine where CPU is the limit.")
+print("ceiling-nginx is the static answer through an nginx proxy hop: its 'vs direct' is the best ratio")
+print("through nginx that a backend costing nothing would reach on this machine.")
 PY
 } | tee "$report"
 echo
