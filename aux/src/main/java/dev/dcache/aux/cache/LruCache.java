@@ -28,10 +28,14 @@ import java.util.function.Consumer;
  * finds the node in the map sees a complete record (never a new value with an old version) and
  * returns it without copying. Only the move to the head of the list needs the lock, and a read
  * takes it with {@code tryLock}: when a writer or another reader holds it, the read skips the
- * move. Under contention recency is therefore approximate (a hot key read concurrently may miss
- * some promotions, which only delays its eviction, never returns a wrong value); without
- * contention every segment is an exact LRU. Caffeine makes the same trade with its lossy read
- * buffers. Global recency is approximated by per-segment recency: each segment owns {@code 1/n}
+ * move. A read also skips it when the node is still among the most recent eighth of its segment
+ * (fewer than {@code size/8} nodes went to the head since it did): moving it would reorder only
+ * nodes far from the tail, where eviction happens, and on a skewed workload the hot keys are
+ * exactly those, so their reads take no lock at all (memcached bumps an item at most once a
+ * minute for the same reason). Recency is therefore approximate within the newest eighth and
+ * under contention (a hot key read concurrently may miss some promotions, which only delays its
+ * eviction, never returns a wrong value); a segment of fewer than eight entries without
+ * contention is an exact LRU. Caffeine makes the same trade with its lossy read buffers. Global recency is approximated by per-segment recency: each segment owns {@code 1/n}
  * of both budgets and evicts its own least recently used node, which for well-spread keys is the
  * policy a single list would follow up to sampling noise.
  *
@@ -141,7 +145,10 @@ public final class LruCache {
             misses.increment();
             return tombstones ? e : null;
         }
-        if (s.lock.tryLock()) { // busy: skip the promotion rather than wait (see the design note)
+        // racy reads, used only to decide whether to try: a node still among the most recent eighth
+        // of its segment is left where it is (see the design note)
+        if (s.ticks - n.stamp > (s.map.size() >>> 3)
+                && s.lock.tryLock()) { // busy: skip the promotion rather than wait (see the design note)
             try {
                 if (n.prev != null) { // not evicted meanwhile
                     s.moveToHead(n);
@@ -432,6 +439,8 @@ public final class LruCache {
         final Node tail = new Node(null, 0);
         /** Sum of the weights in {@link #map}, guarded by {@link #lock}. */
         long bytes;
+        /** Nodes placed at the head so far, written under {@link #lock}, read racily by readers. */
+        long ticks;
         final long maxEntries;
         final long maxBytes;
 
@@ -443,6 +452,7 @@ public final class LruCache {
         }
 
         void linkAtHead(Node n) {
+            n.stamp = ++ticks;
             n.prev = head;
             n.next = head.next;
             head.next.prev = n;
@@ -492,6 +502,8 @@ public final class LruCache {
     private static final class Node {
         volatile Entry record;
         int weight;
+        /** {@link Segment#ticks} when the node last went to the head; written under the lock. */
+        long stamp;
         Node prev;
         Node next;
 

@@ -86,6 +86,22 @@ class LruCacheTest {
         }
 
         @Test
+        void get_ofAnEntryAmongTheNewestEighth_leavesItWhereItIs_olderOnesMove() {
+            LruCache cache = singleSegment(16, UNBOUNDED_BYTES);
+            for (int i = 0; i < 16; i++) {
+                cache.put(value("k" + i, "v", i + 1));
+            }
+
+            cache.get("k14"); // one node went to the head after it: within 16/8, no lock taken
+            cache.get("k3");  // twelve did: it moves
+
+            List<String> order = keysInOrder(cache);
+            assertThat(order.get(order.size() - 1)).isEqualTo("k3");
+            assertThat(order.get(order.size() - 2)).isEqualTo("k15");
+            assertThat(order.get(order.size() - 3)).isEqualTo("k14");
+        }
+
+        @Test
         void peek_hit_leavesRecencyAlone() {
             LruCache cache = singleSegment(3, UNBOUNDED_BYTES);
             cache.put(value("a", "1", 1));
