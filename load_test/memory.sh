@@ -5,7 +5,7 @@
 #   VALUE_BYTES=100 AUX_JAVA_OPTS="-Xms256m -Xmx384m -XX:+UseG1GC" ./load_test/memory.sh
 #
 # Starts one aux node of its own (free loopback port, temp data dir, binary port off) with
-# AUX_MAX_BYTES (256 MiB) as its budget and an entry bound high enough that only bytes bind, then
+# AUX_MAX_BYTES (1 GiB) as its budget and an entry bound high enough that only bytes bind, then
 # fills it through the internal batch API (POST /internal/batch/put, 1000 records a call) until it
 # evicts, and as much again, so the cache sits at its budget with garbage behind it, as a node
 # does in service. Then it reports:
@@ -15,11 +15,12 @@
 #     dcache_cache_bytes says how well the Weigher's estimate matches the real footprint.
 #
 # Environment (defaults in brackets):
-#   AUX_JAR [aux/target/dcache-aux.jar]  AUX_MAX_BYTES [268435456]  VALUE_BYTES [1000]
-#   AUX_JAVA_OPTS ["-Xms256m -Xmx512m -XX:+UseG1GC"]: bin/cluster's default for aux nodes. The
-#     heap must hold the budget (the Weigher's estimate of the live records) plus the garbage a
-#     write load leaves until the next collection; 2x the budget lets G1 collect without
-#     back-to-back full GCs. Smaller -Xmx lowers RSS at the price of GC time.
+#   AUX_JAR [aux/target/dcache-aux.jar]  AUX_MAX_BYTES [1073741824]  VALUE_BYTES [1000]
+#   AUX_JAVA_OPTS ["-Xms<h>m -Xmx<h>m -XX:+UseG1GC", h = budget in MiB x 1.1, at least 256]:
+#     bin/cluster's rule for aux nodes. The heap must hold the budget (the Weigher's estimate of
+#     the live records) plus the node itself and the garbage a write load leaves until the next
+#     collection; more -Xmx buys less GC time for more RSS. Below a budget of about 1 GiB the
+#     JVM's fixed footprint (about 180 MiB idle) dominates the ratio.
 #   MAX_RECORDS [5000000]: hard bound on records written
 #   NMT [0]: 1 adds -XX:NativeMemoryTracking=summary and prints the JVM's own account of where
 #     the non-heap part of the RSS goes (jcmd VM.native_memory summary)
@@ -28,9 +29,11 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 AUX_JAR="${AUX_JAR:-$ROOT/aux/target/dcache-aux.jar}"
-AUX_MAX_BYTES="${AUX_MAX_BYTES:-268435456}"
+AUX_MAX_BYTES="${AUX_MAX_BYTES:-1073741824}"
 VALUE_BYTES="${VALUE_BYTES:-1000}"
-AUX_JAVA_OPTS="${AUX_JAVA_OPTS:--Xms256m -Xmx512m -XX:+UseG1GC}"
+heap_mb=$(((AUX_MAX_BYTES / 1048576) * 11 / 10)) # bin/cluster's rule for aux heaps
+((heap_mb < 256)) && heap_mb=256
+AUX_JAVA_OPTS="${AUX_JAVA_OPTS:--Xms${heap_mb}m -Xmx${heap_mb}m -XX:+UseG1GC}"
 MAX_RECORDS="${MAX_RECORDS:-5000000}"
 NMT="${NMT:-0}"
 
