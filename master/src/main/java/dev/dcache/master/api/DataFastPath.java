@@ -3,7 +3,6 @@ package dev.dcache.master.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.dcache.common.http.ApiException;
 import dev.dcache.common.http.HttpServers;
-import dev.dcache.common.wire.Entry;
 import dev.dcache.common.wire.ErrorBody;
 import dev.dcache.master.routing.DataRouter;
 import org.eclipse.jetty.http.HttpHeader;
