@@ -128,7 +128,7 @@ public final class LruCache {
             return null;
         }
         Entry e = n.record;
-        if (e.isExpiredAt(clock.millis())) {
+        if (e.expiresAt() != 0 && e.isExpiredAt(clock.millis())) { // no clock read for records without a TTL
             s.lock.lock();
             try {
                 if (n.record == e && n.prev != null) { // still this record, still linked
@@ -147,7 +147,7 @@ public final class LruCache {
         }
         // racy reads, used only to decide whether to try: a node still among the most recent eighth
         // of its segment is left where it is (see the design note)
-        if (s.ticks - n.stamp > (s.map.size() >>> 3)
+        if (s.ticks - n.stamp > (s.count >>> 3)
                 && s.lock.tryLock()) { // busy: skip the promotion rather than wait (see the design note)
             try {
                 if (n.prev != null) { // not evicted meanwhile
@@ -228,6 +228,7 @@ public final class LruCache {
             } else {
                 n = new Node(record, (int) weight);
                 s.map.put(key, n);
+                s.count++;
                 s.linkAtHead(n);
                 s.bytes += weight;
             }
@@ -441,6 +442,8 @@ public final class LruCache {
         long bytes;
         /** Nodes placed at the head so far, written under {@link #lock}, read racily by readers. */
         long ticks;
+        /** {@code map.size()}, kept under {@link #lock} so readers need not sum the map's counters. */
+        int count;
         final long maxEntries;
         final long maxBytes;
 
@@ -476,6 +479,7 @@ public final class LruCache {
         void remove(Node n) {
             unlink(n);
             map.remove(n.key());
+            count--;
             bytes -= n.weight;
         }
 
