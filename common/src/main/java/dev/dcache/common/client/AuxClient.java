@@ -64,7 +64,7 @@ public interface AuxClient extends AutoCloseable {
         Thread.ofVirtual().name("aux-call").start(() -> {
             try {
                 result.complete(call.call());
-            } catch (AuxCallException | RuntimeException e) {
+            } catch (AuxCallException | RuntimeException | Error e) {
                 result.completeExceptionally(e);
             }
         });

@@ -55,6 +55,11 @@ public final class BinaryAuxClient implements AuxClient {
     private static final long SWEEP_MILLIS = 5;
     /** Requests one connection may have waiting for replies; past it, calls fail at once. */
     static final int MAX_PENDING = 4096;
+    /**
+     * Request bytes a thread that must not block may leave unread by the node, far below what the
+     * kernel buffers of a connection hold (the receive window alone starts at 128 KiB on Linux).
+     */
+    static final int NON_BLOCKING_WRITE_BYTES = 64 * 1024;
     private final java.util.concurrent.ScheduledExecutorService deadlines =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "aux-call-deadlines");
@@ -180,8 +185,8 @@ public final class BinaryAuxClient implements AuxClient {
                 try {
                     pool.connection().send(op, version, expiresAt, key, value,
                             System.nanoTime() + requestTimeoutNanos, node, decoder, answer);
-                } catch (AuxCallException e) {
-                    answer.completeExceptionally(e);
+                } catch (AuxCallException | RuntimeException | Error e) {
+                    answer.completeExceptionally(e); // never leave a caller without an answer
                 }
             });
         }
@@ -189,7 +194,21 @@ public final class BinaryAuxClient implements AuxClient {
     }
 
     /** A call waiting for its reply, and when it gives up. */
-    private record Waiting(NodeAddress node, Decoder<?> decoder, CompletableFuture<?> answer, long deadlineNanos) {
+    private static final class Waiting {
+        final NodeAddress node;
+        final Decoder<?> decoder;
+        final CompletableFuture<?> answer;
+        final long deadlineNanos;
+        /** The connection's byte count once this frame was written (set under the write lock). */
+        volatile long writtenAt;
+
+        Waiting(NodeAddress node, Decoder<?> decoder, CompletableFuture<?> answer, long deadlineNanos) {
+            this.node = node;
+            this.decoder = decoder;
+            this.answer = answer;
+            this.deadlineNanos = deadlineNanos;
+        }
+
         @SuppressWarnings("unchecked")
         void complete(Frames.Reply reply) {
             CompletableFuture<Object> f = (CompletableFuture<Object>) answer;
@@ -312,6 +331,10 @@ public final class BinaryAuxClient implements AuxClient {
         private final ReentrantLock writeLock = new ReentrantLock();
         private final ConcurrentHashMap<Integer, Waiting> pending = new ConcurrentHashMap<>();
         private final AtomicInteger ids = new AtomicInteger();
+        /** Upper bound of the request bytes written so far; guarded by {@link #writeLock}. */
+        private long written;
+        /** {@link Waiting#writtenAt} of the latest answered request; written by the reader only. */
+        private volatile long acked;
         private volatile boolean open = true;
 
         Connection(NodeAddress node, Socket socket) throws IOException {
@@ -330,12 +353,21 @@ public final class BinaryAuxClient implements AuxClient {
             return open;
         }
 
-        /** Writes one request; {@code answer} is completed by the reader, the sweeper or a failure. */
+        /**
+         * Sends one request; {@code answer} is completed by the reader, the sweeper or a failure.
+         *
+         * <p>A virtual thread writes and may wait (for the lock, for the socket). Any other thread
+         * (Jetty's selector, a reply reader, the deadline sweeper: they all end up here through
+         * the asynchronous data path) must not: it writes only when the lock is free and the
+         * bytes the node has not yet read stay under {@link #NON_BLOCKING_WRITE_BYTES}, which the
+         * kernel's buffers always absorb; otherwise the write goes to a virtual thread. The call
+         * is registered first, so {@link #MAX_PENDING} bounds those threads too, and one whose
+         * deadline passed while it waited writes nothing.
+         */
         <T> void send(byte op, long version, long expiresAt, String key, String value, long deadlineNanos,
                       NodeAddress node, Decoder<T> decoder, CompletableFuture<T> answer) {
             if (pending.size() >= MAX_PENDING) {
-                // the node has stopped reading (paused, overloaded): fail fast rather than let the
-                // socket buffers fill and a writer block
+                // the node has stopped reading (paused, overloaded): fail fast rather than queue
                 answer.completeExceptionally(new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT,
                         MAX_PENDING + " requests already waiting for this node", null));
                 return;
@@ -344,24 +376,59 @@ public final class BinaryAuxClient implements AuxClient {
             if (id == 0) {
                 id = 1; // 0 is the HELLO's
             }
-            pending.put(id, new Waiting(node, decoder, answer, deadlineNanos));
+            Waiting w = new Waiting(node, decoder, answer, deadlineNanos);
+            pending.put(id, w);
+            long bound = Frames.maxRequestBytes(key, value);
+            if (Thread.currentThread().isVirtual()) {
+                writeWaiting(id, w, bound, op, version, expiresAt, key, value);
+                return;
+            }
+            if (bound <= NON_BLOCKING_WRITE_BYTES && writeLock.tryLock()) {
+                try {
+                    if (written - acked + bound <= NON_BLOCKING_WRITE_BYTES) {
+                        write(id, w, bound, op, version, expiresAt, key, value);
+                        return;
+                    }
+                } finally {
+                    writeLock.unlock();
+                }
+            }
+            int frameId = id;
+            Thread.ofVirtual().name("aux-write-" + node.id())
+                    .start(() -> writeWaiting(frameId, w, bound, op, version, expiresAt, key, value));
+        }
+
+        private void writeWaiting(int id, Waiting w, long bound, byte op, long version, long expiresAt,
+                                  String key, String value) {
             writeLock.lock();
+            try {
+                if (pending.get(id) == w) { // else it timed out or failed while this thread waited
+                    write(id, w, bound, op, version, expiresAt, key, value);
+                }
+            } finally {
+                writeLock.unlock();
+            }
+        }
+
+        /** Under {@link #writeLock}. */
+        private void write(int id, Waiting w, long bound, byte op, long version, long expiresAt, String key,
+                           String value) {
             try {
                 if (!open) {
                     throw new IOException("connection to " + node.id() + " is closed");
                 }
+                written += bound;
+                w.writtenAt = written;
                 Frames.writeRequest(out, id, op, version, expiresAt, key, value);
                 if (!writeLock.hasQueuedThreads()) {
                     out.flush(); // otherwise the next writer in line flushes for both
                 }
             } catch (IOException e) {
-                Waiting w = pending.remove(id);
-                if (w != null) {
-                    w.fail(AuxCallException.Kind.IO, "connection failed: " + e, e);
+                Waiting failed = pending.remove(id);
+                if (failed != null) {
+                    failed.fail(AuxCallException.Kind.IO, "connection failed: " + e, e);
                 }
                 close(e);
-            } finally {
-                writeLock.unlock();
             }
         }
 
@@ -369,7 +436,7 @@ public final class BinaryAuxClient implements AuxClient {
         void expire(long nowNanos) {
             for (var it = pending.entrySet().iterator(); it.hasNext(); ) {
                 Waiting p = it.next().getValue();
-                if (nowNanos - p.deadlineNanos() >= 0) {
+                if (nowNanos - p.deadlineNanos >= 0) {
                     it.remove();
                     p.fail(AuxCallException.Kind.TIMEOUT, "request timed out", null);
                 }
@@ -388,6 +455,8 @@ public final class BinaryAuxClient implements AuxClient {
                     }
                     Waiting p = pending.remove(r.id());
                     if (p != null) {
+                        // replies come in request order: the node has read everything up to this frame
+                        acked = Math.max(acked, p.writtenAt);
                         p.complete(r);
                     }
                 }

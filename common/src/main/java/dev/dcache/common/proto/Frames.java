@@ -55,6 +55,12 @@ public final class Frames {
     public record Reply(int id, byte status, boolean flag, long version, long expiresAt, String value) {
     }
 
+    /** An upper bound of the bytes {@link #writeRequest} writes (UTF-8 takes at most 3 bytes a char). */
+    public static long maxRequestBytes(String key, String value) {
+        return 4 + 4 + 1 + 8 + 8 + 2 + 4 + 3L * (key == null ? 0 : key.length())
+                + 3L * (value == null ? 0 : value.length());
+    }
+
     public static void writeRequest(DataOutputStream out, int id, byte op, long version, long expiresAt,
                                     String key, String value) throws IOException {
         byte[] k = key == null ? new byte[0] : key.getBytes(StandardCharsets.UTF_8);

@@ -100,6 +100,31 @@ class BinaryAuxClientTest {
         }
     }
 
+    @Test
+    void callerOnAPlatformThread_neverBlocks_evenWhenTheNodeStopsReadingLargeFrames() throws Exception {
+        ServerSocket binary = stalledBinaryPort();
+        NodeAddress node = healthServer(binary.getLocalPort(), () -> { });
+        BinaryAuxClient client = client(Duration.ofSeconds(1));
+        client.startGet(node, "warm-up").exceptionally(e -> null).get(10, TimeUnit.SECONDS); // connected
+        String value = "v".repeat(8 * 1024);
+
+        // 2000 x 8 KiB = 16 MiB, far more than the socket buffers of a connection nobody reads;
+        // assertTimeoutPreemptively runs this on a platform thread, like Jetty's selector
+        List<CompletableFuture<dev.dcache.common.wire.PutOutcome>> calls = assertTimeoutPreemptively(
+                Duration.ofSeconds(5), () -> {
+                    List<CompletableFuture<dev.dcache.common.wire.PutOutcome>> started = new ArrayList<>();
+                    for (int i = 0; i < 2000; i++) {
+                        started.add(client.startPut(node, new Entry("key-" + i, value, i + 1, 0)));
+                    }
+                    return started;
+                });
+
+        for (CompletableFuture<dev.dcache.common.wire.PutOutcome> f : calls) {
+            assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(AuxCallException.class);
+        }
+    }
+
     private static AuxCallException.Kind kindOf(CompletableFuture<Entry> f) {
         try {
             f.get(10, TimeUnit.SECONDS);

@@ -105,10 +105,11 @@ public final class DataFastPath extends Handler.Wrapper {
             if (key != null && edge.inflight().tryAcquire()) {
                 served.increment();
                 if (get) {
-                    answer(router.getAsync(key), e -> new DataApi.GetResponse(key, e.value(), api.remainingSeconds(e)),
+                    answer(started(() -> router.getAsync(key)),
+                            e -> new DataApi.GetResponse(key, e.value(), api.remainingSeconds(e)),
                             method, KEY_ROUTE, response, callback, start);
                 } else {
-                    answer(router.deleteAsync(key).thenApply(existed -> existed ? Boolean.TRUE : null),
+                    answer(started(() -> router.deleteAsync(key).thenApply(existed -> existed ? Boolean.TRUE : null)),
                             existed -> new DataApi.DeleteResponse(key, true), method, KEY_ROUTE, response, callback, start);
                 }
                 return true;
@@ -153,6 +154,22 @@ public final class DataFastPath extends Handler.Wrapper {
             return delegate(request, response, callback);
         }
         Content.Source.asByteArrayAsync(request, (int) length).whenComplete((body, failure) -> {
+            try {
+                posted(request, response, callback, start, type, body, failure);
+            } catch (RuntimeException | Error bug) {
+                // never leave the client without an answer, nor the permit taken
+                log.error("unhandled error on POST {}", DATA, bug);
+                edge.inflight().release();
+                Response.writeError(request, response, callback, 500, "internal error");
+            }
+        });
+        return true;
+    }
+
+    /** The rest of {@link #post} once the body is read; answers, or passes the request on, exactly once. */
+    private void posted(Request request, Response response, Callback callback, long start, String type,
+                        byte[] body, Throwable failure) {
+        {
             DataRouter.BulkItem item = null;
             if (failure == null) {
                 try {
@@ -162,21 +179,31 @@ public final class DataFastPath extends Handler.Wrapper {
                 }
             }
             if (item == null) {
-                edge.inflight().release();
                 if (failure != null) {
                     // the body could not be read (client gone, or longer than it said): nothing to replay
                     Response.writeError(request, response, callback, 400, "request body could not be read");
-                    return;
+                    edge.served("POST", DATA, 400, System.nanoTime() - start);
+                } else {
+                    delegate(new Replayed(request, body), response, callback);
                 }
-                delegate(new Replayed(request, body), response, callback);
+                edge.inflight().release(); // last: if the above threw, the caller releases it
                 return;
             }
             served.increment();
             String key = item.key();
-            answer(router.putAsync(key, item.value(), item.ttlMillis()),
+            DataRouter.BulkItem valid = item;
+            answer(started(() -> router.putAsync(key, valid.value(), valid.ttlMillis())),
                     r -> new DataApi.PutResponse(key, r.version(), r.replicas()), "POST", DATA, response, callback, start);
-        });
-        return true;
+        }
+    }
+
+    /** Starts an operation; a bug that throws instead of failing the future still gets an answer. */
+    private static <T> CompletableFuture<T> started(java.util.function.Supplier<CompletableFuture<T>> operation) {
+        try {
+            return operation.get();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /**
@@ -189,8 +216,14 @@ public final class DataFastPath extends Handler.Wrapper {
             int status;
             Object json;
             if (failure == null && result != null) {
-                status = 200;
-                json = body.apply(result);
+                try {
+                    status = 200;
+                    json = body.apply(result);
+                } catch (RuntimeException bug) {
+                    log.error("unhandled error on {} {}", method, route, bug);
+                    status = 500;
+                    json = new ErrorBody("internal error");
+                }
             } else if (failure == null) {
                 status = 404;
                 json = new ErrorBody("key not found");
@@ -207,9 +240,10 @@ public final class DataFastPath extends Handler.Wrapper {
                     json = new ErrorBody("internal error");
                 }
             }
-            write(response, callback, status, json);
+            // before the write: writing may go on to handle the connection's next request inline
             edge.inflight().release();
             edge.served(method, route, status, System.nanoTime() - start);
+            write(response, callback, status, json);
         });
     }
 
