@@ -147,7 +147,7 @@ public final class LruCache {
         }
         // racy reads, used only to decide whether to try: a node still among the most recent eighth
         // of its segment is left where it is (see the design note)
-        if (s.ticks - n.stamp > (s.count >>> 3)
+        if (s.ticks - n.stamp > (s.map.size() >>> 3)
                 && s.lock.tryLock()) { // busy: skip the promotion rather than wait (see the design note)
             try {
                 if (n.prev != null) { // not evicted meanwhile
@@ -228,7 +228,6 @@ public final class LruCache {
             } else {
                 n = new Node(record, (int) weight);
                 s.map.put(key, n);
-                s.count++;
                 s.linkAtHead(n);
                 s.bytes += weight;
             }
@@ -442,8 +441,6 @@ public final class LruCache {
         long bytes;
         /** Nodes placed at the head so far, written under {@link #lock}, read racily by readers. */
         long ticks;
-        /** {@code map.size()}, kept under {@link #lock} so readers need not sum the map's counters. */
-        int count;
         final long maxEntries;
         final long maxBytes;
 
@@ -479,7 +476,6 @@ public final class LruCache {
         void remove(Node n) {
             unlink(n);
             map.remove(n.key());
-            count--;
             bytes -= n.weight;
         }
 
