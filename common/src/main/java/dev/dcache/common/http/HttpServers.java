@@ -55,14 +55,18 @@ public final class HttpServers {
         /** Records a request served by the front handler: metrics and, with ACCESS_LOG, a log line. */
         public void served(String method, String route, int status, long nanos) {
             metrics.record(method, route, status, nanos);
-            if (ACCESS_LOG_ON) {
-                ACCESS.info("{} {} {} {}ms", method, route, status,
-                        String.format(java.util.Locale.ROOT, "%.2f", nanos / 1e6));
-            }
+            logAccess(method, route, status, nanos / 1e6);
         }
     }
 
     private static final boolean ACCESS_LOG_ON = "true".equalsIgnoreCase(System.getenv("ACCESS_LOG"));
+
+    /** The access log line, with ACCESS_LOG on: route template, never the raw path or a key. */
+    private static void logAccess(String method, String route, int status, double millis) {
+        if (ACCESS_LOG_ON) {
+            ACCESS.info("{} {} {} {}ms", method, route, status, String.format(java.util.Locale.ROOT, "%.2f", millis));
+        }
+    }
 
     /** Starts {@code app} on {@code port} and bounds idle connections on every connector. */
     public static void start(Javalin app, String host, int port, long idleTimeoutMillis) {
@@ -151,8 +155,7 @@ public final class HttpServers {
                 metrics.record(ctx, ms);
                 if (ACCESS_LOG_ON) {
                     var endpoint = ctx.endpoints().matchedHttpEndpoint();
-                    ACCESS.info("{} {} {} {}ms", ctx.method().name(), endpoint == null ? "-" : endpoint.path,
-                            ctx.statusCode(), String.format(java.util.Locale.ROOT, "%.2f", ms));
+                    logAccess(ctx.method().name(), endpoint == null ? "-" : endpoint.path, ctx.statusCode(), ms);
                 }
             });
             config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")

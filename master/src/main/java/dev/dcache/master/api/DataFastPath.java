@@ -1,6 +1,7 @@
 package dev.dcache.master.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.dcache.common.concurrent.Futures;
 import dev.dcache.common.http.ApiException;
 import dev.dcache.common.http.HttpServers;
 import dev.dcache.common.wire.ErrorBody;
@@ -17,7 +18,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
@@ -169,32 +169,30 @@ public final class DataFastPath extends Handler.Wrapper {
     /** The rest of {@link #post} once the body is read; answers, or passes the request on, exactly once. */
     private void posted(Request request, Response response, Callback callback, long start, String type,
                         byte[] body, Throwable failure) {
-        {
-            DataRouter.BulkItem item = null;
-            if (failure == null) {
-                try {
-                    item = api.entry(type, body);
-                } catch (java.io.IOException | RuntimeException invalid) {
-                    item = null; // Javalin answers it with DataApi's own error
-                }
+        DataRouter.BulkItem item = null;
+        if (failure == null) {
+            try {
+                item = api.entry(type, body);
+            } catch (java.io.IOException | RuntimeException invalid) {
+                item = null; // Javalin answers it with DataApi's own error
             }
-            if (item == null) {
-                if (failure != null) {
-                    // the body could not be read (client gone, or longer than it said): nothing to replay
-                    Response.writeError(request, response, callback, 400, "request body could not be read");
-                    edge.served("POST", DATA, 400, System.nanoTime() - start);
-                } else {
-                    delegate(new Replayed(request, body), response, callback);
-                }
-                edge.inflight().release(); // last: if the above threw, the caller releases it
-                return;
-            }
-            served.increment();
-            String key = item.key();
-            DataRouter.BulkItem valid = item;
-            answer(started(() -> router.putAsync(key, valid.value(), valid.ttlMillis())),
-                    r -> new DataApi.PutResponse(key, r.version(), r.replicas()), "POST", DATA, response, callback, start);
         }
+        if (item == null) {
+            if (failure != null) {
+                // the body could not be read (client gone, or longer than it said): nothing to replay
+                Response.writeError(request, response, callback, 400, "request body could not be read");
+                edge.served("POST", DATA, 400, System.nanoTime() - start);
+            } else {
+                delegate(new Replayed(request, body), response, callback);
+            }
+            edge.inflight().release(); // last: if the above threw, the caller releases it
+            return;
+        }
+        served.increment();
+        String key = item.key();
+        DataRouter.BulkItem valid = item;
+        answer(started(() -> router.putAsync(key, valid.value(), valid.ttlMillis())),
+                r -> new DataApi.PutResponse(key, r.version(), r.replicas()), "POST", DATA, response, callback, start);
     }
 
     /** Starts an operation; a bug that throws instead of failing the future still gets an answer. */
@@ -228,8 +226,7 @@ public final class DataFastPath extends Handler.Wrapper {
                 status = 404;
                 json = new ErrorBody("key not found");
             } else {
-                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                        ? failure.getCause() : failure;
+                Throwable cause = Futures.cause(failure);
                 if (cause instanceof ApiException e) {
                     status = e.status();
                     json = new ErrorBody(e.getMessage());

@@ -1,5 +1,6 @@
 package dev.dcache.master.nearcache;
 
+import dev.dcache.common.concurrent.Futures;
 import dev.dcache.common.http.ApiException;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.master.singleflight.SingleFlight;
@@ -64,8 +65,7 @@ public final class NearReads {
             return read.get();
         }
         return flights.runAsync(key, read).exceptionallyCompose(failure -> {
-            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-                    ? failure.getCause() : failure;
+            Throwable cause = Futures.cause(failure);
             return CompletableFuture.failedFuture(cause instanceof SingleFlight.WaitTimeoutException timeout
                     ? ApiException.unavailable("read of the key in flight did not finish: " + timeout.getMessage())
                     : cause);

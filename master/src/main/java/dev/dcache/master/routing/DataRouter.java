@@ -2,6 +2,7 @@ package dev.dcache.master.routing;
 
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
+import dev.dcache.common.concurrent.Futures;
 import dev.dcache.common.http.ApiException;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.time.HybridLogicalClock;
@@ -425,8 +426,7 @@ public final class DataRouter implements AutoCloseable {
 
     /** The AuxCallException behind a failed call's future; anything else is a bug and rethrown. */
     private static AuxCallException auxFailure(Throwable failure) {
-        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
+        Throwable cause = Futures.cause(failure);
         if (cause instanceof AuxCallException a) {
             return a;
         }

@@ -1,5 +1,7 @@
 package dev.dcache.master.singleflight;
 
+import dev.dcache.common.concurrent.Futures;
+
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -68,9 +70,9 @@ public final class SingleFlight<K, V> {
             joined.increment();
             CompletableFuture<V> shared = current.copy().orTimeout(maxWait.toNanos(), TimeUnit.NANOSECONDS);
             return shared.exceptionallyCompose(failure -> CompletableFuture.failedFuture(
-                    unwrap(failure) instanceof TimeoutException
+                    Futures.cause(failure) instanceof TimeoutException
                             ? new WaitTimeoutException("no answer from the call in flight within " + maxWait.toMillis() + " ms")
-                            : unwrap(failure)));
+                            : Futures.cause(failure)));
         }
         CompletableFuture<V> started;
         try {
@@ -83,16 +85,12 @@ public final class SingleFlight<K, V> {
         started.whenComplete((answer, failure) -> {
             calls.remove(key, mine);
             if (failure != null) {
-                mine.completeExceptionally(unwrap(failure));
+                mine.completeExceptionally(Futures.cause(failure));
             } else {
                 mine.complete(answer);
             }
         });
         return mine;
-    }
-
-    private static Throwable unwrap(Throwable t) {
-        return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
     /** Detaches the call under way for {@code key}, if any; later callers start a new one. */
