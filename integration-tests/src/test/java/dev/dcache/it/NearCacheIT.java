@@ -13,30 +13,47 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Two masters with the near cache on, real clock: a write through master A is read back through A
- * at once, and through B no later than the staleness bound (plus a margin for a loaded machine).
+ * Three masters with the near cache on, real clock. A write through master A is read back through
+ * A at once; through B, which takes A's pushed invalidations, long before B's 30 s bound; through
+ * C, which takes no pushes, no later than C's 1 s bound (each plus a margin for a loaded machine).
+ * C doubles as the control: it keeps serving its copy until its bound, so B's answer can only come
+ * from the push.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NearCacheIT {
     private static final long BOUND_MS = 1000;
+    private static final long PUSHED_BOUND_MS = 30_000;
     private static final long MARGIN_MS = 3000; // scheduling noise on a busy 2-core machine
 
     private TestCluster cluster;
     private String a;
     private String b;
+    private String c;
 
     @BeforeAll
-    void start() {
+    void start() throws Exception {
         cluster = new TestCluster(InstantSource.system());
         for (int i = 1; i <= 3; i++) {
             cluster.startAux("aux-" + i, Map.of());
         }
-        Map<String, String> near = Map.of("NEAR_CACHE_ENABLED", "true",
+        Map<String, String> pushed = Map.of("NEAR_CACHE_ENABLED", "true",
+                "NEAR_CACHE_MAX_STALENESS_MS", Long.toString(PUSHED_BOUND_MS), "NEAR_CACHE_HOT_THRESHOLD", "2");
+        Map<String, String> bounded = Map.of("NEAR_CACHE_ENABLED", "true", "NEAR_CACHE_PUSH", "false",
                 "NEAR_CACHE_MAX_STALENESS_MS", Long.toString(BOUND_MS), "NEAR_CACHE_HOT_THRESHOLD", "2");
-        cluster.startMaster("master-1", near);
-        cluster.startMaster("master-2", near);
+        cluster.startMaster("master-1", pushed);
+        cluster.startMaster("master-2", pushed);
+        cluster.startMaster("master-3", bounded);
         a = cluster.masterUrl(0);
         b = cluster.masterUrl(1);
+        c = cluster.masterUrl(2);
+        // A and B find each other through the aux nodes' heartbeat replies; C asked for no pushes
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while ((metric(a, "dcache_nearcache_push_peers") != 1 || metric(b, "dcache_nearcache_push_peers") != 1)
+                && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(metric(a, "dcache_nearcache_push_peers")).isEqualTo(1);
+        assertThat(metric(b, "dcache_nearcache_push_peers")).isEqualTo(1);
     }
 
     @AfterAll
@@ -71,45 +88,75 @@ class NearCacheIT {
         return sum;
     }
 
+    /** Reads {@code key} through {@code master} until it answers {@code expected} or {@code withinMs} pass; returns ms taken. */
+    private static long awaitValue(String master, String key, String expected, long since, long withinMs)
+            throws InterruptedException {
+        long deadline = since + withinMs * 1_000_000;
+        String seen = value(master, key);
+        while (!seen.equals(expected) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            seen = value(master, key);
+        }
+        long tookMs = (System.nanoTime() - since) / 1_000_000;
+        assertThat(seen).as("%s after %d ms", master, tookMs).isEqualTo(expected);
+        return tookMs;
+    }
+
     @Test
-    void writeThroughA_isReadAtOnceThroughA_andWithinTheBoundThroughB() throws Exception {
+    void writeThroughA_isReadAtOnceThroughA_byPushThroughB_andWithinTheBoundThroughC() throws Exception {
         String key = "hot-greeting";
         assertThat(Http.postJson(a + "/data", Map.of("key", key, "value", "v1")).status()).isEqualTo(200);
-        makeHot(key, "v1", a, b);
+        makeHot(key, "v1", a, b, c);
         assertThat(metric(b, "dcache_nearcache_hits_total")).as("B answers from its near cache").isPositive();
+        assertThat(metric(c, "dcache_nearcache_hits_total")).as("C answers from its near cache").isPositive();
+        double pushedBefore = metric(b, "dcache_nearcache_push_received_total");
 
         assertThat(Http.postJson(a + "/data", Map.of("key", key, "value", "v2")).status()).isEqualTo(200);
         long written = System.nanoTime();
         assertThat(value(a, key)).as("read-your-writes through the same master").isEqualTo("v2");
         assertThat(metric(a, "dcache_nearcache_invalidations_total")).isPositive();
 
-        long deadline = written + (BOUND_MS + MARGIN_MS) * 1_000_000;
-        String seen = value(b, key);
-        while (!seen.equals("v2") && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-            seen = value(b, key);
-        }
-        long tookMs = (System.nanoTime() - written) / 1_000_000;
-        assertThat(seen).as("B after %d ms", tookMs).isEqualTo("v2");
-        assertThat(tookMs).isLessThanOrEqualTo(BOUND_MS + MARGIN_MS);
+        long viaPush = awaitValue(b, key, "v2", written, MARGIN_MS);
+        assertThat(metric(b, "dcache_nearcache_push_received_total")).isGreaterThan(pushedBefore);
+        assertThat(metric(a, "dcache_nearcache_push_keys_total")).isPositive();
+        assertThat(viaPush).as("B's own bound is %d ms", PUSHED_BOUND_MS).isLessThan(PUSHED_BOUND_MS);
+        long viaBound = awaitValue(c, key, "v2", written, BOUND_MS + MARGIN_MS);
+        assertThat(viaBound).isLessThanOrEqualTo(BOUND_MS + MARGIN_MS);
     }
 
     @Test
-    void deleteThroughA_isAbsentAtOnceThroughA_andWithinTheBoundThroughB() throws Exception {
+    void deleteThroughA_isAbsentAtOnceThroughA_byPushThroughB_andWithinTheBoundThroughC() throws Exception {
         String key = "hot-doomed";
         Http.postJson(a + "/data", Map.of("key", key, "value", "x"));
-        makeHot(key, "x", a, b);
+        makeHot(key, "x", a, b, c);
         assertThat(Http.delete(a + "/data/" + key).status()).isEqualTo(200);
         long deleted = System.nanoTime();
         assertThat(Http.get(a + "/data/" + key).status()).isEqualTo(404);
+        assertThat(awaitStatus(b, key, 404, deleted, MARGIN_MS)).isEqualTo(404);
+        assertThat(awaitStatus(c, key, 404, deleted, BOUND_MS + MARGIN_MS)).isEqualTo(404);
+    }
 
-        long deadline = deleted + (BOUND_MS + MARGIN_MS) * 1_000_000;
-        int status = Http.get(b + "/data/" + key).status();
-        while (status != 404 && System.nanoTime() < deadline) {
+    private static int awaitStatus(String master, String key, int expected, long since, long withinMs)
+            throws InterruptedException {
+        long deadline = since + withinMs * 1_000_000;
+        int status = Http.get(master + "/data/" + key).status();
+        while (status != expected && System.nanoTime() < deadline) {
             Thread.sleep(20);
-            status = Http.get(b + "/data/" + key).status();
+            status = Http.get(master + "/data/" + key).status();
         }
-        assertThat(status).isEqualTo(404);
+        return status;
+    }
+
+    @Test
+    void thePushEndpoint_wantsTheClusterToken_andRejectsABadBody() {
+        String url = a + dev.dcache.common.wire.InternalPaths.INVALIDATE;
+        Http.Reply noToken = Http.postJson(url, Map.of("from", "x", "keys", java.util.List.of("k")));
+        assertThat(noToken.status()).isIn(401, 403);
+        Http.Reply bad = Http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                .header("Content-Type", "application/json").header("X-Cluster-Token", TestCluster.TOKEN)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"from\":\"x\",\"keys\":[null]}")));
+        assertThat(bad.status()).as(bad.body()).isEqualTo(400);
+        assertThat(bad.json().path("error").asText()).contains("keys");
     }
 
     @Test

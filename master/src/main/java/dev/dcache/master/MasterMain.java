@@ -19,10 +19,12 @@ import dev.dcache.master.backup.Restorer;
 import dev.dcache.master.api.ClusterApi;
 import dev.dcache.master.api.DataApi;
 import dev.dcache.master.api.DataFastPath;
+import dev.dcache.master.api.InvalidationApi;
 import dev.dcache.master.cluster.Membership;
 import dev.dcache.master.cluster.NodeSource;
 import dev.dcache.master.config.MasterConfig;
 import dev.dcache.master.metrics.MasterMetrics;
+import dev.dcache.master.nearcache.InvalidationPush;
 import dev.dcache.master.nearcache.NearCache;
 import dev.dcache.master.nearcache.NearReads;
 import dev.dcache.master.routing.DataRouter;
@@ -56,6 +58,10 @@ public final class MasterMain implements AutoCloseable {
     private final ScheduledExecutorService loop;
     private final BackupLog backup;
     private final Restorer restorer;
+    /** Pushes keys written here to the other masters' near caches; null without a near cache or push. */
+    private final InvalidationPush push;
+    /** Keys waiting to be pushed before more are dropped (the staleness bound covers dropped ones). */
+    private static final int PUSH_QUEUE_KEYS = 65_536;
 
     /** Builds and starts a master. */
     public MasterMain(MasterConfig config, InstantSource clock) {
@@ -77,8 +83,17 @@ public final class MasterMain implements AutoCloseable {
         metrics.bindMembership(membership);
         membership.warmUp(); // start from facts, not optimism; bounded by the heartbeat timeout
         HybridLogicalClock versions = new HybridLogicalClock(clock, config.versionTag());
-        NearReads nearReads = nearReads(config, clock);
+        MasterConfig.NearCacheSettings near = config.nearCache();
+        this.push = near.enabled() && near.push()
+                ? new InvalidationPush(config.id(), membership::nearCachePeers, probeClient::invalidate, PUSH_QUEUE_KEYS)
+                : null;
+        if (push != null) {
+            membership.advertiseNearCache(true);
+            metrics.bindInvalidationPush(push);
+        }
+        NearReads nearReads = nearReads(config, clock, push);
         metrics.bindNearReads(nearReads);
+        InvalidationApi invalidations = push == null ? null : new InvalidationApi(nearReads, mapper);
         this.router = new DataRouter(membership, dataClient, versions, clock, config.replicationFactor(), metrics,
                 nearReads);
         DataApi data = new DataApi(router, mapper, config, clock);
@@ -101,6 +116,9 @@ public final class MasterMain implements AutoCloseable {
                     admin.register(cfg);
                     if (backupApi != null) {
                         backupApi.register(cfg);
+                    }
+                    if (invalidations != null) {
+                        invalidations.register(cfg);
                     }
                     data.register(cfg);
                 },
@@ -141,7 +159,7 @@ public final class MasterMain implements AutoCloseable {
         }
     }
 
-    private static NearReads nearReads(MasterConfig config, InstantSource clock) {
+    private static NearReads nearReads(MasterConfig config, InstantSource clock, InvalidationPush push) {
         MasterConfig.NearCacheSettings n = config.nearCache();
         NearCache cache = n.enabled()
                 ? new NearCache(clock, n.maxEntries(), n.maxBytes(), n.maxStaleness(), n.hotThreshold())
@@ -151,7 +169,7 @@ public final class MasterMain implements AutoCloseable {
                 ? new SingleFlight<>(config.connectTimeout().plus(config.requestTimeout())
                         .multipliedBy(config.replicationFactor()))
                 : null;
-        return new NearReads(cache, flights);
+        return new NearReads(cache, flights, push);
     }
 
     private void tick() {
@@ -187,6 +205,9 @@ public final class MasterMain implements AutoCloseable {
     public void close() {
         loop.shutdownNow();
         server.stop();
+        if (push != null) {
+            push.close();
+        }
         router.close();
         membership.close();
         dataClient.close();

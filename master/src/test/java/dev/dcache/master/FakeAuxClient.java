@@ -27,6 +27,10 @@ public final class FakeAuxClient implements AuxClient {
     public volatile boolean placed = true;
     /** The token these nodes prove they know; null for none. */
     public volatile String token;
+    /** What every node lists as masters with a near cache in its heartbeat replies. */
+    public volatile List<NodeAddress> nearCacheMasters = List.of();
+    /** The last heartbeat each node received, by node id. */
+    public final Map<String, Heartbeat> heartbeats = new ConcurrentHashMap<>();
     public final List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
 
     public Map<String, Entry> store(String id) {
@@ -97,12 +101,13 @@ public final class FakeAuxClient implements AuxClient {
     @Override
     public HeartbeatReply heartbeat(NodeAddress node, Heartbeat heartbeat) throws AuxCallException {
         reach(node);
+        heartbeats.put(node.id(), heartbeat);
         String status = draining.contains(node.id()) ? "draining" : "up";
         // placed for whatever ring it is told: reads take the fast path once the ring is agreed
         String fp = heartbeat.ring() == null || !placed ? "" : heartbeat.ring().fingerprint();
         dev.dcache.common.wire.RebalanceStatus placed = new dev.dcache.common.wire.RebalanceStatus(fp, fp, false, 0, 0, 0, 0);
         return new HeartbeatReply(status, node.id(), 0, List.of(), placed, store(node.id()).size(),
-                dev.dcache.common.cluster.TokenProof.prove(token, heartbeat.nonce()));
+                dev.dcache.common.cluster.TokenProof.prove(token, heartbeat.nonce()), nearCacheMasters);
     }
 
     @Override

@@ -48,6 +48,15 @@ public final class ClusterAgent implements AutoCloseable {
     private final String token;
     /** Where each master heard from takes backups; any one of them will do. */
     private final java.util.Map<String, NodeAddress> backupTargets = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Masters that keep a near cache, by id, with when each was last heard; listed in heartbeat replies. */
+    private final java.util.Map<String, NearCacheMaster> nearCacheMasters = new java.util.concurrent.ConcurrentHashMap<>();
+    private final InstantSource clock;
+
+    private record NearCacheMaster(NodeAddress address, long heardAtMillis, long intervalMillis) {
+        boolean heardWithinThreeIntervals(long now) {
+            return now - heardAtMillis <= 3 * Math.max(intervalMillis, 100);
+        }
+    }
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private volatile boolean draining;
     /** How long a ring reached from an unknown placement must hold before copies not owned are dropped. */
@@ -58,6 +67,7 @@ public final class ClusterAgent implements AutoCloseable {
     public ClusterAgent(String selfId, int binaryPort, LruCache cache, HttpAuxClient peers, InstantSource clock,
                         String token) {
         this.selfId = selfId;
+        this.clock = clock;
         this.token = token;
         this.binaryPort = binaryPort;
         this.cache = cache;
@@ -77,12 +87,29 @@ public final class ClusterAgent implements AutoCloseable {
      * @param fromHost the address the heartbeat came from: with its port, where this master takes backups
      */
     public HeartbeatReply onHeartbeat(Heartbeat hb, String fromHost) {
-        if (hb.port() > 0 && fromHost != null) {
-            backupTargets.put(hb.master(), new NodeAddress(hb.master(), fromHost, hb.port()));
+        NodeAddress master = hb.port() > 0 && fromHost != null ? new NodeAddress(hb.master(), fromHost, hb.port()) : null;
+        if (master != null) {
+            backupTargets.put(hb.master(), master);
         }
         tracker.heard(hb);
         return new HeartbeatReply(draining ? "draining" : "up", selfId, binaryPort, tracker.changes().all(),
-                rebalancer.status(), cache.size(), TokenProof.prove(token, hb.nonce()));
+                rebalancer.status(), cache.size(), TokenProof.prove(token, hb.nonce()),
+                nearCacheMasters(hb, master));
+    }
+
+    /**
+     * Records whether {@code hb}'s master keeps a near cache and lists every such master heard
+     * recently: how masters, which do not know each other, find where to push invalidations.
+     */
+    private List<NodeAddress> nearCacheMasters(Heartbeat hb, NodeAddress master) {
+        long now = clock.millis();
+        if (hb.nearCache() && master != null) {
+            nearCacheMasters.put(hb.master(), new NearCacheMaster(master, now, hb.intervalMillis()));
+        } else {
+            nearCacheMasters.remove(hb.master());
+        }
+        nearCacheMasters.values().removeIf(m -> !m.heardWithinThreeIntervals(now));
+        return nearCacheMasters.values().stream().map(NearCacheMaster::address).toList();
     }
 
     /**

@@ -30,7 +30,7 @@ class RingTrackerTest {
     }
 
     private static Heartbeat hb(String master, RingSpec ring) {
-        return new Heartbeat(master, 1000, ring, List.of(), 8000, null);
+        return new Heartbeat(master, 1000, ring, List.of(), 8000, null, false);
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.dcache.common.wire.Entry;
 import dev.dcache.common.wire.Heartbeat;
 import dev.dcache.common.wire.HeartbeatReply;
 import dev.dcache.common.wire.InternalPaths;
+import dev.dcache.common.wire.Invalidation;
 import dev.dcache.common.wire.KeyVersion;
 import dev.dcache.common.wire.NodeHealth;
 import dev.dcache.common.wire.PutOutcome;
@@ -119,6 +120,14 @@ public final class HttpAuxClient implements AuxClient {
      */
     public void backup(NodeAddress master, List<Entry> records) throws AuxCallException {
         expectOk(master, send(master, request(master, InternalPaths.BACKUP).POST(body(records))));
+    }
+
+    /**
+     * Pushes keys this master wrote to another master's near cache ({@link InternalPaths#INVALIDATE}).
+     * Not part of {@link AuxClient}: it is the master-to-master direction.
+     */
+    public void invalidate(NodeAddress master, Invalidation invalidation) throws AuxCallException {
+        expectOk(master, send(master, request(master, InternalPaths.INVALIDATE).POST(body(invalidation))));
     }
 
     @Override

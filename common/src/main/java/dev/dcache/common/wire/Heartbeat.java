@@ -14,7 +14,10 @@ import java.util.List;
  * @param port             the master's HTTP port; with the heartbeat's source address it is where aux
  *                         nodes send the records they move, for the master's backup
  * @param nonce            fresh per heartbeat; the node answers with a proof that it knows the token
+ * @param nearCache        the master keeps a near cache and takes invalidations pushed by other masters
+ *                         ({@link InternalPaths#INVALIDATE}); the node lists it in
+ *                         {@link HeartbeatReply#nearCacheMasters()}. Absent (older masters): false
  */
 public record Heartbeat(String master, long intervalMillis, RingSpec ring, List<MemberChange> changes, int port,
-                        String nonce) {
+                        String nonce, boolean nearCache) {
 }

@@ -1,5 +1,7 @@
 package dev.dcache.common.wire;
 
+import dev.dcache.common.ring.NodeAddress;
+
 import java.util.List;
 
 /**
@@ -12,7 +14,12 @@ import java.util.List;
  * @param rebalance  the node's rebalancing state
  * @param entries    records the node holds (values and tombstones)
  * @param proof      {@link dev.dcache.common.cluster.TokenProof} of the heartbeat's nonce, null without a token
+ * @param nearCacheMasters masters heard from within three of their heartbeat intervals that keep a
+ *                   near cache ({@link Heartbeat#nearCache()}), each with the id it heartbeats as,
+ *                   the address its heartbeat came from and its HTTP port; the asking master is
+ *                   among them. Null from older nodes
  */
 public record HeartbeatReply(String status, String id, int binaryPort, List<MemberChange> changes,
-                             RebalanceStatus rebalance, long entries, String proof) {
+                             RebalanceStatus rebalance, long entries, String proof,
+                             List<NodeAddress> nearCacheMasters) {
 }

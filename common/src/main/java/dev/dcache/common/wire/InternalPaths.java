@@ -26,6 +26,11 @@ public final class InternalPaths {
     public static final String HEALTH = "/health";
     /** On masters: {@code POST} body {@code [Entry, ...]}, records an aux node moved, for the backup. */
     public static final String BACKUP = "/internal/backup";
+    /**
+     * On masters: {@code POST} body {@link Invalidation}, keys another master just wrote; the
+     * receiver drops its near-cache copies of them. Answers {@code {"invalidated": n}}.
+     */
+    public static final String INVALIDATE = "/internal/invalidate";
 
     private InternalPaths() {
     }

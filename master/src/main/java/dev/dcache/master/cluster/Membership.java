@@ -81,6 +81,8 @@ public final class Membership implements AutoCloseable {
     private volatile boolean warm;
     private volatile long warmUpDeadlineNanos = System.nanoTime();
     private volatile int port;
+    private volatile boolean nearCache;
+    private volatile List<NodeAddress> nearCachePeers = List.of();
     private final Map<String, Long> entries = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.LongAdder heartbeatFailures = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder ejections = new java.util.concurrent.atomic.LongAdder();
@@ -165,6 +167,22 @@ public final class Membership implements AutoCloseable {
         this.port = port;
     }
 
+    /**
+     * Tells aux nodes, in later heartbeats, that this master keeps a near cache and takes
+     * invalidations pushed by other masters; they list it to every master in their replies.
+     */
+    public void advertiseNearCache(boolean enabled) {
+        this.nearCache = enabled;
+    }
+
+    /**
+     * The other masters that keep a near cache, as the aux nodes listed them at the last heartbeat
+     * round any of them answered (id, the address their heartbeats came from, HTTP port).
+     */
+    public List<NodeAddress> nearCachePeers() {
+        return nearCachePeers;
+    }
+
     /** Records each node held at its last heartbeat reply. */
     public Map<String, Long> entries() {
         return Map.copyOf(entries);
@@ -244,7 +262,7 @@ public final class Membership implements AutoCloseable {
         ClusterView current = view.get();
         // while warming up the ring is not yet this master's opinion: send none
         Heartbeat hb = new Heartbeat(masterId, intervalMillis, warm ? ringSpec(current) : null, changes.all(), port,
-                token == null ? null : TokenProof.nonce());
+                token == null ? null : TokenProof.nonce(), nearCache);
         List<String> ids = new ArrayList<>(current.members().keySet());
         List<Future<HeartbeatReply>> replies = new ArrayList<>(ids.size());
         for (String id : ids) {
@@ -260,6 +278,7 @@ public final class Membership implements AutoCloseable {
             leavingReplies.add(probes.submit(() -> heartbeat(d.address(), hb)));
         }
         boolean learned = false;
+        Map<String, NodeAddress> peers = null;
         for (int i = 0; i < ids.size(); i++) {
             HeartbeatReply reply;
             try {
@@ -268,6 +287,7 @@ public final class Membership implements AutoCloseable {
                 reply = null;
             }
             if (reply != null) {
+                peers = addPeers(peers, reply.nearCacheMasters());
                 learned |= changes.merge(reply.changes());
                 if (reply.rebalance() != null) {
                     rebalance.put(ids.get(i), reply.rebalance());
@@ -298,6 +318,22 @@ public final class Membership implements AutoCloseable {
                 recompute();
             }
         }
+        if (peers != null) {
+            nearCachePeers = List.copyOf(peers.values());
+        }
+    }
+
+    /** Adds the near-cache masters one node listed, other than this one, to {@code peers} (created on first use). */
+    private Map<String, NodeAddress> addPeers(Map<String, NodeAddress> peers, List<NodeAddress> listed) {
+        Map<String, NodeAddress> into = peers == null ? new TreeMap<>() : peers;
+        if (listed != null) {
+            for (NodeAddress m : listed) {
+                if (m != null && !m.id().equals(masterId)) {
+                    into.putIfAbsent(m.id(), m);
+                }
+            }
+        }
+        return into;
     }
 
     private HeartbeatReply heartbeat(NodeAddress a, Heartbeat hb) {

@@ -67,9 +67,11 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
      * @param maxStaleness  {@code NEAR_CACHE_MAX_STALENESS_MS}: longest a copy is served (default 1000)
      * @param hotThreshold  {@code NEAR_CACHE_HOT_THRESHOLD}: recent reads, as estimated (1..15), that
      *                      admit a key (default 3)
+     * @param push          {@code NEAR_CACHE_PUSH}: tell the other masters with a near cache which keys
+     *                      this master wrote, and take theirs (default true; only with {@code enabled})
      */
     public record NearCacheSettings(boolean enabled, int maxEntries, long maxBytes, Duration maxStaleness,
-                                    int hotThreshold) {
+                                    int hotThreshold, boolean push) {
     }
 
     /** Reads and validates the configuration; errors name the variable. */
@@ -125,7 +127,8 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                         env.intIn("NEAR_CACHE_MAX_ENTRIES", 10_000, 1, 1_000_000),
                         env.longIn("NEAR_CACHE_MAX_BYTES", 32L << 20, 1024, 4L << 30),
                         Duration.ofMillis(env.longIn("NEAR_CACHE_MAX_STALENESS_MS", 1000, 1, 60_000)),
-                        env.intIn("NEAR_CACHE_HOT_THRESHOLD", 3, 1, 15)),
+                        env.intIn("NEAR_CACHE_HOT_THRESHOLD", 3, 1, 15),
+                        env.bool("NEAR_CACHE_PUSH", true)),
                 env.bool("REQUEST_COALESCING", true),
                 env.bool("MASTER_FAST_PATH", true));
     }
@@ -170,7 +173,8 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                 + " versionTag=" + versionTag
                 + " nearCache=" + (nearCache.enabled()
                         ? "on(entries=" + nearCache.maxEntries() + " bytes=" + nearCache.maxBytes()
-                          + " staleness=" + nearCache.maxStaleness().toMillis() + "ms hot>=" + nearCache.hotThreshold() + ")"
+                          + " staleness=" + nearCache.maxStaleness().toMillis() + "ms hot>=" + nearCache.hotThreshold()
+                          + " push=" + (nearCache.push() ? "on" : "off") + ")"
                         : "off")
                 + " coalescing=" + (requestCoalescing ? "on" : "off")
                 + " fastPath=" + (fastPath ? "on" : "off")

@@ -6,13 +6,15 @@ import dev.dcache.common.wire.Entry;
 import dev.dcache.master.singleflight.SingleFlight;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
  * What a master tries before reading a key from the aux nodes: its {@link NearCache} (when
  * enabled), then joining a read of the same key already in flight (when coalescing is on). Writes
  * through the master call {@link #invalidate} once the owners have answered and before the client
- * is answered.
+ * is answered; that also queues the key for the other masters ({@link InvalidationPush}), whose
+ * pushes arrive here through {@link #invalidatePushed}.
  *
  * <p>Coalescing has a cost of its own, small but real: a reader that joins a read in flight gets
  * what the aux node answered to a request sent up to one round trip before the reader arrived. A
@@ -22,14 +24,26 @@ import java.util.function.Supplier;
 public final class NearReads {
     private final NearCache cache;
     private final SingleFlight<String, Entry> flights;
+    private final InvalidationPush push;
+    private final LongAdder pushedIn = new LongAdder();
 
     /**
      * @param cache   the near cache, or null for none
      * @param flights the read coalescer, or null to send every miss to the aux nodes
      */
     public NearReads(NearCache cache, SingleFlight<String, Entry> flights) {
+        this(cache, flights, null);
+    }
+
+    /**
+     * @param cache   the near cache, or null for none
+     * @param flights the read coalescer, or null to send every miss to the aux nodes
+     * @param push    tells other masters the keys written here, or null to tell no one
+     */
+    public NearReads(NearCache cache, SingleFlight<String, Entry> flights, InvalidationPush push) {
         this.cache = cache;
         this.flights = flights;
+        this.push = push;
     }
 
     /** Every read goes to the aux nodes: no near cache, no coalescing. */
@@ -72,8 +86,24 @@ public final class NearReads {
         });
     }
 
-    /** Drops the near copy of {@code key} and detaches a read of it in flight. */
+    /**
+     * A write or delete of {@code key} through this master was acknowledged: drops the near copy,
+     * detaches a read of it in flight, and queues the key for the other masters.
+     */
     public void invalidate(String key) {
+        drop(key);
+        if (push != null) {
+            push.publish(key);
+        }
+    }
+
+    /** Another master pushed that it wrote {@code key}: drops the copy and detaches a read in flight. */
+    public void invalidatePushed(String key) {
+        pushedIn.increment();
+        drop(key);
+    }
+
+    private void drop(String key) {
         if (cache != null) {
             cache.invalidate(key);
         }
@@ -108,6 +138,11 @@ public final class NearReads {
 
     public long bytes() {
         return cache == null ? 0 : cache.bytes();
+    }
+
+    /** Keys other masters pushed here as written. */
+    public long pushedIn() {
+        return pushedIn.sum();
     }
 
     public long coalesced() {

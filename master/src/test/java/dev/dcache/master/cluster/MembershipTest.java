@@ -60,6 +60,31 @@ class MembershipTest {
     }
 
     @Test
+    void nearCachePeers_areTheMastersTheNodesList_otherThanThisOne_andTheHeartbeatSaysIfThisOneListens() {
+        membership.warmUp();
+        membership.heartbeatAll();
+        assertThat(aux.heartbeats.get("a").nearCache()).as("not advertised yet").isFalse();
+        assertThat(membership.nearCachePeers()).isEmpty();
+
+        membership.advertiseNearCache(true);
+        NodeAddress self = new NodeAddress("m-1", "10.0.0.1", 8001);
+        NodeAddress peer = new NodeAddress("m-2", "10.0.0.2", 8002);
+        aux.nearCacheMasters = List.of(self, peer);
+        membership.heartbeatAll();
+        assertThat(aux.heartbeats.get("a").nearCache()).isTrue();
+        assertThat(membership.nearCachePeers()).containsExactly(peer);
+
+        aux.down.addAll(List.of("a", "b", "c"));
+        membership.heartbeatAll();
+        assertThat(membership.nearCachePeers()).as("no node answered: keep what was known").containsExactly(peer);
+
+        aux.down.clear();
+        aux.nearCacheMasters = List.of(self);
+        membership.heartbeatAll();
+        assertThat(membership.nearCachePeers()).as("the peer went quiet and the nodes dropped it").isEmpty();
+    }
+
+    @Test
     void flappingNode_neverGetsTwoGoodHeartbeatsInARow_staysDown() {
         membership.warmUp();
         aux.down.add("b");

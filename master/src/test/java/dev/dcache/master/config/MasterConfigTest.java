@@ -63,6 +63,7 @@ class MasterConfigTest {
         assertThat(c.nearCache().maxBytes()).isEqualTo(32L << 20);
         assertThat(c.nearCache().maxStaleness().toMillis()).isEqualTo(1000);
         assertThat(c.nearCache().hotThreshold()).isEqualTo(3);
+        assertThat(c.nearCache().push()).isTrue();
         assertThat(c.requestCoalescing()).isTrue();
         assertThat(c.describe()).contains("nearCache=off").contains("coalescing=on");
     }
@@ -71,9 +72,9 @@ class MasterConfigTest {
     void nearCache_settings_areReadAndDescribed() {
         MasterConfig c = config("AUX_NODES", "a:1", "NEAR_CACHE_ENABLED", "true", "NEAR_CACHE_MAX_ENTRIES", "500",
                 "NEAR_CACHE_MAX_BYTES", "1048576", "NEAR_CACHE_MAX_STALENESS_MS", "250", "NEAR_CACHE_HOT_THRESHOLD", "5",
-                "REQUEST_COALESCING", "false");
+                "NEAR_CACHE_PUSH", "false", "REQUEST_COALESCING", "false");
         assertThat(c.nearCache()).isEqualTo(new MasterConfig.NearCacheSettings(true, 500, 1 << 20,
-                java.time.Duration.ofMillis(250), 5));
+                java.time.Duration.ofMillis(250), 5, false));
         assertThat(c.requestCoalescing()).isFalse();
         assertThat(c.describe()).contains("nearCache=on(entries=500").contains("staleness=250ms").contains("coalescing=off");
     }
@@ -90,6 +91,8 @@ class MasterConfigTest {
                 .hasMessageContaining("NEAR_CACHE_MAX_STALENESS_MS");
         assertThatThrownBy(() -> config("AUX_NODES", "a:1", "NEAR_CACHE_HOT_THRESHOLD", "16"))
                 .hasMessageContaining("NEAR_CACHE_HOT_THRESHOLD");
+        assertThatThrownBy(() -> config("AUX_NODES", "a:1", "NEAR_CACHE_PUSH", "often"))
+                .hasMessageContaining("NEAR_CACHE_PUSH");
         assertThatThrownBy(() -> config("AUX_NODES", "a:1", "REQUEST_COALESCING", "sometimes"))
                 .hasMessageContaining("REQUEST_COALESCING");
     }

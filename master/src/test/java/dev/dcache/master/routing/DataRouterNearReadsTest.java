@@ -16,6 +16,7 @@ import dev.dcache.common.wire.PutOutcome;
 import dev.dcache.master.FakeAuxClient;
 import dev.dcache.master.cluster.Membership;
 import dev.dcache.master.metrics.MasterMetrics;
+import dev.dcache.master.nearcache.InvalidationPush;
 import dev.dcache.master.nearcache.NearCache;
 import dev.dcache.master.nearcache.NearReads;
 import dev.dcache.master.singleflight.SingleFlight;
@@ -124,12 +125,16 @@ class DataRouterNearReadsTest {
     private NearReads nearReads;
 
     private void start(boolean nearCache, boolean coalescing) {
+        start(nearCache, coalescing, null);
+    }
+
+    private void start(boolean nearCache, boolean coalescing, InvalidationPush push) {
         List<NodeAddress> nodes = List.of(new NodeAddress("a", "h", 1), new NodeAddress("b", "h", 2),
                 new NodeAddress("c", "h", 3));
         membership = new Membership(new Membership.Settings("m-1", 64, 2, 1000, 3, 2, null), nodes, aux);
         membership.warmUp();
         nearReads = new NearReads(nearCache ? new NearCache(clock, 100, 1 << 20, BOUND, HOT) : null,
-                coalescing ? new SingleFlight<>(Duration.ofSeconds(30)) : null);
+                coalescing ? new SingleFlight<>(Duration.ofSeconds(30)) : null, push);
         router = new DataRouter(membership, aux, new HybridLogicalClock(clock, 1), clock, 2,
                 new MasterMetrics(new SimpleMeterRegistry()), nearReads);
     }
@@ -229,6 +234,65 @@ class DataRouterNearReadsTest {
         aux.release.countDown();
         assertThat(inFlight.get(30, TimeUnit.SECONDS).value()).isEqualTo("old"); // it began before the write
         assertThat(router.get("k").value()).as("the old value was not cached").isEqualTo("new");
+    }
+
+    /** Another master's write, made straight on the owners as that master would. */
+    private void writeThroughAnotherMaster(String key, String value) throws AuxCallException {
+        long newest = aux.inner.stores.values().stream().map(store -> store.get(key)).filter(x -> x != null)
+                .mapToLong(Entry::version).max().orElse(0);
+        Entry e = new Entry(key, value, newest + 1, 0);
+        for (NodeAddress n : membership.view().owners(key, 2)) {
+            aux.inner.put(n, e);
+        }
+    }
+
+    @Test
+    void writesThroughThisMaster_arePushedToTheOtherMasters_onceEach() throws Exception {
+        List<String> pushed = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (InvalidationPush push = new InvalidationPush("m-1", () -> List.of(new NodeAddress("m-2", "h", 9)),
+                (peer, batch) -> pushed.addAll(batch.keys()), 100)) {
+            start(true, true, push);
+            router.put("p", "1", 0);
+            router.delete("p");
+            router.putAll(List.of(new DataRouter.BulkItem("q", "1", 0), new DataRouter.BulkItem("r", "1", 0)));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (push.sent() < 4 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(pushed).containsExactlyInAnyOrder("p", "p", "q", "r");
+        }
+    }
+
+    @Test
+    void aPushFromAnotherMaster_dropsTheCopy_beforeTheBound() throws Exception {
+        start(true, true);
+        router.put("k", "v1", 0);
+        readUntilCached("k");
+        writeThroughAnotherMaster("k", "v2");
+        assertThat(router.get("k").value()).as("the copy, within the bound").isEqualTo("v1");
+
+        nearReads.invalidatePushed("k");
+        assertThat(router.get("k").value()).isEqualTo("v2");
+        assertThat(nearReads.pushedIn()).isEqualTo(1);
+    }
+
+    @Test
+    void aPushArrivingWhileAReadIsInFlight_keepsThatReadOutOfTheCache() throws Exception {
+        start(true, true);
+        router.put("k", "old", 0);
+        for (int i = 0; i < HOT; i++) {
+            router.get("k");
+        }
+        aux.holdNextRead();
+        clock.advance(BOUND);
+        Future<Entry> inFlight = pool.submit(() -> router.get("k"));
+        assertThat(aux.entered.await(30, TimeUnit.SECONDS)).isTrue(); // it has read "old" and waits
+
+        writeThroughAnotherMaster("k", "new");
+        nearReads.invalidatePushed("k");
+        aux.release.countDown();
+        assertThat(inFlight.get(30, TimeUnit.SECONDS).value()).isEqualTo("old");
+        assertThat(router.get("k").value()).as("the read begun before the push was not cached").isEqualTo("new");
     }
 
     @ParameterizedTest(name = "nearCache={0}")

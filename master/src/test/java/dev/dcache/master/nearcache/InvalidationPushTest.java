@@ -1,0 +1,142 @@
+package dev.dcache.master.nearcache;
+
+import dev.dcache.common.ring.NodeAddress;
+import dev.dcache.common.wire.Invalidation;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class InvalidationPushTest {
+    private static final NodeAddress B = new NodeAddress("m-2", "127.0.0.1", 8002);
+    private static final NodeAddress C = new NodeAddress("m-3", "127.0.0.1", 8003);
+
+    private record Delivery(NodeAddress peer, Invalidation batch) {
+    }
+
+    private final List<Delivery> delivered = Collections.synchronizedList(new ArrayList<>());
+    private volatile List<NodeAddress> peers = List.of(B, C);
+    private InvalidationPush push;
+
+    @AfterEach
+    void tearDown() {
+        if (push != null) {
+            push.close();
+        }
+    }
+
+    private static void await(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("condition not met within 10 s").isLessThan(deadline);
+            Thread.sleep(5);
+        }
+    }
+
+    private List<String> keysSentTo(NodeAddress peer) {
+        synchronized (delivered) {
+            return delivered.stream().filter(d -> d.peer().equals(peer)).flatMap(d -> d.batch().keys().stream()).toList();
+        }
+    }
+
+    @Test
+    void everyPeerGetsEveryKey_namedAsFromThisMaster() throws Exception {
+        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)), 1000);
+        for (int i = 0; i < 50; i++) {
+            push.publish("k" + i);
+        }
+        await(() -> push.sent() == 100);
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            expected.add("k" + i);
+        }
+        assertThat(keysSentTo(B)).containsExactlyElementsOf(expected);
+        assertThat(keysSentTo(C)).containsExactlyElementsOf(expected);
+        assertThat(delivered).allSatisfy(d -> assertThat(d.batch().from()).isEqualTo("m-1"));
+        assertThat(push.failed()).isZero();
+        assertThat(push.peerCount()).isEqualTo(2);
+    }
+
+    @Test
+    void withNoPeer_nothingIsQueuedOrSent() throws Exception {
+        peers = List.of();
+        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)), 1000);
+        push.publish("k");
+        peers = List.of(B); // a peer appearing later does not get keys written before it was known
+        push.publish("k2");
+        await(() -> push.sent() == 1);
+        assertThat(keysSentTo(B)).containsExactly("k2");
+    }
+
+    /** Records every batch; the first send waits for {@link #release} so keys pile up behind it. */
+    private final CountDownLatch inFirstSend = new CountDownLatch(1);
+    private final CountDownLatch release = new CountDownLatch(1);
+
+    private void startHeldAtFirstSend(int capacity, String first) throws InterruptedException {
+        peers = List.of(B);
+        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> {
+            delivered.add(new Delivery(peer, batch));
+            inFirstSend.countDown();
+            release.await();
+        }, capacity);
+        push.publish(first);
+        assertThat(inFirstSend.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void keysWrittenWhileABatchIsOnTheWire_goOutTogether_duplicatesOnce() throws Exception {
+        startHeldAtFirstSend(1000, "first");
+        for (String k : List.of("a", "b", "a", "a", "c", "b")) {
+            push.publish(k);
+        }
+        release.countDown();
+        await(() -> push.sent() == 4);
+        assertThat(delivered).hasSize(2);
+        assertThat(delivered.get(1).batch().keys()).containsExactly("a", "b", "c");
+    }
+
+    @Test
+    void aPeerThatFails_isCounted_andDoesNotKeepTheOthersFromTheirKeys() throws Exception {
+        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> {
+            if (peer.equals(C)) {
+                throw new java.io.IOException("connection refused");
+            }
+            delivered.add(new Delivery(peer, batch));
+        }, 1000);
+        push.publish("x");
+        push.publish("y");
+        await(() -> push.sent() + push.failed() == 4);
+        assertThat(push.sent()).isEqualTo(2);
+        assertThat(push.failed()).isEqualTo(2);
+        assertThat(keysSentTo(B)).containsExactly("x", "y");
+    }
+
+    @Test
+    void aFullQueue_dropsAndCounts_neverBlocksTheWriter() throws Exception {
+        startHeldAtFirstSend(2, "on-the-wire");
+        push.publish("q1");
+        push.publish("q2");
+        push.publish("q3"); // the queue holds two
+        assertThat(push.dropped()).isEqualTo(1);
+        release.countDown();
+        await(() -> push.sent() == 3);
+        assertThat(keysSentTo(B)).containsExactly("on-the-wire", "q1", "q2");
+    }
+
+    @Test
+    void close_stopsSending() throws Exception {
+        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)), 1000);
+        push.close();
+        push.publish("late");
+        Thread.sleep(100);
+        assertThat(delivered).isEmpty();
+        assertThat(push.dropped()).isZero();
+    }
+}
