@@ -4,6 +4,11 @@
 #
 #   load_test/nearcache-bench.sh              # 2 rounds, each: zipf on/off, uniform on/off
 #   ROUNDS=3 DURATION=30s load_test/nearcache-bench.sh
+#   WORKLOADS="zipf hot" load_test/nearcache-bench.sh
+#
+# Workloads: zipf (s=ZIPF_S over KEYS), uniform (over KEYS), and hot: the same Zipf over only the
+# first HOT_KEYS (1000) keys, where nearly every read is a near hit. "hot" is the ceiling: what
+# the near cache gives when the hit ratio is not the limit.
 #
 # For each run the cluster is started afresh (bin/cluster up, NEAR_CACHE_ENABLED set), the 100k
 # keys are loaded through the bulk API, a warm-up run (WARMUP) fills JIT and caches, then the
@@ -31,6 +36,7 @@ KEYS="${KEYS:-100000}"
 ZIPF_S="${ZIPF_S:-1.1}"
 VALUE_BYTES="${VALUE_BYTES:-100}"
 WORKLOADS="${WORKLOADS:-zipf uniform}"
+HOT_KEYS="${HOT_KEYS:-1000}"
 OUT="${OUT:-/tmp/nearcache-bench.txt}"
 URL="http://127.0.0.1:$NGINX_PORT"
 LUA="$ROOT/load_test/nearcache-keys.lua"
@@ -86,12 +92,13 @@ cpu_ticks() {
 }
 
 run_one() {
-    local workload="$1" near="$2" s=0 result hits misses coalesced load
+    local workload="$1" near="$2" s=0 mode="$1" n="$KEYS" result hits misses coalesced load
     [[ "$workload" == zipf ]] && s="$ZIPF_S"
+    [[ "$workload" == hot ]] && s="$ZIPF_S" mode=zipf n="$HOT_KEYS"
     "$ROOT/bin/cluster" down >/dev/null 2>&1 || true
     NEAR_CACHE_ENABLED="$near" "$ROOT/bin/cluster" up >/dev/null
     load_keys
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$LUA" "$URL" -- "$workload" "$s" "$KEYS" >/dev/null
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$LUA" "$URL" -- "$mode" "$s" "$n" >/dev/null
     local h0 m0 c0
     h0="$(master_counter dcache_nearcache_hits_total)"
     m0="$(master_counter dcache_nearcache_misses_total)"
@@ -99,7 +106,7 @@ run_one() {
     load="$(uptime | sed 's/.*load average: //')"
     local before after requests hz cpu
     read -ra before < <(cpu_ticks)
-    result="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$LUA" "$URL" -- "$workload" "$s" "$KEYS" | grep '^RESULT')"
+    result="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$LUA" "$URL" -- "$mode" "$s" "$n" | grep '^RESULT')"
     read -ra after < <(cpu_ticks)
     requests="$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$result")"
     hz="$(getconf CLK_TCK)"
