@@ -87,10 +87,7 @@ public final class MasterMain implements AutoCloseable {
         this.push = near.enabled() && near.push()
                 ? new InvalidationPush(config.id(), membership::nearCachePeers, probeClient::invalidate, PUSH_QUEUE_KEYS)
                 : null;
-        if (push != null) {
-            membership.advertiseNearCache(true);
-            metrics.bindInvalidationPush(push);
-        }
+        membership.advertiseNearCache(push != null);
         NearReads nearReads = nearReads(config, clock, push);
         metrics.bindNearReads(nearReads);
         InvalidationApi invalidations = push == null ? null : new InvalidationApi(nearReads, mapper);

@@ -3,7 +3,6 @@ package dev.dcache.master.metrics;
 import dev.dcache.master.cluster.ClusterView;
 import dev.dcache.master.cluster.Membership;
 import dev.dcache.master.cluster.NodeState;
-import dev.dcache.master.nearcache.InvalidationPush;
 import dev.dcache.master.nearcache.NearReads;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -106,20 +105,16 @@ public final class MasterMetrics {
         FunctionCounter.builder("dcache.nearcache.push.received", reads, NearReads::pushedIn)
                 .description("Keys other masters pushed here as written (each drops this master's copy)")
                 .register(registry);
-    }
-
-    /** Invalidations this master pushes to the other masters with a near cache. */
-    public void bindInvalidationPush(InvalidationPush push) {
-        String name = "dcache.nearcache.push.keys";
+        String pushed = "dcache.nearcache.push.keys";
         String what = "Keys written through this master for the other masters' near caches: sent or failed"
                 + " (counted once per peer), or dropped (not queued: the queue was full)";
-        FunctionCounter.builder(name, push, InvalidationPush::sent).description(what).tag("outcome", "sent")
+        FunctionCounter.builder(pushed, reads, NearReads::pushSent).description(what).tag("outcome", "sent")
                 .register(registry);
-        FunctionCounter.builder(name, push, InvalidationPush::failed).description(what).tag("outcome", "failed")
+        FunctionCounter.builder(pushed, reads, NearReads::pushFailed).description(what).tag("outcome", "failed")
                 .register(registry);
-        FunctionCounter.builder(name, push, InvalidationPush::dropped).description(what).tag("outcome", "dropped")
+        FunctionCounter.builder(pushed, reads, NearReads::pushDropped).description(what).tag("outcome", "dropped")
                 .register(registry);
-        Gauge.builder("dcache.nearcache.push.peers", push, InvalidationPush::peerCount)
+        Gauge.builder("dcache.nearcache.push.peers", reads, NearReads::pushPeers)
                 .description("Other masters with a near cache this master pushes its writes to").register(registry);
     }
 

@@ -140,6 +140,26 @@ public final class NearReads {
         return cache == null ? 0 : cache.bytes();
     }
 
+    /** Keys written here and delivered to a peer, once per peer; 0 without pushes. */
+    public long pushSent() {
+        return push == null ? 0 : push.sent();
+    }
+
+    /** Keys written here that a peer did not accept, once per peer; 0 without pushes. */
+    public long pushFailed() {
+        return push == null ? 0 : push.failed();
+    }
+
+    /** Keys written here that were not queued for the peers (queue full); 0 without pushes. */
+    public long pushDropped() {
+        return push == null ? 0 : push.dropped();
+    }
+
+    /** Masters this one pushes its writes to; 0 without pushes. */
+    public int pushPeers() {
+        return push == null ? 0 : push.peerCount();
+    }
+
     /** Keys other masters pushed here as written. */
     public long pushedIn() {
         return pushedIn.sum();
