@@ -60,7 +60,7 @@ public final class MasterMain implements AutoCloseable {
     private final Restorer restorer;
     /** Pushes keys written here to the other masters' near caches; null without a near cache or push. */
     private final InvalidationPush push;
-    /** Keys waiting to be pushed before more are dropped (the staleness bound covers dropped ones). */
+    /** Keys waiting to be pushed to one peer before more are dropped (the staleness bound covers those). */
     private static final int PUSH_QUEUE_KEYS = 65_536;
 
     /** Builds and starts a master. */
@@ -85,7 +85,8 @@ public final class MasterMain implements AutoCloseable {
         HybridLogicalClock versions = new HybridLogicalClock(clock, config.versionTag());
         MasterConfig.NearCacheSettings near = config.nearCache();
         this.push = near.enabled() && near.push()
-                ? new InvalidationPush(config.id(), membership::nearCachePeers, probeClient::invalidate, PUSH_QUEUE_KEYS)
+                ? new InvalidationPush(config.id(), membership::nearCachePeers, probeClient::invalidate, PUSH_QUEUE_KEYS,
+                        config.maxBodyBytes() / 2) // every master takes bodies this large, with room to spare
                 : null;
         membership.advertiseNearCache(push != null);
         NearReads nearReads = nearReads(config, clock, push);

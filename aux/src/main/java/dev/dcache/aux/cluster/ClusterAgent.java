@@ -103,7 +103,7 @@ public final class ClusterAgent implements AutoCloseable {
      */
     private List<NodeAddress> nearCacheMasters(Heartbeat hb, NodeAddress master) {
         long now = clock.millis();
-        if (hb.nearCache() && master != null) {
+        if (Boolean.TRUE.equals(hb.nearCache()) && master != null) {
             nearCacheMasters.put(hb.master(), new NearCacheMaster(master, now, hb.intervalMillis()));
         } else {
             nearCacheMasters.remove(hb.master());

@@ -16,8 +16,12 @@ import java.util.List;
  * @param nonce            fresh per heartbeat; the node answers with a proof that it knows the token
  * @param nearCache        the master keeps a near cache and takes invalidations pushed by other masters
  *                         ({@link InternalPaths#INVALIDATE}); the node lists it in
- *                         {@link HeartbeatReply#nearCacheMasters()}. Absent (older masters): false
+ *                         {@link HeartbeatReply#nearCacheMasters()}. Absent (older masters): false. A
+ *                         {@code Boolean}, not a {@code boolean}: the mapper refuses a missing primitive
  */
 public record Heartbeat(String master, long intervalMillis, RingSpec ring, List<MemberChange> changes, int port,
-                        String nonce, boolean nearCache) {
+                        String nonce, Boolean nearCache) {
+    public Heartbeat {
+        nearCache = nearCache != null && nearCache;
+    }
 }

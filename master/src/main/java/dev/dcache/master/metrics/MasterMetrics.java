@@ -94,7 +94,8 @@ public final class MasterMetrics {
                 .description("Fresh near-cache copies dropped to stay within the entry or byte bound")
                 .register(registry);
         FunctionCounter.builder("dcache.nearcache.invalidations", reads, NearReads::invalidations)
-                .description("Near-cache copies dropped by a write or delete through this master").register(registry);
+                .description("Near-cache copies dropped by a write or delete, through this master or pushed by another")
+                .register(registry);
         Gauge.builder("dcache.nearcache.entries", reads, NearReads::entries)
                 .description("Hot keys held in the near cache").register(registry);
         Gauge.builder("dcache.nearcache.bytes", reads, NearReads::bytes)

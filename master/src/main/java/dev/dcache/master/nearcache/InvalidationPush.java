@@ -6,15 +6,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
@@ -31,19 +29,22 @@ import java.util.function.Supplier;
  * ({@code HeartbeatReply.nearCacheMasters}) and the supplier given here reads that list.
  *
  * <h2>Best effort, on purpose</h2>
- * A push can be lost: the queue is full, a peer is slow, restarting or cut off, or a master dies
- * between acknowledging a write and pushing it. None of that is retried; the staleness bound
+ * A push can be lost: a peer's queue is full, the peer is slow, restarting or cut off, or a master
+ * dies between acknowledging a write and pushing it. None of that is retried; the staleness bound
  * ({@code NEAR_CACHE_MAX_STALENESS_MS}) stays the guarantee and the push only makes the usual case
  * much better than the bound. Retrying would buy little: by the time a retry could land, the bound
  * is what limits the copy anyway.
  *
- * <h2>Threading and batching</h2>
- * {@link #publish} never blocks (it runs on the thread answering the write): it puts the key on a
- * bounded queue, or drops and counts it when the queue is full. One platform thread drains the
- * queue: it waits for the first key, takes every key queued meanwhile (up to
- * {@link Invalidation#MAX_KEYS}, duplicates merged) and sends that batch to every peer at once
- * (a virtual thread per peer), so a slow peer delays one batch by at most the call's timeout and
- * batches grow with the write rate instead of the number of calls.
+ * <h2>Threading and batching: one lane per peer</h2>
+ * {@link #publish} never blocks (it runs on the thread answering the write, which may be one that
+ * must not block): it offers the key to each peer's bounded queue, dropping and counting it for a
+ * peer whose queue is full. Each peer has its own lane, a virtual thread that waits for the first
+ * key, takes every key queued meanwhile (duplicates merged, at most {@link Invalidation#MAX_KEYS}
+ * keys and {@code maxBatchBytes} of encoded keys) and sends that batch, one call in flight per
+ * peer. So a peer that is slow or unreachable only fills its own queue; the others are not held
+ * up, and under load batches grow with the write rate rather than the number of calls. Lanes
+ * follow the peer list: one starts when a peer appears, and stops (its queue dropped) when the peer
+ * leaves.
  */
 public final class InvalidationPush implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(InvalidationPush.class);
@@ -57,92 +58,139 @@ public final class InvalidationPush implements AutoCloseable {
     private final String selfId;
     private final Supplier<List<NodeAddress>> peers;
     private final Sender sender;
-    private final BlockingQueue<String> queue;
-    private final Thread drainer;
-    private final ExecutorService fanOut = Executors.newVirtualThreadPerTaskExecutor();
+    private final int capacity;
+    private final long maxBatchBytes;
     private final LongAdder sent = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private final LongAdder dropped = new LongAdder();
+    /** A published snapshot of the lanes, replaced (under {@code this}) when the peer list changes. */
+    private volatile List<Lane> lanes = List.of();
+    /** The peer list {@link #lanes} were matched to, compared by identity; written after {@code lanes}. */
+    private volatile List<NodeAddress> lanesFor;
     private volatile boolean closed;
 
     /**
-     * Starts the sending thread.
-     *
-     * @param selfId   this master's id, named in each push
-     * @param peers    the other masters to tell, read once per batch
-     * @param sender   delivers a batch to a peer, with a timeout
-     * @param capacity most keys waiting to be sent, >= 1
+     * @param selfId        this master's id, named in each push
+     * @param peers         the other masters to tell; a new list instance means the peers changed
+     * @param sender        delivers a batch to a peer, with a timeout
+     * @param capacity      most keys waiting per peer, >= 1
+     * @param maxBatchBytes most bytes of JSON-encoded keys in one push (the receiver's body limit
+     *                      minus room for the envelope); a single longer key still goes alone
      */
-    public InvalidationPush(String selfId, Supplier<List<NodeAddress>> peers, Sender sender, int capacity) {
+    public InvalidationPush(String selfId, Supplier<List<NodeAddress>> peers, Sender sender, int capacity,
+                            long maxBatchBytes) {
         this.selfId = selfId;
         this.peers = peers;
         this.sender = sender;
-        this.queue = new ArrayBlockingQueue<>(capacity);
-        this.drainer = Thread.ofPlatform().daemon().name("nearcache-push").start(this::drain);
+        this.capacity = capacity;
+        this.maxBatchBytes = maxBatchBytes;
     }
 
     /**
      * Queues {@code key}, written through this master, for every peer. Never blocks; with no peer
-     * known nothing is queued, and with the queue full the key is dropped and counted.
+     * known nothing is queued, and for a peer whose queue is full the key is dropped and counted.
      */
     public void publish(String key) {
-        if (closed || peers.get().isEmpty()) {
+        if (closed) {
             return;
         }
-        if (!queue.offer(key)) {
-            dropped.increment();
+        for (Lane lane : lanes()) {
+            if (!lane.queue.offer(key)) {
+                dropped.increment();
+            }
         }
     }
 
-    private void drain() {
-        List<String> taken = new ArrayList<>();
-        while (!closed) {
-            try {
-                String first = queue.poll(1, TimeUnit.SECONDS);
-                if (first == null) {
-                    continue;
+    /** The lanes for the current peer list, starting and stopping lanes when it changed. */
+    private List<Lane> lanes() {
+        List<NodeAddress> now = peers.get();
+        if (now == lanesFor) {
+            return lanes;
+        }
+        synchronized (this) {
+            if (now != lanesFor && !closed) {
+                Map<NodeAddress, Lane> running = new HashMap<>();
+                for (Lane lane : lanes) {
+                    running.put(lane.peer, lane);
                 }
-                taken.add(first);
-                queue.drainTo(taken, Invalidation.MAX_KEYS - 1);
-                Set<String> keys = new LinkedHashSet<>(taken);
-                taken.clear();
-                sendToAll(new Invalidation(selfId, List.copyOf(keys)));
-            } catch (InterruptedException e) {
-                return; // closing
-            } catch (RuntimeException e) {
-                log.warn("pushing near-cache invalidations failed", e);
-                taken.clear();
+                List<Lane> next = new ArrayList<>(now.size());
+                for (NodeAddress peer : now) {
+                    Lane lane = running.remove(peer);
+                    next.add(lane != null ? lane : new Lane(peer));
+                }
+                running.values().forEach(Lane::stop);
+                lanes = List.copyOf(next);
+                lanesFor = now;
             }
+            return lanes;
         }
     }
 
-    private void sendToAll(Invalidation batch) throws InterruptedException {
-        List<NodeAddress> to = peers.get();
-        if (to.size() == 1) {
-            sendOne(to.get(0), batch);
-            return;
+    /** One peer's queue and the virtual thread that sends it. */
+    private final class Lane {
+        final NodeAddress peer;
+        final BlockingQueue<String> queue = new ArrayBlockingQueue<>(capacity);
+        final Thread thread;
+        volatile boolean stopped;
+
+        Lane(NodeAddress peer) {
+            this.peer = peer;
+            this.thread = Thread.ofVirtual().name("nearcache-push-" + peer.id()).start(this::run);
         }
-        List<Future<?>> calls = new ArrayList<>(to.size());
-        for (NodeAddress peer : to) {
-            calls.add(fanOut.submit(() -> sendOne(peer, batch)));
+
+        void stop() {
+            stopped = true;
+            thread.interrupt();
         }
-        for (Future<?> call : calls) {
+
+        private void run() {
+            while (!stopped && !closed) {
+                try {
+                    String first = queue.poll(1, TimeUnit.SECONDS);
+                    if (first != null) {
+                        send(nextBatch(first));
+                    }
+                } catch (InterruptedException e) {
+                    return; // the peer left, or closing
+                } catch (RuntimeException e) {
+                    log.warn("pushing near-cache invalidations to {} failed", peer, e);
+                }
+            }
+        }
+
+        /** {@code first} and what is queued behind it, within the key and byte caps, duplicates once. */
+        private Invalidation nextBatch(String first) {
+            Set<String> keys = new LinkedHashSet<>();
+            keys.add(first);
+            long bytes = encodedBound(first);
+            String next;
+            while (keys.size() < Invalidation.MAX_KEYS && (next = queue.peek()) != null
+                    && bytes + encodedBound(next) <= maxBatchBytes) {
+                queue.poll();
+                if (keys.add(next)) {
+                    bytes += encodedBound(next);
+                }
+            }
+            return new Invalidation(selfId, List.copyOf(keys));
+        }
+
+        private void send(Invalidation batch) {
             try {
-                call.get();
-            } catch (ExecutionException e) {
-                log.warn("pushing near-cache invalidations failed", e.getCause());
+                sender.send(peer, batch);
+                sent.add(batch.keys().size());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failed.add(batch.keys().size());
+            } catch (Exception e) {
+                failed.add(batch.keys().size());
+                log.debug("push of {} invalidations to {} failed: {}", batch.keys().size(), peer, e.toString());
             }
         }
     }
 
-    private void sendOne(NodeAddress peer, Invalidation batch) {
-        try {
-            sender.send(peer, batch);
-            sent.add(batch.keys().size());
-        } catch (Exception e) {
-            failed.add(batch.keys().size());
-            log.debug("push of {} invalidations to {} failed: {}", batch.keys().size(), peer, e.toString());
-        }
+    /** Most bytes {@code key} takes as a JSON string in an array: every char escaped, quotes, comma. */
+    static long encodedBound(String key) {
+        return 6L * key.length() + 3;
     }
 
     /** Keys delivered to a peer, counted once per peer. */
@@ -155,9 +203,19 @@ public final class InvalidationPush implements AutoCloseable {
         return failed.sum();
     }
 
-    /** Keys not queued because the queue was full. */
+    /** Keys not queued for a peer because its queue was full, counted once per peer. */
     public long dropped() {
         return dropped.sum();
+    }
+
+    /** The thread of {@code peer}'s lane, null when there is none (for tests). */
+    Thread laneThread(NodeAddress peer) {
+        for (Lane lane : lanes) {
+            if (lane.peer.equals(peer)) {
+                return lane.thread;
+            }
+        }
+        return null;
     }
 
     /** Peers known now. */
@@ -165,16 +223,25 @@ public final class InvalidationPush implements AutoCloseable {
         return peers.get().size();
     }
 
-    /** Stops sending; keys still queued are not sent (the bound covers them). */
+    /** Stops every lane; keys still queued are not sent (the bound covers them). */
     @Override
     public void close() {
-        closed = true;
-        drainer.interrupt();
-        try {
-            drainer.join(2000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        List<Lane> stopping;
+        synchronized (this) {
+            closed = true;
+            stopping = lanes;
+            lanes = List.of();
         }
-        fanOut.shutdownNow();
+        for (Lane lane : stopping) {
+            lane.stop();
+        }
+        for (Lane lane : stopping) {
+            try {
+                lane.thread.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 }

@@ -23,8 +23,9 @@ import java.util.concurrent.atomic.LongAdder;
  *   copy and bumps the key's generation. A read that began before the bump carries the older
  *   generation in its {@link Ticket}, and {@link #offer} refuses it, so a read racing a write can
  *   never re-insert the value the write replaced.</li>
- *   <li><b>Other masters</b> do not hear of the write: they serve their copy until its bound runs
- *   out. Across masters a read may be up to {@code maxStaleness} stale.</li>
+ *   <li><b>Other masters</b> hear of the write when it is pushed to them ({@link InvalidationPush});
+ *   they call {@link #invalidate} the same way. A push can be lost, so across masters a read may
+ *   still be up to {@code maxStaleness} stale.</li>
  * </ul>
  *
  * <h2>What it holds</h2>

@@ -48,7 +48,7 @@ class InvalidationPushTest {
 
     @Test
     void everyPeerGetsEveryKey_namedAsFromThisMaster() throws Exception {
-        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)), 1000);
+        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)), 1000, 1 << 20);
         for (int i = 0; i < 50; i++) {
             push.publish("k" + i);
         }
@@ -67,7 +67,7 @@ class InvalidationPushTest {
     @Test
     void withNoPeer_nothingIsQueuedOrSent() throws Exception {
         peers = List.of();
-        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)), 1000);
+        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)), 1000, 1 << 20);
         push.publish("k");
         peers = List.of(B); // a peer appearing later does not get keys written before it was known
         push.publish("k2");
@@ -85,7 +85,7 @@ class InvalidationPushTest {
             delivered.add(new Delivery(peer, batch));
             inFirstSend.countDown();
             release.await();
-        }, capacity);
+        }, capacity, 1 << 20);
         push.publish(first);
         assertThat(inFirstSend.await(10, TimeUnit.SECONDS)).isTrue();
     }
@@ -109,7 +109,7 @@ class InvalidationPushTest {
                 throw new java.io.IOException("connection refused");
             }
             delivered.add(new Delivery(peer, batch));
-        }, 1000);
+        }, 1000, 1 << 20);
         push.publish("x");
         push.publish("y");
         await(() -> push.sent() + push.failed() == 4);
@@ -131,12 +131,77 @@ class InvalidationPushTest {
     }
 
     @Test
-    void close_stopsSending() throws Exception {
-        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)), 1000);
-        push.close();
+    void close_stopsEveryLane_andDropsWhatIsQueued() throws Exception {
+        startHeldAtFirstSend(1000, "on-the-wire");
+        push.publish("queued");
+        Thread lane = push.laneThread(B);
+        push.close(); // interrupts the held send and waits for the lane to end
+        assertThat(lane.isAlive()).isFalse();
+        release.countDown();
         push.publish("late");
+        Thread.sleep(200);
+        assertThat(keysSentTo(B)).containsExactly("on-the-wire");
+        assertThat(push.sent()).isZero();
+        assertThat(push.failed()).as("the send interrupted by close").isEqualTo(1);
+    }
+
+    @Test
+    void aSlowPeer_fillsOnlyItsOwnQueue_theOthersGetTheirKeys() throws Exception {
+        CountDownLatch cIsStuck = new CountDownLatch(1);
+        CountDownLatch unstickC = new CountDownLatch(1);
+        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> {
+            if (peer.equals(C)) {
+                cIsStuck.countDown();
+                unstickC.await();
+            }
+            delivered.add(new Delivery(peer, batch));
+        }, 1000, 1 << 20);
+        push.publish("k1");
+        assertThat(cIsStuck.await(10, TimeUnit.SECONDS)).isTrue();
+        push.publish("k2");
+        push.publish("k3");
+        await(() -> keysSentTo(B).size() == 3);
+        assertThat(keysSentTo(B)).containsExactly("k1", "k2", "k3");
+        assertThat(keysSentTo(C)).as("still stuck on its first call").isEmpty();
+        unstickC.countDown();
+        await(() -> keysSentTo(C).size() == 3);
+    }
+
+    @Test
+    void aBatchStaysUnderTheByteCap() throws Exception {
+        peers = List.of(B);
+        CountDownLatch firstHeld = new CountDownLatch(1);
+        CountDownLatch go = new CountDownLatch(1);
+        long cap = 2 * InvalidationPush.encodedBound("key-0"); // two such keys a batch
+        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> {
+            delivered.add(new Delivery(peer, batch));
+            firstHeld.countDown();
+            go.await();
+        }, 1000, cap);
+        push.publish("key-0");
+        assertThat(firstHeld.await(10, TimeUnit.SECONDS)).isTrue();
+        for (int i = 1; i <= 5; i++) {
+            push.publish("key-" + i);
+        }
+        go.countDown();
+        await(() -> push.sent() == 6);
+        assertThat(delivered).extracting(d -> d.batch().keys().size()).containsExactly(1, 2, 2, 1);
+    }
+
+    @Test
+    void aPeerThatLeaves_getsNoMoreKeys() throws Exception {
+        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)),
+                1000, 1 << 20);
+        push.publish("x");
+        await(() -> push.sent() == 2);
+        Thread cLane = push.laneThread(C);
+        peers = List.of(B);
+        push.publish("y");
+        await(() -> push.sent() == 3);
         Thread.sleep(100);
-        assertThat(delivered).isEmpty();
-        assertThat(push.dropped()).isZero();
+        assertThat(keysSentTo(B)).containsExactly("x", "y");
+        assertThat(keysSentTo(C)).containsExactly("x");
+        await(() -> !cLane.isAlive());
+        assertThat(push.laneThread(C)).isNull();
     }
 }
