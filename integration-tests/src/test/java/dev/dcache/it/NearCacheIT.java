@@ -154,13 +154,32 @@ class NearCacheIT {
     }
 
     @Test
+    void aPushFromAStreamBNeverSaw_makesBDropItsWholeNearCache() {
+        String key = "hot-held";
+        Http.postJson(a + "/data", Map.of("key", key, "value", "kept"));
+        makeHot(key, "kept", b);
+        assertThat(metric(b, "dcache_nearcache_entries")).isPositive();
+        double flushes = metric(b, "dcache_nearcache_push_flushes_total");
+
+        // as a master that wrote keys before it knew of B would push: B cannot tell what it missed
+        Http.Reply r = Http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(b + dev.dcache.common.wire.InternalPaths.INVALIDATE))
+                .header("Content-Type", "application/json").header("X-Cluster-Token", TestCluster.TOKEN)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                        "{\"from\":\"master-9\",\"epoch\":42,\"seq\":17,\"keys\":[]}")));
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        assertThat(metric(b, "dcache_nearcache_push_flushes_total")).isEqualTo(flushes + 1);
+        assertThat(metric(b, "dcache_nearcache_entries")).isZero();
+    }
+
+    @Test
     void thePushEndpoint_wantsTheClusterToken_andRejectsABadBody() {
         String url = a + dev.dcache.common.wire.InternalPaths.INVALIDATE;
         Http.Reply noToken = Http.postJson(url, Map.of("from", "x", "keys", java.util.List.of("k")));
         assertThat(noToken.status()).isIn(401, 403);
         Http.Reply bad = Http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
                 .header("Content-Type", "application/json").header("X-Cluster-Token", TestCluster.TOKEN)
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"from\":\"x\",\"keys\":[null]}")));
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"from\":\"x\",\"epoch\":1,\"seq\":1,\"keys\":[null]}")));
         assertThat(bad.status()).as(bad.body()).isEqualTo(400);
         assertThat(bad.json().path("error").asText()).contains("keys");
     }

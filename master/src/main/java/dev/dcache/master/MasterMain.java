@@ -27,6 +27,7 @@ import dev.dcache.master.metrics.MasterMetrics;
 import dev.dcache.master.nearcache.InvalidationPush;
 import dev.dcache.master.nearcache.NearCache;
 import dev.dcache.master.nearcache.NearReads;
+import dev.dcache.master.nearcache.PushReceiver;
 import dev.dcache.master.routing.DataRouter;
 import dev.dcache.master.singleflight.SingleFlight;
 import io.javalin.Javalin;
@@ -60,6 +61,8 @@ public final class MasterMain implements AutoCloseable {
     private final Restorer restorer;
     /** Pushes keys written here to the other masters' near caches; null without a near cache or push. */
     private final InvalidationPush push;
+    /** Takes other masters' pushes (only routed to when {@code push} is on). */
+    private final PushReceiver pushReceiver;
     /** Keys waiting to be pushed to one peer before more are dropped (the staleness bound covers those). */
     private static final int PUSH_QUEUE_KEYS = 65_536;
 
@@ -91,7 +94,9 @@ public final class MasterMain implements AutoCloseable {
         membership.advertiseNearCache(push != null);
         NearReads nearReads = nearReads(config, clock, push);
         metrics.bindNearReads(nearReads);
-        InvalidationApi invalidations = push == null ? null : new InvalidationApi(nearReads, mapper);
+        this.pushReceiver = new PushReceiver(nearReads, clock, InvalidationPush.SILENCE);
+        metrics.bindPushReceiver(pushReceiver);
+        InvalidationApi invalidations = push == null ? null : new InvalidationApi(pushReceiver, mapper);
         this.router = new DataRouter(membership, dataClient, versions, clock, config.replicationFactor(), metrics,
                 nearReads);
         DataApi data = new DataApi(router, mapper, config, clock);
@@ -174,6 +179,10 @@ public final class MasterMain implements AutoCloseable {
         try {
             membership.setSourced(nodeSource.current());
             membership.heartbeatAll();
+            if (push != null) {
+                push.refreshPeers();
+            }
+            pushReceiver.checkSilence();
         } catch (RuntimeException e) {
             log.error("cluster loop failed", e);
         }

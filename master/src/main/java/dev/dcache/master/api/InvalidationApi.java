@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dcache.common.http.ApiException;
 import dev.dcache.common.wire.InternalPaths;
 import dev.dcache.common.wire.Invalidation;
-import dev.dcache.master.nearcache.NearReads;
+import dev.dcache.master.nearcache.PushReceiver;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 
@@ -13,15 +13,15 @@ import java.util.Map;
 
 /**
  * {@code POST /internal/invalidate}: another master pushes the keys it wrote; this master drops
- * its near-cache copies of them ({@link NearReads#invalidatePushed}). Behind the cluster token,
- * never routed by nginx.
+ * its near-cache copies of them, or all of them when a push may have been lost
+ * ({@link PushReceiver}). Behind the cluster token, never routed by nginx.
  */
 public final class InvalidationApi {
-    private final NearReads reads;
+    private final PushReceiver receiver;
     private final ObjectMapper mapper;
 
-    public InvalidationApi(NearReads reads, ObjectMapper mapper) {
-        this.reads = reads;
+    public InvalidationApi(PushReceiver receiver, ObjectMapper mapper) {
+        this.receiver = receiver;
         this.mapper = mapper;
     }
 
@@ -31,12 +31,12 @@ public final class InvalidationApi {
 
     private void invalidate(Context ctx) throws IOException {
         Invalidation push = mapper.readValue(ctx.bodyAsBytes(), Invalidation.class);
-        if (push == null || push.keys() == null || push.keys().size() > Invalidation.MAX_KEYS
-                || push.keys().stream().anyMatch(k -> k == null)) {
-            throw ApiException.badRequest("body must be {\"from\": id, \"keys\": [key, ...]} with at most "
-                    + Invalidation.MAX_KEYS + " keys, none null");
+        if (push == null || push.from() == null || push.seq() < 1 || push.keys() == null
+                || push.keys().size() > Invalidation.MAX_KEYS || push.keys().stream().anyMatch(k -> k == null)) {
+            throw ApiException.badRequest("body must be {\"from\": id, \"epoch\": n, \"seq\": n >= 1, \"keys\": [key, ...]}"
+                    + " with at most " + Invalidation.MAX_KEYS + " keys, none null");
         }
-        push.keys().forEach(reads::invalidatePushed);
+        receiver.accept(push);
         ctx.json(Map.of("invalidated", push.keys().size()));
     }
 }

@@ -4,6 +4,7 @@ import dev.dcache.master.cluster.ClusterView;
 import dev.dcache.master.cluster.Membership;
 import dev.dcache.master.cluster.NodeState;
 import dev.dcache.master.nearcache.NearReads;
+import dev.dcache.master.nearcache.PushReceiver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -103,9 +104,6 @@ public final class MasterMetrics {
         FunctionCounter.builder("dcache.reads.coalesced", reads, NearReads::coalesced)
                 .description("Reads answered by another read of the same key already in flight to an aux node")
                 .register(registry);
-        FunctionCounter.builder("dcache.nearcache.push.received", reads, NearReads::pushedIn)
-                .description("Keys other masters pushed here as written (each drops this master's copy)")
-                .register(registry);
         String pushed = "dcache.nearcache.push.keys";
         String what = "Keys written through this master for the other masters' near caches: sent or failed"
                 + " (counted once per peer), or dropped (not queued: the queue was full)";
@@ -117,6 +115,17 @@ public final class MasterMetrics {
                 .register(registry);
         Gauge.builder("dcache.nearcache.push.peers", reads, NearReads::pushPeers)
                 .description("Other masters with a near cache this master pushes its writes to").register(registry);
+    }
+
+    /** What this master takes from other masters' pushes. */
+    public void bindPushReceiver(PushReceiver receiver) {
+        FunctionCounter.builder("dcache.nearcache.push.received", receiver, PushReceiver::received)
+                .description("Keys other masters pushed here as written (each drops this master's copy)")
+                .register(registry);
+        FunctionCounter.builder("dcache.nearcache.push.flushes", receiver, PushReceiver::flushes)
+                .description("Times this master dropped its whole near cache because a push from another master"
+                        + " may have been lost (a gap in its numbers, a new sender, or a sender gone silent)")
+                .register(registry);
     }
 
     private void ringChanged(ClusterView view) {

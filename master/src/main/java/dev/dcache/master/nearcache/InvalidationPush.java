@@ -13,7 +13,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
@@ -45,9 +48,20 @@ import java.util.function.Supplier;
  * up, and under load batches grow with the write rate rather than the number of calls. Lanes
  * follow the peer list: one starts when a peer appears, and stops (its queue dropped) when the peer
  * leaves.
+ *
+ * <h2>Making a lost push visible</h2>
+ * Each lane is a numbered stream ({@link Invalidation#epoch()}, {@link Invalidation#seq()}): a
+ * new random epoch per lane, one number per push whether or not it got through, one number
+ * skipped when a key did not fit the queue, and an empty push after {@link #KEEP_ALIVE} without
+ * keys. The receiver ({@link PushReceiver}) drops its whole near cache on a gap, a new stream or a
+ * silence, so what is lost here costs the peer its copies instead of leaving one stale.
  */
 public final class InvalidationPush implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(InvalidationPush.class);
+    /** Longest a lane stays without pushing: it then pushes an empty list. */
+    public static final Duration KEEP_ALIVE = Duration.ofSeconds(1);
+    /** How long a receiver waits for a known sender before it counts the stream as broken. */
+    public static final Duration SILENCE = KEEP_ALIVE.multipliedBy(3);
 
     /** Delivers one batch to one peer master; throws when the peer did not accept it. Must time out. */
     @FunctionalInterface
@@ -60,6 +74,7 @@ public final class InvalidationPush implements AutoCloseable {
     private final Sender sender;
     private final int capacity;
     private final long maxBatchBytes;
+    private final long keepAliveMillis;
     private final LongAdder sent = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private final LongAdder dropped = new LongAdder();
@@ -79,11 +94,18 @@ public final class InvalidationPush implements AutoCloseable {
      */
     public InvalidationPush(String selfId, Supplier<List<NodeAddress>> peers, Sender sender, int capacity,
                             long maxBatchBytes) {
+        this(selfId, peers, sender, capacity, maxBatchBytes, KEEP_ALIVE);
+    }
+
+    /** As above, with the keep-alive interval chosen (tests). */
+    InvalidationPush(String selfId, Supplier<List<NodeAddress>> peers, Sender sender, int capacity,
+                     long maxBatchBytes, Duration keepAlive) {
         this.selfId = selfId;
         this.peers = peers;
         this.sender = sender;
         this.capacity = capacity;
         this.maxBatchBytes = maxBatchBytes;
+        this.keepAliveMillis = keepAlive.toMillis();
     }
 
     /**
@@ -97,7 +119,18 @@ public final class InvalidationPush implements AutoCloseable {
         for (Lane lane : lanes()) {
             if (!lane.queue.offer(key)) {
                 dropped.increment();
+                lane.skipped.set(true);
             }
+        }
+    }
+
+    /**
+     * Starts a lane for each new peer and stops those of peers gone; call on every heartbeat tick,
+     * so a peer hears this master's keep-alives (and can notice its silence) before any write.
+     */
+    public void refreshPeers() {
+        if (!closed) {
+            lanes();
         }
     }
 
@@ -126,11 +159,16 @@ public final class InvalidationPush implements AutoCloseable {
         }
     }
 
-    /** One peer's queue and the virtual thread that sends it. */
+    /** One peer's queue and the virtual thread that sends it: one numbered stream. */
     private final class Lane {
         final NodeAddress peer;
         final BlockingQueue<String> queue = new ArrayBlockingQueue<>(capacity);
+        final long epoch = ThreadLocalRandom.current().nextLong();
+        /** A key was dropped since the last push: skip a number so the receiver sees the gap. */
+        final AtomicBoolean skipped = new AtomicBoolean();
         final Thread thread;
+        /** The last number used; only the lane's thread touches it. */
+        private long seq;
         volatile boolean stopped;
 
         Lane(NodeAddress peer) {
@@ -146,10 +184,8 @@ public final class InvalidationPush implements AutoCloseable {
         private void run() {
             while (!stopped && !closed) {
                 try {
-                    String first = queue.poll(1, TimeUnit.SECONDS);
-                    if (first != null) {
-                        send(nextBatch(first));
-                    }
+                    String first = queue.poll(keepAliveMillis, TimeUnit.MILLISECONDS);
+                    send(first == null ? new Invalidation(selfId, epoch, nextSeq(), List.of()) : nextBatch(first));
                 } catch (InterruptedException e) {
                     return; // the peer left, or closing
                 } catch (RuntimeException e) {
@@ -171,7 +207,12 @@ public final class InvalidationPush implements AutoCloseable {
                     bytes += encodedBound(next);
                 }
             }
-            return new Invalidation(selfId, List.copyOf(keys));
+            return new Invalidation(selfId, epoch, nextSeq(), List.copyOf(keys));
+        }
+
+        private long nextSeq() {
+            seq += skipped.getAndSet(false) ? 2 : 1;
+            return seq;
         }
 
         private void send(Invalidation batch) {

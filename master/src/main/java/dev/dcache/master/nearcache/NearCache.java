@@ -203,6 +203,24 @@ public final class NearCache {
         }
     }
 
+    /**
+     * Drops every copy and turns away every read under way, as {@link #invalidate} does for one
+     * key: for when writes through other masters may have gone unheard.
+     */
+    public void invalidateAll() {
+        synchronized (lock) {
+            for (int i = 0; i < GENERATION_STRIPES; i++) {
+                generations.incrementAndGet(i);
+            }
+            invalidations.add(count);
+            map.clear();
+            head = null;
+            tail = null;
+            count = 0;
+            bytes = 0;
+        }
+    }
+
     /** Estimated heap bytes of a copy: two bytes per character plus a fixed overhead. */
     static long weigh(String key, Entry entry) {
         return ENTRY_OVERHEAD_BYTES + 2L * (key.length() + entry.value().length());

@@ -6,7 +6,6 @@ import dev.dcache.common.wire.Entry;
 import dev.dcache.master.singleflight.SingleFlight;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
@@ -25,7 +24,6 @@ public final class NearReads {
     private final NearCache cache;
     private final SingleFlight<String, Entry> flights;
     private final InvalidationPush push;
-    private final LongAdder pushedIn = new LongAdder();
 
     /**
      * @param cache   the near cache, or null for none
@@ -99,8 +97,20 @@ public final class NearReads {
 
     /** Another master pushed that it wrote {@code key}: drops the copy and detaches a read in flight. */
     public void invalidatePushed(String key) {
-        pushedIn.increment();
         drop(key);
+    }
+
+    /**
+     * Writes through another master may have gone unheard: drops every copy and detaches every
+     * read in flight. Tells no one.
+     */
+    public void invalidateEverything() {
+        if (cache != null) {
+            cache.invalidateAll();
+        }
+        if (flights != null) {
+            flights.forgetAll();
+        }
     }
 
     private void drop(String key) {
@@ -158,11 +168,6 @@ public final class NearReads {
     /** Masters this one pushes its writes to; 0 without pushes. */
     public int pushPeers() {
         return push == null ? 0 : push.peerCount();
-    }
-
-    /** Keys other masters pushed here as written. */
-    public long pushedIn() {
-        return pushedIn.sum();
     }
 
     public long coalesced() {

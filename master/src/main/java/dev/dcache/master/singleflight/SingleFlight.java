@@ -98,6 +98,11 @@ public final class SingleFlight<K, V> {
         calls.remove(key);
     }
 
+    /** Detaches every call under way; later callers start new ones. */
+    public void forgetAll() {
+        calls.clear();
+    }
+
     /** Callers that were answered by another caller's call instead of running their own. */
     public long joined() {
         return joined.sum();

@@ -17,6 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class InvalidationPushTest {
     private static final NodeAddress B = new NodeAddress("m-2", "127.0.0.1", 8002);
     private static final NodeAddress C = new NodeAddress("m-3", "127.0.0.1", 8003);
+    /** A keep-alive interval no test reaches, so only pushes with keys are sent. */
+    private static final java.time.Duration QUIET = java.time.Duration.ofHours(1);
 
     private record Delivery(NodeAddress peer, Invalidation batch) {
     }
@@ -48,7 +50,7 @@ class InvalidationPushTest {
 
     @Test
     void everyPeerGetsEveryKey_namedAsFromThisMaster() throws Exception {
-        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)), 1000, 1 << 20);
+        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)), 1000, 1 << 20, QUIET);
         for (int i = 0; i < 50; i++) {
             push.publish("k" + i);
         }
@@ -67,7 +69,7 @@ class InvalidationPushTest {
     @Test
     void withNoPeer_nothingIsQueuedOrSent() throws Exception {
         peers = List.of();
-        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)), 1000, 1 << 20);
+        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)), 1000, 1 << 20, QUIET);
         push.publish("k");
         peers = List.of(B); // a peer appearing later does not get keys written before it was known
         push.publish("k2");
@@ -85,7 +87,7 @@ class InvalidationPushTest {
             delivered.add(new Delivery(peer, batch));
             inFirstSend.countDown();
             release.await();
-        }, capacity, 1 << 20);
+        }, capacity, 1 << 20, QUIET);
         push.publish(first);
         assertThat(inFirstSend.await(10, TimeUnit.SECONDS)).isTrue();
     }
@@ -109,7 +111,7 @@ class InvalidationPushTest {
                 throw new java.io.IOException("connection refused");
             }
             delivered.add(new Delivery(peer, batch));
-        }, 1000, 1 << 20);
+        }, 1000, 1 << 20, QUIET);
         push.publish("x");
         push.publish("y");
         await(() -> push.sent() + push.failed() == 4);
@@ -155,7 +157,7 @@ class InvalidationPushTest {
                 unstickC.await();
             }
             delivered.add(new Delivery(peer, batch));
-        }, 1000, 1 << 20);
+        }, 1000, 1 << 20, QUIET);
         push.publish("k1");
         assertThat(cIsStuck.await(10, TimeUnit.SECONDS)).isTrue();
         push.publish("k2");
@@ -177,7 +179,7 @@ class InvalidationPushTest {
             delivered.add(new Delivery(peer, batch));
             firstHeld.countDown();
             go.await();
-        }, 1000, cap);
+        }, 1000, cap, QUIET);
         push.publish("key-0");
         assertThat(firstHeld.await(10, TimeUnit.SECONDS)).isTrue();
         for (int i = 1; i <= 5; i++) {
@@ -191,7 +193,7 @@ class InvalidationPushTest {
     @Test
     void aPeerThatLeaves_getsNoMoreKeys() throws Exception {
         push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)),
-                1000, 1 << 20);
+                1000, 1 << 20, QUIET);
         push.publish("x");
         await(() -> push.sent() == 2);
         Thread cLane = push.laneThread(C);
@@ -203,5 +205,68 @@ class InvalidationPushTest {
         assertThat(keysSentTo(C)).containsExactly("x");
         await(() -> !cLane.isAlive());
         assertThat(push.laneThread(C)).isNull();
+    }
+
+    @Test
+    void eachPeerGetsANumberedStream_oneNumberPerPush_evenWhenItFails() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean cFails = new java.util.concurrent.atomic.AtomicBoolean(true);
+        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> {
+            delivered.add(new Delivery(peer, batch));
+            if (peer.equals(C) && cFails.get()) {
+                throw new java.io.IOException("refused");
+            }
+        }, 1000, 1 << 20, QUIET);
+        push.publish("a");
+        await(() -> push.sent() + push.failed() == 2);
+        cFails.set(false);
+        push.publish("b");
+        await(() -> push.sent() + push.failed() == 4);
+        List<Invalidation> toB = batchesTo(B);
+        List<Invalidation> toC = batchesTo(C);
+        assertThat(toB).extracting(Invalidation::seq).containsExactly(1L, 2L);
+        assertThat(toC).extracting(Invalidation::seq).as("the failed push used number 1").containsExactly(1L, 2L);
+        assertThat(toB).extracting(Invalidation::epoch).containsOnly(toB.get(0).epoch());
+        assertThat(toB.get(0).epoch()).as("a stream per peer").isNotEqualTo(toC.get(0).epoch());
+    }
+
+    @Test
+    void aKeyThatDidNotFitTheQueue_skipsANumber() throws Exception {
+        startHeldAtFirstSend(1, "held");
+        push.publish("q1");
+        push.publish("lost"); // the queue holds one
+        release.countDown();
+        await(() -> push.sent() == 2);
+        assertThat(batchesTo(B)).extracting(Invalidation::seq).containsExactly(1L, 3L);
+        assertThat(push.dropped()).isEqualTo(1);
+    }
+
+    @Test
+    void anIdleLane_pushesEmptyKeepAlives_inTheSameStream() throws Exception {
+        peers = List.of(B);
+        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)),
+                1000, 1 << 20, java.time.Duration.ofMillis(20));
+        push.publish("k");
+        await(() -> batchesTo(B).size() >= 3);
+        List<Invalidation> sent = batchesTo(B);
+        assertThat(sent.get(0).keys()).containsExactly("k");
+        assertThat(sent.subList(1, 3)).allSatisfy(b -> assertThat(b.keys()).isEmpty());
+        assertThat(sent.subList(0, 3)).extracting(Invalidation::seq).containsExactly(1L, 2L, 3L);
+        assertThat(push.sent()).as("keep-alives carry no keys").isEqualTo(1);
+    }
+
+    @Test
+    void aPeerHearsKeepAlives_fromWhenItIsKnown_beforeAnyWrite() throws Exception {
+        peers = List.of(B);
+        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)),
+                1000, 1 << 20, java.time.Duration.ofMillis(20));
+        push.refreshPeers();
+        await(() -> batchesTo(B).size() >= 2);
+        assertThat(batchesTo(B)).allSatisfy(b -> assertThat(b.keys()).isEmpty());
+    }
+
+    private List<Invalidation> batchesTo(NodeAddress peer) {
+        synchronized (delivered) {
+            return delivered.stream().filter(d -> d.peer().equals(peer)).map(Delivery::batch).toList();
+        }
     }
 }

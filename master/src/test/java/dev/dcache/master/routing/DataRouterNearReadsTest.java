@@ -273,7 +273,22 @@ class DataRouterNearReadsTest {
 
         nearReads.invalidatePushed("k");
         assertThat(router.get("k").value()).isEqualTo("v2");
-        assertThat(nearReads.pushedIn()).isEqualTo(1);
+    }
+
+    @Test
+    void aPushThatMayHaveBeenLost_dropsEveryCopy_andEveryReadUnderWay() throws Exception {
+        start(true, true);
+        router.put("k", "v1", 0);
+        router.put("j", "v1", 0);
+        readUntilCached("k");
+        readUntilCached("j");
+        writeThroughAnotherMaster("k", "v2");
+        writeThroughAnotherMaster("j", "v2");
+
+        nearReads.invalidateEverything();
+        assertThat(router.get("k").value()).isEqualTo("v2");
+        assertThat(router.get("j").value()).isEqualTo("v2");
+        assertThat(nearReads.invalidations()).isEqualTo(2);
     }
 
     @Test
