@@ -157,7 +157,9 @@ class NearCacheIT {
     void aPushFromAStreamBNeverSaw_makesBDropItsWholeNearCache() {
         String key = "hot-held";
         Http.postJson(a + "/data", Map.of("key", key, "value", "kept"));
-        makeHot(key, "kept", b);
+        for (int tries = 0; tries < 5 && metric(b, "dcache_nearcache_entries") == 0; tries++) {
+            makeHot(key, "kept", b); // again if a drop of A's stream came in between
+        }
         assertThat(metric(b, "dcache_nearcache_entries")).isPositive();
         double flushes = metric(b, "dcache_nearcache_push_flushes_total");
 
@@ -168,7 +170,8 @@ class NearCacheIT {
                 .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
                         "{\"from\":\"master-9\",\"epoch\":42,\"seq\":17,\"keys\":[]}")));
         assertThat(r.status()).as(r.body()).isEqualTo(200);
-        assertThat(metric(b, "dcache_nearcache_push_flushes_total")).isEqualTo(flushes + 1);
+        assertThat(metric(b, "dcache_nearcache_push_flushes_total")).isGreaterThanOrEqualTo(flushes + 1);
+        // whatever B held before the push is gone; only a read since could have put a copy back, and none ran
         assertThat(metric(b, "dcache_nearcache_entries")).isZero();
     }
 

@@ -65,6 +65,8 @@ public final class MasterMain implements AutoCloseable {
     private final PushReceiver pushReceiver;
     /** Keys waiting to be pushed to one peer before more are dropped (the staleness bound covers those). */
     private static final int PUSH_QUEUE_KEYS = 65_536;
+    /** How often a silent sender of pushes is looked for. */
+    private static final long SILENCE_CHECK_MILLIS = 250;
 
     /** Builds and starts a master. */
     public MasterMain(MasterConfig config, InstantSource clock) {
@@ -94,7 +96,8 @@ public final class MasterMain implements AutoCloseable {
         membership.advertiseNearCache(push != null);
         NearReads nearReads = nearReads(config, clock, push);
         metrics.bindNearReads(nearReads);
-        this.pushReceiver = new PushReceiver(nearReads, clock, InvalidationPush.SILENCE);
+        this.pushReceiver = new PushReceiver(nearReads, membership::nearCachePeers, () -> System.nanoTime() / 1_000_000,
+                InvalidationPush.silence(config.healthTimeout()));
         metrics.bindPushReceiver(pushReceiver);
         InvalidationApi invalidations = push == null ? null : new InvalidationApi(pushReceiver, mapper);
         this.router = new DataRouter(membership, dataClient, versions, clock, config.replicationFactor(), metrics,
@@ -130,15 +133,20 @@ public final class MasterMain implements AutoCloseable {
                     metrics.bindFastPath(fast);
                     return fast;
                 } : null);
-        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+        // two threads: the heartbeat round and the check for silent push senders never wait for each other
+        this.loop = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "cluster-loop");
             t.setDaemon(true);
             return t;
         });
-        long every = config.healthInterval().toMillis();
-        loop.scheduleWithFixedDelay(this::tick, every, every, TimeUnit.MILLISECONDS);
         HttpServers.start(server, config.bind(), config.port(), config.idleTimeout().toMillis());
         membership.advertisePort(server.port());
+        long every = config.healthInterval().toMillis();
+        loop.scheduleWithFixedDelay(this::tick, every, every, TimeUnit.MILLISECONDS);
+        if (push != null) {
+            // its own task: a slow or failing heartbeat round must not delay noticing a silent peer
+            loop.scheduleAtFixedRate(this::checkPushes, SILENCE_CHECK_MILLIS, SILENCE_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        }
         if (restorer != null) {
             Thread.ofVirtual().name("restore").start(this::restore);
         }
@@ -182,9 +190,16 @@ public final class MasterMain implements AutoCloseable {
             if (push != null) {
                 push.refreshPeers();
             }
-            pushReceiver.checkSilence();
         } catch (RuntimeException e) {
             log.error("cluster loop failed", e);
+        }
+    }
+
+    private void checkPushes() {
+        try {
+            pushReceiver.checkSilence();
+        } catch (RuntimeException e) {
+            log.error("checking pushed invalidations failed", e);
         }
     }
 

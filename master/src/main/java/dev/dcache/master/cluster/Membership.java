@@ -318,8 +318,8 @@ public final class Membership implements AutoCloseable {
                 recompute();
             }
         }
-        if (peers != null) {
-            nearCachePeers = List.copyOf(peers.values());
+        if (peers != null && !nearCachePeers.equals(List.copyOf(peers.values()))) {
+            nearCachePeers = List.copyOf(peers.values()); // a new instance only on a change: readers compare by identity
         }
     }
 

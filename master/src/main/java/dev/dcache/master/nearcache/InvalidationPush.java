@@ -31,12 +31,12 @@ import java.util.function.Supplier;
  * heartbeats every node), so each heartbeat reply lists the masters that keep a near cache
  * ({@code HeartbeatReply.nearCacheMasters}) and the supplier given here reads that list.
  *
- * <h2>Best effort, on purpose</h2>
+ * <h2>Best effort, on purpose, and loss made visible</h2>
  * A push can be lost: a peer's queue is full, the peer is slow, restarting or cut off, or a master
- * dies between acknowledging a write and pushing it. None of that is retried; the staleness bound
- * ({@code NEAR_CACHE_MAX_STALENESS_MS}) stays the guarantee and the push only makes the usual case
- * much better than the bound. Retrying would buy little: by the time a retry could land, the bound
- * is what limits the copy anyway.
+ * dies between acknowledging a write and pushing it. None of that is retried. Instead the receiver
+ * notices (see below and {@link PushReceiver}) and drops its whole near cache, which is always
+ * safe; the staleness bound ({@code NEAR_CACHE_MAX_STALENESS_MS}) remains the guarantee when
+ * pushes are off.
  *
  * <h2>Threading and batching: one lane per peer</h2>
  * {@link #publish} never blocks (it runs on the thread answering the write, which may be one that
@@ -52,16 +52,23 @@ import java.util.function.Supplier;
  * <h2>Making a lost push visible</h2>
  * Each lane is a numbered stream ({@link Invalidation#epoch()}, {@link Invalidation#seq()}): a
  * new random epoch per lane, one number per push whether or not it got through, one number
- * skipped when a key did not fit the queue, and an empty push after {@link #KEEP_ALIVE} without
- * keys. The receiver ({@link PushReceiver}) drops its whole near cache on a gap, a new stream or a
+ * skipped when a key did not fit the queue, an empty push as soon as the lane starts and after
+ * every {@link #KEEP_ALIVE} without keys. The receiver ({@link PushReceiver}) drops its whole near cache on a gap, a new stream or a
  * silence, so what is lost here costs the peer its copies instead of leaving one stale.
  */
 public final class InvalidationPush implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(InvalidationPush.class);
     /** Longest a lane stays without pushing: it then pushes an empty list. */
     public static final Duration KEEP_ALIVE = Duration.ofSeconds(1);
-    /** How long a receiver waits for a known sender before it counts the stream as broken. */
-    public static final Duration SILENCE = KEEP_ALIVE.multipliedBy(3);
+
+    /**
+     * How long a receiver waits for a sender before it counts the stream as broken: two keep-alive
+     * intervals and the longest a push can take ({@code callTimeout}, connect plus answer). 3 s with
+     * the default 500 ms timeout.
+     */
+    public static Duration silence(Duration callTimeout) {
+        return KEEP_ALIVE.multipliedBy(2).plus(callTimeout.multipliedBy(2));
+    }
 
     /** Delivers one batch to one peer master; throws when the peer did not accept it. Must time out. */
     @FunctionalInterface
@@ -86,7 +93,8 @@ public final class InvalidationPush implements AutoCloseable {
 
     /**
      * @param selfId        this master's id, named in each push
-     * @param peers         the other masters to tell; a new list instance means the peers changed
+     * @param peers         the other masters to tell, by id (a peer's address may change under it);
+     *                      read on every publish, so keep returning the same instance while it holds
      * @param sender        delivers a batch to a peer, with a timeout
      * @param capacity      most keys waiting per peer, >= 1
      * @param maxBatchBytes most bytes of JSON-encoded keys in one push (the receiver's body limit
@@ -142,14 +150,18 @@ public final class InvalidationPush implements AutoCloseable {
         }
         synchronized (this) {
             if (now != lanesFor && !closed) {
-                Map<NodeAddress, Lane> running = new HashMap<>();
+                Map<String, Lane> running = new HashMap<>();
                 for (Lane lane : lanes) {
-                    running.put(lane.peer, lane);
+                    running.put(lane.peer.id(), lane);
                 }
                 List<Lane> next = new ArrayList<>(now.size());
                 for (NodeAddress peer : now) {
-                    Lane lane = running.remove(peer);
-                    next.add(lane != null ? lane : new Lane(peer));
+                    Lane lane = running.remove(peer.id());
+                    if (lane == null) {
+                        lane = new Lane(peer);
+                    }
+                    lane.peer = peer; // the same master seen at another address: same stream, new address
+                    next.add(lane);
                 }
                 running.values().forEach(Lane::stop);
                 lanes = List.copyOf(next);
@@ -161,7 +173,7 @@ public final class InvalidationPush implements AutoCloseable {
 
     /** One peer's queue and the virtual thread that sends it: one numbered stream. */
     private final class Lane {
-        final NodeAddress peer;
+        volatile NodeAddress peer;
         final BlockingQueue<String> queue = new ArrayBlockingQueue<>(capacity);
         final long epoch = ThreadLocalRandom.current().nextLong();
         /** A key was dropped since the last push: skip a number so the receiver sees the gap. */
@@ -182,6 +194,7 @@ public final class InvalidationPush implements AutoCloseable {
         }
 
         private void run() {
+            send(new Invalidation(selfId, epoch, nextSeq(), List.of())); // the peer learns this stream at once
             while (!stopped && !closed) {
                 try {
                     String first = queue.poll(keepAliveMillis, TimeUnit.MILLISECONDS);
@@ -252,7 +265,7 @@ public final class InvalidationPush implements AutoCloseable {
     /** The thread of {@code peer}'s lane, null when there is none (for tests). */
     Thread laneThread(NodeAddress peer) {
         for (Lane lane : lanes) {
-            if (lane.peer.equals(peer)) {
+            if (lane.peer.id().equals(peer.id())) {
                 return lane.thread;
             }
         }

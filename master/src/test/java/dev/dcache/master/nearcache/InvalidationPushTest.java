@@ -23,7 +23,10 @@ class InvalidationPushTest {
     private record Delivery(NodeAddress peer, Invalidation batch) {
     }
 
+    /** Pushes with keys, as the test's own sender saw them. */
     private final List<Delivery> delivered = Collections.synchronizedList(new ArrayList<>());
+    /** Every push each peer got, keep-alives included, in order. */
+    private final List<Delivery> stream = Collections.synchronizedList(new ArrayList<>());
     private volatile List<NodeAddress> peers = List.of(B, C);
     private InvalidationPush push;
 
@@ -32,6 +35,17 @@ class InvalidationPushTest {
         if (push != null) {
             push.close();
         }
+    }
+
+    /** A push whose keep-alives are recorded in {@link #stream} and never reach {@code sender}. */
+    private InvalidationPush start(InvalidationPush.Sender sender, int capacity, long maxBatchBytes,
+                                   java.time.Duration keepAlive) {
+        return new InvalidationPush("m-1", () -> peers, (peer, batch) -> {
+            stream.add(new Delivery(peer, batch));
+            if (!batch.keys().isEmpty()) {
+                sender.send(peer, batch);
+            }
+        }, capacity, maxBatchBytes, keepAlive);
     }
 
     private static void await(BooleanSupplier condition) throws InterruptedException {
@@ -50,7 +64,7 @@ class InvalidationPushTest {
 
     @Test
     void everyPeerGetsEveryKey_namedAsFromThisMaster() throws Exception {
-        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)), 1000, 1 << 20, QUIET);
+        push = start((peer, batch) -> delivered.add(new Delivery(peer, batch)), 1000, 1 << 20, QUIET);
         for (int i = 0; i < 50; i++) {
             push.publish("k" + i);
         }
@@ -69,7 +83,7 @@ class InvalidationPushTest {
     @Test
     void withNoPeer_nothingIsQueuedOrSent() throws Exception {
         peers = List.of();
-        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)), 1000, 1 << 20, QUIET);
+        push = start((peer, batch) -> delivered.add(new Delivery(peer, batch)), 1000, 1 << 20, QUIET);
         push.publish("k");
         peers = List.of(B); // a peer appearing later does not get keys written before it was known
         push.publish("k2");
@@ -83,7 +97,7 @@ class InvalidationPushTest {
 
     private void startHeldAtFirstSend(int capacity, String first) throws InterruptedException {
         peers = List.of(B);
-        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> {
+        push = start((peer, batch) -> {
             delivered.add(new Delivery(peer, batch));
             inFirstSend.countDown();
             release.await();
@@ -106,7 +120,7 @@ class InvalidationPushTest {
 
     @Test
     void aPeerThatFails_isCounted_andDoesNotKeepTheOthersFromTheirKeys() throws Exception {
-        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> {
+        push = start((peer, batch) -> {
             if (peer.equals(C)) {
                 throw new java.io.IOException("connection refused");
             }
@@ -151,7 +165,7 @@ class InvalidationPushTest {
     void aSlowPeer_fillsOnlyItsOwnQueue_theOthersGetTheirKeys() throws Exception {
         CountDownLatch cIsStuck = new CountDownLatch(1);
         CountDownLatch unstickC = new CountDownLatch(1);
-        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> {
+        push = start((peer, batch) -> {
             if (peer.equals(C)) {
                 cIsStuck.countDown();
                 unstickC.await();
@@ -175,7 +189,7 @@ class InvalidationPushTest {
         CountDownLatch firstHeld = new CountDownLatch(1);
         CountDownLatch go = new CountDownLatch(1);
         long cap = 2 * InvalidationPush.encodedBound("key-0"); // two such keys a batch
-        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> {
+        push = start((peer, batch) -> {
             delivered.add(new Delivery(peer, batch));
             firstHeld.countDown();
             go.await();
@@ -192,7 +206,7 @@ class InvalidationPushTest {
 
     @Test
     void aPeerThatLeaves_getsNoMoreKeys() throws Exception {
-        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)),
+        push = start((peer, batch) -> delivered.add(new Delivery(peer, batch)),
                 1000, 1 << 20, QUIET);
         push.publish("x");
         await(() -> push.sent() == 2);
@@ -210,7 +224,7 @@ class InvalidationPushTest {
     @Test
     void eachPeerGetsANumberedStream_oneNumberPerPush_evenWhenItFails() throws Exception {
         java.util.concurrent.atomic.AtomicBoolean cFails = new java.util.concurrent.atomic.AtomicBoolean(true);
-        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> {
+        push = start((peer, batch) -> {
             delivered.add(new Delivery(peer, batch));
             if (peer.equals(C) && cFails.get()) {
                 throw new java.io.IOException("refused");
@@ -221,10 +235,11 @@ class InvalidationPushTest {
         cFails.set(false);
         push.publish("b");
         await(() -> push.sent() + push.failed() == 4);
-        List<Invalidation> toB = batchesTo(B);
-        List<Invalidation> toC = batchesTo(C);
-        assertThat(toB).extracting(Invalidation::seq).containsExactly(1L, 2L);
-        assertThat(toC).extracting(Invalidation::seq).as("the failed push used number 1").containsExactly(1L, 2L);
+        List<Invalidation> toB = streamTo(B);
+        List<Invalidation> toC = streamTo(C);
+        assertThat(toB.get(0).keys()).as("a lane opens its stream with an empty push").isEmpty();
+        assertThat(keyedTo(B)).extracting(Invalidation::seq).containsExactly(2L, 3L);
+        assertThat(keyedTo(C)).extracting(Invalidation::seq).as("the failed push used number 2").containsExactly(2L, 3L);
         assertThat(toB).extracting(Invalidation::epoch).containsOnly(toB.get(0).epoch());
         assertThat(toB.get(0).epoch()).as("a stream per peer").isNotEqualTo(toC.get(0).epoch());
     }
@@ -236,37 +251,43 @@ class InvalidationPushTest {
         push.publish("lost"); // the queue holds one
         release.countDown();
         await(() -> push.sent() == 2);
-        assertThat(batchesTo(B)).extracting(Invalidation::seq).containsExactly(1L, 3L);
+        assertThat(keyedTo(B)).extracting(Invalidation::seq).containsExactly(2L, 4L);
         assertThat(push.dropped()).isEqualTo(1);
     }
 
     @Test
     void anIdleLane_pushesEmptyKeepAlives_inTheSameStream() throws Exception {
         peers = List.of(B);
-        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)),
+        push = start((peer, batch) -> delivered.add(new Delivery(peer, batch)),
                 1000, 1 << 20, java.time.Duration.ofMillis(20));
         push.publish("k");
-        await(() -> batchesTo(B).size() >= 3);
-        List<Invalidation> sent = batchesTo(B);
-        assertThat(sent.get(0).keys()).containsExactly("k");
-        assertThat(sent.subList(1, 3)).allSatisfy(b -> assertThat(b.keys()).isEmpty());
-        assertThat(sent.subList(0, 3)).extracting(Invalidation::seq).containsExactly(1L, 2L, 3L);
+        await(() -> streamTo(B).size() >= 4);
+        List<Invalidation> sent = streamTo(B).subList(0, 4);
+        assertThat(sent).extracting(Invalidation::seq).as("one stream, no gaps").containsExactly(1L, 2L, 3L, 4L);
+        assertThat(sent).filteredOn(b -> !b.keys().isEmpty()).extracting(Invalidation::keys)
+                .containsExactly(List.of("k"));
         assertThat(push.sent()).as("keep-alives carry no keys").isEqualTo(1);
     }
 
     @Test
     void aPeerHearsKeepAlives_fromWhenItIsKnown_beforeAnyWrite() throws Exception {
         peers = List.of(B);
-        push = new InvalidationPush("m-1", () -> peers, (peer, batch) -> delivered.add(new Delivery(peer, batch)),
+        push = start((peer, batch) -> delivered.add(new Delivery(peer, batch)),
                 1000, 1 << 20, java.time.Duration.ofMillis(20));
         push.refreshPeers();
-        await(() -> batchesTo(B).size() >= 2);
-        assertThat(batchesTo(B)).allSatisfy(b -> assertThat(b.keys()).isEmpty());
+        await(() -> streamTo(B).size() >= 2);
+        assertThat(streamTo(B)).allSatisfy(b -> assertThat(b.keys()).isEmpty());
     }
 
-    private List<Invalidation> batchesTo(NodeAddress peer) {
-        synchronized (delivered) {
-            return delivered.stream().filter(d -> d.peer().equals(peer)).map(Delivery::batch).toList();
+    /** Every push {@code peer} got, keep-alives included. */
+    private List<Invalidation> streamTo(NodeAddress peer) {
+        synchronized (stream) {
+            return stream.stream().filter(d -> d.peer().equals(peer)).map(Delivery::batch).toList();
         }
+    }
+
+    /** The pushes with keys {@code peer} got (delivered or not). */
+    private List<Invalidation> keyedTo(NodeAddress peer) {
+        return streamTo(peer).stream().filter(b -> !b.keys().isEmpty()).toList();
     }
 }

@@ -1,5 +1,6 @@
 package dev.dcache.master.nearcache;
 
+import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.time.FakeClock;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.common.wire.Invalidation;
@@ -17,7 +18,9 @@ class PushReceiverTest {
 
     private final FakeClock clock = new FakeClock();
     private final NearCache cache = new NearCache(clock, 100, 1 << 20, Duration.ofMinutes(1), 1);
-    private final PushReceiver receiver = new PushReceiver(new NearReads(cache, null), clock, SILENCE);
+    private volatile List<NodeAddress> expected = List.of();
+    private final PushReceiver receiver = new PushReceiver(new NearReads(cache, null), () -> expected, clock::millis,
+            SILENCE);
 
     /** Caches {@code key} as a hot key would be. */
     private void hold(String key) {
@@ -74,7 +77,19 @@ class PushReceiverTest {
     }
 
     @Test
-    void aSenderSilentLongerThanTheLimit_dropsEverythingOnce() {
+    void aLatePush_behindAHigherNumber_appliesItsKeys_withoutAnotherDrop() {
+        receiver.accept(push("m-2", 7, 3)); // 2 is late: a drop
+        hold("a");
+        receiver.accept(push("m-2", 7, 2, "a")); // here it is
+        assertThat(cache.get("a")).isNull();
+        assertThat(cache.get("b")).isNull();
+        assertThat(receiver.flushes()).isEqualTo(2);
+        receiver.accept(push("m-2", 7, 4));
+        assertThat(receiver.flushes()).as("3 is still the last in order").isEqualTo(2);
+    }
+
+    @Test
+    void aSenderNoLongerExpected_silentPastTheLimit_dropsEverythingOnce_andIsForgotten() {
         clock.advance(SILENCE);
         receiver.checkSilence();
         assertThat(cache.get("a")).as("at the limit, not past it").isNotNull();
@@ -86,6 +101,45 @@ class PushReceiverTest {
         receiver.checkSilence();
         assertThat(receiver.flushes()).as("forgotten: no second drop for the same silence").isEqualTo(2);
         assertThat(cache.get("a")).isNotNull();
+    }
+
+    @Test
+    void anExpectedSenderSilentPastTheLimit_keepsTheNearCacheEmpty_untilItPushesAgain() {
+        expected = List.of(new NodeAddress("m-2", "10.0.0.2", 8002));
+        clock.advance(SILENCE.plusMillis(1));
+        receiver.checkSilence();
+        assertThat(receiver.flushes()).isEqualTo(2);
+        hold("a");
+        receiver.checkSilence();
+        assertThat(cache.get("a")).as("a live master that cannot reach us: every copy may be stale").isNull();
+        assertThat(receiver.flushes()).isEqualTo(3);
+
+        receiver.accept(push("m-2", 7, 2));
+        hold("a");
+        receiver.checkSilence();
+        assertThat(cache.get("a")).isNotNull();
+        assertThat(receiver.flushes()).isEqualTo(3);
+    }
+
+    @Test
+    void anExpectedSenderNeverHeard_countsAsSilent_fromWhenItWasFirstExpected() {
+        expected = List.of(new NodeAddress("m-3", "10.0.0.3", 8003));
+        receiver.accept(push("m-2", 7, 2)); // m-2 keeps talking; m-3 never does
+        receiver.checkSilence();
+        clock.advance(SILENCE);
+        receiver.accept(push("m-2", 7, 3));
+        receiver.checkSilence();
+        assertThat(cache.get("a")).as("m-3 expected for exactly the limit").isNotNull();
+        clock.advance(Duration.ofMillis(1));
+        receiver.accept(push("m-2", 7, 4));
+        receiver.checkSilence();
+        assertThat(cache.get("a")).isNull();
+        assertThat(receiver.flushes()).isEqualTo(2);
+
+        expected = List.of();
+        hold("a");
+        receiver.checkSilence();
+        assertThat(cache.get("a")).as("no longer expected: nothing to wait for").isNotNull();
     }
 
     @Test
