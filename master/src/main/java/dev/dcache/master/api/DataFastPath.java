@@ -105,11 +105,11 @@ public final class DataFastPath extends Handler.Wrapper {
             if (key != null && edge.inflight().tryAcquire()) {
                 served.increment();
                 if (get) {
-                    answer(started(() -> router.getAsync(key)),
+                    answer(router.getAsync(key),
                             e -> new DataApi.GetResponse(key, e.value(), api.remainingSeconds(e)),
                             method, KEY_ROUTE, response, callback, start);
                 } else {
-                    answer(started(() -> router.deleteAsync(key).thenApply(existed -> existed ? Boolean.TRUE : null)),
+                    answer(router.deleteAsync(key).thenApply(existed -> existed ? Boolean.TRUE : null),
                             existed -> new DataApi.DeleteResponse(key, true), method, KEY_ROUTE, response, callback, start);
                 }
                 return true;
@@ -191,17 +191,8 @@ public final class DataFastPath extends Handler.Wrapper {
         served.increment();
         String key = item.key();
         DataRouter.BulkItem valid = item;
-        answer(started(() -> router.putAsync(key, valid.value(), valid.ttlMillis())),
+        answer(router.putAsync(key, valid.value(), valid.ttlMillis()),
                 r -> new DataApi.PutResponse(key, r.version(), r.replicas()), "POST", DATA, response, callback, start);
-    }
-
-    /** Starts an operation; a bug that throws instead of failing the future still gets an answer. */
-    private static <T> CompletableFuture<T> started(java.util.function.Supplier<CompletableFuture<T>> operation) {
-        try {
-            return operation.get();
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
     }
 
     /**

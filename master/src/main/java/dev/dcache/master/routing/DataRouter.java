@@ -80,14 +80,11 @@ public final class DataRouter implements AutoCloseable {
     /**
      * {@link #get} without holding the caller's thread: the future completes (on the thread that
      * receives the aux node's reply) with the entry or null, or exceptionally with an
-     * {@link ApiException}. Never blocks: the calls it starts put frames on the wire and return.
+     * {@link ApiException}; it never throws. Never blocks: the calls it starts put frames on the
+     * wire and return.
      */
     public CompletableFuture<Entry> getAsync(String key) {
-        try {
-            return nearReads.getAsync(key, () -> fetch(key));
-        } catch (ApiException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        return Futures.started(() -> nearReads.getAsync(key, () -> fetch(key)));
     }
 
     /**
@@ -205,15 +202,14 @@ public final class DataRouter implements AutoCloseable {
 
     /** {@link #put} without holding the caller's thread; see {@link #getAsync}. */
     public CompletableFuture<WriteResult> putAsync(String key, String value, long ttlMillis) {
+        return Futures.started(() -> startPut(key, value, ttlMillis));
+    }
+
+    private CompletableFuture<WriteResult> startPut(String key, String value, long ttlMillis) {
         long version = versions.next();
         long expiresAt = ttlMillis == 0 ? 0 : clock.millis() + ttlMillis;
         Entry entry = new Entry(key, value, version, expiresAt);
-        List<NodeAddress> owners;
-        try {
-            owners = owners(membership.view(), key);
-        } catch (ApiException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        List<NodeAddress> owners = owners(membership.view(), key);
         return onEachStarted(owners, node -> client.startPut(node, entry)).thenApply(outcomes -> {
             nearReads.invalidate(key); // the owners have answered; before ours: read-your-writes through this master
             int stored = 0;
@@ -242,13 +238,12 @@ public final class DataRouter implements AutoCloseable {
 
     /** {@link #delete} without holding the caller's thread; see {@link #getAsync}. */
     public CompletableFuture<Boolean> deleteAsync(String key) {
+        return Futures.started(() -> startDelete(key));
+    }
+
+    private CompletableFuture<Boolean> startDelete(String key) {
         long version = versions.next();
-        List<NodeAddress> owners;
-        try {
-            owners = owners(membership.view(), key);
-        } catch (ApiException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        List<NodeAddress> owners = owners(membership.view(), key);
         return onEachStarted(owners, node -> client.startDelete(node, key, version)).thenApply(outcomes -> {
             nearReads.invalidate(key);
             boolean reached = false;
@@ -438,17 +433,7 @@ public final class DataRouter implements AutoCloseable {
 
     /** Waits for an operation started here; its ApiException or bug surfaces unwrapped. */
     private static <T> T await(CompletableFuture<T> operation) {
-        try {
-            return operation.get(); // bounded: every aux call in it is
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw ApiException.unavailable("interrupted");
-        }
+        return Futures.await(operation, () -> ApiException.unavailable("interrupted")); // bounded: every aux call in it is
     }
 
     private <T> T attempt(NodeAddress node, NodeCall<T> call) {

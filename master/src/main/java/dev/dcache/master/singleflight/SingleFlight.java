@@ -5,7 +5,6 @@ import dev.dcache.common.concurrent.Futures;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
@@ -114,21 +113,8 @@ public final class SingleFlight<K, V> {
     }
 
     private V await(CompletableFuture<V> call) {
-        try {
-            return call.get(); // bounded: a shared call's future times out after maxWait
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException re) {
-                throw re;
-            }
-            if (cause instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException(cause);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new WaitTimeoutException("interrupted while waiting for the call in flight");
-        }
+        // bounded: a shared call's future times out after maxWait
+        return Futures.await(call, () -> new WaitTimeoutException("interrupted while waiting for the call in flight"));
     }
 
     /** A waiter gave up on another caller's call. */
