@@ -35,9 +35,10 @@ import java.util.function.Consumer;
  * minute for the same reason). Recency is therefore approximate within the newest eighth and
  * under contention (a hot key read concurrently may miss some promotions, which only delays its
  * eviction, never returns a wrong value); a segment of fewer than eight entries without
- * contention is an exact LRU. Caffeine makes the same trade with its lossy read buffers. Global recency is approximated by per-segment recency: each segment owns {@code 1/n}
- * of both budgets and evicts its own least recently used node, which for well-spread keys is the
- * policy a single list would follow up to sampling noise.
+ * contention is an exact LRU. Caffeine makes the same trade with its lossy read buffers. Global
+ * recency is approximated by per-segment recency: each segment owns {@code 1/n} of both budgets
+ * and evicts its own least recently used node, which for well-spread keys is the policy a single
+ * list would follow up to sampling noise.
  *
  * <p><b>Bounds.</b> Both a maximum entry count and a byte budget are enforced after every
  * insert, by evicting from the tail. A node's weight is the retained size of its key and value

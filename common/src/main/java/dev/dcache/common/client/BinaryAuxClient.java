@@ -248,15 +248,20 @@ public final class BinaryAuxClient implements AuxClient {
             }
         }
 
+        /** The slot a call uses: any one of the node's connections. */
+        private int slot() {
+            return connectionsPerNode == 1 ? 0 : ThreadLocalRandom.current().nextInt(connectionsPerNode);
+        }
+
         /** An open connection if one is at hand, without connecting; else null. */
         Connection openConnection() {
-            Connection c = slots[connectionsPerNode == 1 ? 0 : ThreadLocalRandom.current().nextInt(connectionsPerNode)];
+            Connection c = slots[slot()];
             return c != null && c.isOpen() ? c : null;
         }
 
         /** An open connection, connecting if needed (blocks up to the connect timeout). */
         Connection connection() throws AuxCallException {
-            int i = connectionsPerNode == 1 ? 0 : ThreadLocalRandom.current().nextInt(connectionsPerNode);
+            int i = slot();
             Connection c = slots[i];
             if (c != null && c.isOpen()) {
                 return c;

@@ -33,6 +33,8 @@ import java.util.Set;
  */
 public final class DataApi {
     private static final String DATA_PREFIX = "/data/";
+    /** The 404 message of a read or delete of a key no owner holds. */
+    static final String KEY_NOT_FOUND = "key not found";
     private static final Set<String> ENTRY_FIELDS = Set.of("key", "value", "ttl");
 
     private final DataRouter router;
@@ -104,18 +106,18 @@ public final class DataApi {
     }
 
     private void get(Context ctx) {
-        String key = keys.fromRawPath(ctx.req().getRequestURI(), DATA_PREFIX);
+        String key = key(ctx.req().getRequestURI());
         Entry e = router.get(key);
         if (e == null) {
-            throw ApiException.notFound("key not found");
+            throw ApiException.notFound(KEY_NOT_FOUND);
         }
         ctx.json(new GetResponse(key, e.value(), remainingSeconds(e)));
     }
 
     private void delete(Context ctx) {
-        String key = keys.fromRawPath(ctx.req().getRequestURI(), DATA_PREFIX);
+        String key = key(ctx.req().getRequestURI());
         if (!router.delete(key)) {
-            throw ApiException.notFound("key not found");
+            throw ApiException.notFound(KEY_NOT_FOUND);
         }
         ctx.json(new DeleteResponse(key, true));
     }

@@ -215,7 +215,7 @@ public final class DataFastPath extends Handler.Wrapper {
                 }
             } else if (failure == null) {
                 status = 404;
-                json = new ErrorBody("key not found");
+                json = new ErrorBody(DataApi.KEY_NOT_FOUND);
             } else {
                 Throwable cause = Futures.cause(failure);
                 if (cause instanceof ApiException e) {

@@ -318,8 +318,11 @@ public final class Membership implements AutoCloseable {
                 recompute();
             }
         }
-        if (peers != null && !nearCachePeers.equals(List.copyOf(peers.values()))) {
-            nearCachePeers = List.copyOf(peers.values()); // a new instance only on a change: readers compare by identity
+        if (peers != null) {
+            List<NodeAddress> now = List.copyOf(peers.values());
+            if (!now.equals(nearCachePeers)) {
+                nearCachePeers = now; // a new instance only on a change: readers compare by identity
+            }
         }
     }
 

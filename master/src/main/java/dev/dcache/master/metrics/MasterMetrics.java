@@ -48,11 +48,12 @@ public final class MasterMetrics {
 
     /** Binds the counts of the data fast path: requests it served, requests it passed to Javalin. */
     public void bindFastPath(dev.dcache.master.api.DataFastPath fast) {
-        FunctionCounter.builder("dcache.fast.path.requests", fast, dev.dcache.master.api.DataFastPath::served)
-                .description("HTTP requests by who answered them: the data fast path, or Javalin (other routes, and data requests passed on)")
+        String name = "dcache.fast.path.requests";
+        String what = "HTTP requests by who answered them: the data fast path, or Javalin (other routes, and data"
+                + " requests passed on)";
+        FunctionCounter.builder(name, fast, dev.dcache.master.api.DataFastPath::served).description(what)
                 .tag("handler", "fast").register(registry);
-        FunctionCounter.builder("dcache.fast.path.requests", fast, dev.dcache.master.api.DataFastPath::delegated)
-                .description("HTTP requests by who answered them: the data fast path, or Javalin (other routes, and data requests passed on)")
+        FunctionCounter.builder(name, fast, dev.dcache.master.api.DataFastPath::delegated).description(what)
                 .tag("handler", "javalin").register(registry);
     }
 

@@ -194,17 +194,22 @@ public final class InvalidationPush implements AutoCloseable {
         }
 
         private void run() {
-            send(new Invalidation(selfId, epoch, nextSeq(), List.of())); // the peer learns this stream at once
+            send(keepAlive()); // the peer learns this stream at once
             while (!stopped && !closed) {
                 try {
                     String first = queue.poll(keepAliveMillis, TimeUnit.MILLISECONDS);
-                    send(first == null ? new Invalidation(selfId, epoch, nextSeq(), List.of()) : nextBatch(first));
+                    send(first == null ? keepAlive() : nextBatch(first));
                 } catch (InterruptedException e) {
                     return; // the peer left, or closing
                 } catch (RuntimeException e) {
                     log.warn("pushing near-cache invalidations to {} failed", peer, e);
                 }
             }
+        }
+
+        /** A push without keys: it only says where the stream stands. */
+        private Invalidation keepAlive() {
+            return new Invalidation(selfId, epoch, nextSeq(), List.of());
         }
 
         /** {@code first} and what is queued behind it, within the key and byte caps, duplicates once. */

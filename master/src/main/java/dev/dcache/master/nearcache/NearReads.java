@@ -65,6 +65,7 @@ public final class NearReads {
             if (near != null) {
                 return CompletableFuture.completedFuture(near);
             }
+            // the ticket is taken by whoever actually reads, so the bound runs from that read's start
             read = () -> {
                 NearCache.Ticket ticket = cache.ticket(key);
                 return fetch.get().thenApply(e -> {
