@@ -31,9 +31,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 AUX_JAR="${AUX_JAR:-$ROOT/aux/target/dcache-aux.jar}"
 AUX_MAX_BYTES="${AUX_MAX_BYTES:-1073741824}"
 VALUE_BYTES="${VALUE_BYTES:-1000}"
-heap_mb=$(((AUX_MAX_BYTES / 1048576) * 11 / 10)) # bin/cluster's rule for aux heaps
-((heap_mb < 256)) && heap_mb=256
-AUX_JAVA_OPTS="${AUX_JAVA_OPTS:--Xms${heap_mb}m -Xmx${heap_mb}m -XX:+UseG1GC}"
+AUX_JAVA_OPTS="${AUX_JAVA_OPTS:-$("$ROOT/bin/aux-heap" "$AUX_MAX_BYTES")}" # bin/cluster's rule for aux heaps
 MAX_RECORDS="${MAX_RECORDS:-5000000}"
 NMT="${NMT:-0}"
 
