@@ -2,6 +2,9 @@ package dev.dcache.aux;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dcache.aux.api.InternalApi;
+import dev.dcache.common.admission.Admission;
+import dev.dcache.common.admission.ByteBudget;
+import dev.dcache.common.wire.InternalPaths;
 import dev.dcache.aux.cache.LruCache;
 import dev.dcache.aux.cluster.ClusterAgent;
 import dev.dcache.aux.config.AuxConfig;
@@ -25,6 +28,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.io.IOException;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -68,9 +72,11 @@ public final class AuxMain implements AutoCloseable {
         this.peers = new HttpAuxClient(mapper, Duration.ofSeconds(1), Duration.ofSeconds(10), config.clusterToken());
         this.agent = new ClusterAgent(config.id(), binaryPort, cache, peers, clock, config.clusterToken());
         AuxMetrics.bindRebalance(registry, agent.rebalancer());
-        InternalApi api = new InternalApi(cache, agent, mapper, MAX_BATCH);
+        InternalApi api = new InternalApi(cache, agent, mapper, MAX_BATCH, config.maxBodyBytes());
         this.server = HttpServers.create(
-                new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(), config.maxInflight(), config.maxHeaderBytes(), mapper, registry),
+                new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(),
+                        new Admission(config.maxInflight(), new ByteBudget(config.maxInflightBytes(), config.admissionWait())),
+                        config.maxHeaderBytes(), mapper, registry, Set.of(InternalPaths.HEARTBEAT)),
                 cfg -> {
                     cfg.jetty.host = config.bind();
                     guard.install(cfg, "/internal/*");

@@ -1,6 +1,8 @@
 package dev.dcache.master;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dcache.common.admission.Admission;
+import dev.dcache.common.admission.ByteBudget;
 import dev.dcache.common.client.AuxClient;
 import dev.dcache.common.client.BinaryAuxClient;
 import dev.dcache.common.client.HttpAuxClient;
@@ -30,6 +32,7 @@ import dev.dcache.master.nearcache.NearReads;
 import dev.dcache.master.nearcache.PushReceiver;
 import dev.dcache.master.routing.DataRouter;
 import dev.dcache.master.singleflight.SingleFlight;
+import dev.dcache.master.stall.StallWatch;
 import io.javalin.Javalin;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
@@ -58,6 +61,8 @@ public final class MasterMain implements AutoCloseable {
     private final Javalin server;
     private final ScheduledExecutorService loop;
     private final BackupLog backup;
+    /** Notices this master's own stalls, so writes nginx gave up on meanwhile are not applied late. */
+    private final StallWatch stalls;
     private final Restorer restorer;
     /** Pushes keys written here to the other masters' near caches; null without a near cache or push. */
     private final InvalidationPush push;
@@ -76,7 +81,7 @@ public final class MasterMain implements AutoCloseable {
         ObjectMapper mapper = Json.mapper((int) config.maxBodyBytes());
         HttpAuxClient httpData = new HttpAuxClient(mapper, config.connectTimeout(), config.requestTimeout(), config.clusterToken());
         this.dataClient = config.binaryProtocol()
-                ? new BinaryAuxClient(httpData, config.connectTimeout(), config.requestTimeout(), config.clusterToken(),
+                ? new BinaryAuxClient(httpData, config.connectTimeout(), config.keyTimeout(), config.clusterToken(),
                         config.connectionsPerNode())
                 : httpData;
         this.probeClient = new HttpAuxClient(mapper, config.healthTimeout(), config.healthTimeout(), config.clusterToken());
@@ -102,7 +107,15 @@ public final class MasterMain implements AutoCloseable {
         InvalidationApi invalidations = push == null ? null : new InvalidationApi(pushReceiver, mapper);
         this.router = new DataRouter(membership, dataClient, versions, clock, config.replicationFactor(), metrics,
                 nearReads);
-        DataApi data = new DataApi(router, mapper, config, clock);
+        Admission admission = new Admission(config.maxInflight(),
+                new ByteBudget(config.maxInflightBytes(), config.admissionWait()));
+        if (config.maxInflightBytes() < config.maxBodyBytes()) {
+            log.warn("MASTER_MAX_INFLIGHT_BYTES ({}) is below MAX_BODY_BYTES ({}): larger bodies get 413; give the"
+                    + " master more heap or set MASTER_MAX_INFLIGHT_BYTES", config.maxInflightBytes(), config.maxBodyBytes());
+        }
+        this.stalls = StallWatch.start(clock, config.staleWrite());
+        metrics.bindStallWatch(stalls);
+        DataApi data = new DataApi(router, mapper, config, clock, admission, stalls);
         ClusterApi cluster = new ClusterApi(config.id(), membership, config.replicationFactor());
         AdminApi admin = new AdminApi(membership, probeClient, versions, mapper);
         TokenGuard guard = new TokenGuard(config.clusterToken());
@@ -114,7 +127,8 @@ public final class MasterMain implements AutoCloseable {
             metrics.bindRestorer(restorer);
         }
         this.server = HttpServers.create(
-                new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(), config.maxInflight(), config.maxHeaderBytes(), mapper, registry),
+                new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(), admission,
+                        config.maxHeaderBytes(), mapper, registry, java.util.Set.of()),
                 cfg -> {
                     cfg.jetty.host = config.bind();
                     guard.install(cfg, "/admin/*", "/admin", "/internal/*");
@@ -177,7 +191,7 @@ public final class MasterMain implements AutoCloseable {
                 : null;
         // a waiter waits as long as the read it joined may take: every owner tried, each call bounded
         SingleFlight<String, dev.dcache.common.wire.Entry> flights = config.requestCoalescing()
-                ? new SingleFlight<>(config.connectTimeout().plus(config.requestTimeout())
+                ? new SingleFlight<>(config.connectTimeout().plus(config.singleKeyTimeout())
                         .multipliedBy(config.replicationFactor()))
                 : null;
         return new NearReads(cache, flights, push);
@@ -226,6 +240,7 @@ public final class MasterMain implements AutoCloseable {
     @Override
     public void close() {
         loop.shutdownNow();
+        stalls.close();
         server.stop();
         if (push != null) {
             push.close();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dcache.aux.cache.LruCache;
 import dev.dcache.aux.cluster.ClusterAgent;
 import dev.dcache.common.http.ApiException;
+import dev.dcache.common.http.CheckedBody;
 import dev.dcache.common.wire.BatchPutOutcome;
 import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
@@ -23,6 +24,10 @@ import java.util.List;
  * The aux node's internal HTTP API ({@link InternalPaths}): parse, call the cache, answer.
  * Masters validate client input; this layer still refuses records that would corrupt the store
  * (missing key, non-positive version).
+ *
+ * <p>Every route runs admitted (its body's bytes reserved before it is read, see
+ * {@code common.http.HttpServers}); a batch of records is parsed as it arrives, so the node holds
+ * the records, not the body's bytes beside them.
  */
 public final class InternalApi {
     private static final TypeReference<List<String>> KEYS = new TypeReference<>() { };
@@ -33,12 +38,14 @@ public final class InternalApi {
     private final ClusterAgent agent;
     private final ObjectMapper mapper;
     private final int maxBatch;
+    private final long maxBodyBytes;
 
-    public InternalApi(LruCache cache, ClusterAgent agent, ObjectMapper mapper, int maxBatch) {
+    public InternalApi(LruCache cache, ClusterAgent agent, ObjectMapper mapper, int maxBatch, long maxBodyBytes) {
         this.cache = cache;
         this.agent = agent;
         this.mapper = mapper;
         this.maxBatch = maxBatch;
+        this.maxBodyBytes = maxBodyBytes;
     }
 
     public void register(JavalinConfig config) {
@@ -114,7 +121,14 @@ public final class InternalApi {
     }
 
     private void batchPut(Context ctx) throws IOException {
-        List<Entry> entries = batch(mapper.readValue(ctx.bodyAsBytes(), ENTRIES));
+        CheckedBody body = new CheckedBody(ctx.req().getInputStream(), maxBodyBytes, false);
+        List<Entry> entries;
+        try {
+            entries = batch(mapper.readValue(body, ENTRIES));
+        } catch (IOException e) {
+            body.throwIfRefused();
+            throw e;
+        }
         entries.forEach(InternalApi::checked);
         int applied = 0;
         int stale = 0;

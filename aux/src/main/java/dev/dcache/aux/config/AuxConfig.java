@@ -32,16 +32,45 @@ import java.time.Duration;
  * @param snapshotInterval   {@code AUX_SNAPSHOT_INTERVAL_MS}: how often the cache is snapshotted to
  *                           {@code dataDir} if it changed (default 10000); 0 turns periodic snapshots
  *                           off, leaving the restore at start and the snapshot on graceful shutdown
+ * @param maxInflightBytes   {@code AUX_MAX_INFLIGHT_BYTES}: bytes of request bodies (batches from masters and
+ *                           peers) held at once (default {@link #derivedInflightBytes}: a quarter of the heap
+ *                           left after the cache's budget and 48 MiB); see {@code common.admission.ByteBudget}
+ * @param admissionWait      {@code AUX_ADMISSION_WAIT_MS}: longest a batch waits for bytes of that budget
+ *                           before it is refused with 503 (default 500; masters wait AUX_REQUEST_TIMEOUT_MS)
  */
 public record AuxConfig(String id, String bind, int port, long maxEntries, long maxBytes, int segments,
                         Duration tombstoneTtl, Duration sweepInterval, Path dataDir, long maxBodyBytes,
                         Duration idleTimeout, String clusterToken, int binaryPort, int maxConnections,
                         Duration drainTimeout, int maxInflight, int advertisedBinaryPort,
                         int maxHeaderBytes,
-                        Duration snapshotInterval) {
+                        Duration snapshotInterval, long maxInflightBytes, Duration admissionWait) {
+
+    /** Heap set aside for the node itself, besides the cache, before the byte budget is derived. */
+    static final long OWN_HEAP_BYTES = 48L << 20;
+    /** Heap an aux node allocates per byte of batch body it holds (the body, the parsed records). */
+    static final int HEAP_PER_BODY_BYTE = 4;
 
     /** Reads and validates the configuration; errors name the variable. */
     public static AuxConfig from(Env env) {
+        return from(env, Runtime.getRuntime().maxMemory());
+    }
+
+    /**
+     * The default of {@code AUX_MAX_INFLIGHT_BYTES}: the heap left after the cache's byte budget and
+     * {@link #OWN_HEAP_BYTES}, divided by {@link #HEAP_PER_BODY_BYTE}; at least 1 MiB. bin/cluster's
+     * default node (a 256 MiB heap for a 128 MiB budget) gets 20 MiB.
+     */
+    public static long derivedInflightBytes(long maxHeapBytes, long cacheBytes) {
+        return dev.dcache.common.admission.ByteBudget.derivedCapacity(maxHeapBytes, cacheBytes + OWN_HEAP_BYTES,
+                HEAP_PER_BODY_BYTE);
+    }
+
+    /**
+     * As {@link #from(Env)}, with the heap the byte budget is derived from given.
+     *
+     * @param maxHeapBytes the JVM's {@code -Xmx} ({@link Runtime#maxMemory()})
+     */
+    public static AuxConfig from(Env env, long maxHeapBytes) {
         int port = env.intIn("AUX_PORT", 9000, 0, 65535);
         int segments = env.intIn("AUX_SEGMENTS", 16, 1, 1 << 16);
         if (Integer.bitCount(segments) != 1) {
@@ -68,13 +97,17 @@ public record AuxConfig(String id, String bind, int port, long maxEntries, long 
                 env.intIn("AUX_MAX_INFLIGHT", 2048, 1, 1_000_000),
                 env.intIn("AUX_ADVERTISED_BINARY_PORT", 0, 0, 65535),
                 env.intIn("MAX_HEADER_BYTES", 16 * 1024, 1024, 1 << 20),
-                Duration.ofMillis(env.longIn("AUX_SNAPSHOT_INTERVAL_MS", 10_000, 0, 86_400_000)));
+                Duration.ofMillis(env.longIn("AUX_SNAPSHOT_INTERVAL_MS", 10_000, 0, 86_400_000)),
+                env.longIn("AUX_MAX_INFLIGHT_BYTES", derivedInflightBytes(maxHeapBytes, maxBytes), 1L << 20, 1L << 40),
+                Duration.ofMillis(env.longIn("AUX_ADMISSION_WAIT_MS", 500, 0, 60_000)));
     }
 
     /** One line for the start-up log, the token masked. */
     public String describe() {
         return "id=" + id + " bind=" + bind + ":" + port + " maxEntries=" + maxEntries + " maxBytes=" + maxBytes
                 + " segments=" + segments + " tombstoneTtl=" + tombstoneTtl + " sweep=" + sweepInterval
-                + " binaryPort=" + binaryPort + " dataDir=" + dataDir + " snapshot=" + snapshotInterval + " maxBody=" + maxBodyBytes + " token=" + (clusterToken == null ? "none" : "***");
+                + " binaryPort=" + binaryPort + " dataDir=" + dataDir + " snapshot=" + snapshotInterval + " maxBody=" + maxBodyBytes
+                + " admission(requests=" + maxInflight + " bytes=" + maxInflightBytes + " wait=" + admissionWait.toMillis()
+                + "ms) token=" + (clusterToken == null ? "none" : "***");
     }
 }

@@ -97,6 +97,22 @@ public interface AuxClient extends AutoCloseable {
     /** The live entries among {@code keys}; absent keys are simply missing from the result. */
     List<Entry> getBatch(NodeAddress node, List<String> keys) throws AuxCallException;
 
+    /**
+     * {@link #getBatch}, telling {@code charge} how many bytes of the answer were read, as they are
+     * read, before they are kept: a caller bounds what it holds by throwing from {@code charge} (a
+     * {@link RuntimeException}, rethrown to the caller as it is, the answer abandoned). The default
+     * charges nothing.
+     */
+    default List<Entry> getBatch(NodeAddress node, List<String> keys, java.util.function.LongConsumer charge)
+            throws AuxCallException {
+        return getBatch(node, keys);
+    }
+
+    /**
+     * Stores {@code entries} on the node; implementations may send them in several calls (each
+     * bounded in bytes), in which case a failure after the first call leaves the earlier ones
+     * applied. Applying an entry twice is harmless: the node keeps the highest version.
+     */
     BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException;
 
     /** Writes tombstones; returns the keys that held a live value before. */

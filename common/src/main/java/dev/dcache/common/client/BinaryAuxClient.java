@@ -131,6 +131,12 @@ public final class BinaryAuxClient implements AuxClient {
     }
 
     @Override
+    public List<Entry> getBatch(NodeAddress node, List<String> keys, java.util.function.LongConsumer charge)
+            throws AuxCallException {
+        return http.getBatch(node, keys, charge);
+    }
+
+    @Override
     public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException {
         return http.putBatch(node, entries);
     }

@@ -33,10 +33,20 @@ import java.util.concurrent.Executors;
  * {@link AuxClient} over the JDK's HTTP/1.1 client: pooled keep-alive connections, a connect
  * timeout on the client and a request timeout on every call. Called from virtual threads, so a
  * blocking {@code send} costs no platform thread while it waits.
+ *
+ * <p>Batches are bounded in bytes both ways: {@link #putBatch} sends at most about
+ * {@link #BATCH_BYTES} of records per call (one call after another), so neither this side nor the
+ * receiving node ever holds a whole bulk request's worth of encoded records, and
+ * {@link #getBatch(NodeAddress, List, java.util.function.LongConsumer)} parses the answer as it
+ * arrives, charging its bytes to the caller first.
  */
 public final class HttpAuxClient implements AuxClient {
     private static final TypeReference<List<Entry>> ENTRY_LIST = new TypeReference<>() { };
     private static final TypeReference<List<String>> STRING_LIST = new TypeReference<>() { };
+    /** Most bytes of records (keys and values, as characters) {@link #putBatch} sends in one call. */
+    public static final long BATCH_BYTES = 2L << 20;
+    /** What a record costs in a batch beyond its key and value: field names, version, expiry. */
+    private static final long RECORD_OVERHEAD = 64;
 
     private final HttpClient http;
     private final ExecutorService executor;
@@ -86,14 +96,65 @@ public final class HttpAuxClient implements AuxClient {
 
     @Override
     public List<Entry> getBatch(NodeAddress node, List<String> keys) throws AuxCallException {
-        HttpResponse<byte[]> r = send(node, request(node, InternalPaths.BATCH_GET).POST(body(keys)));
-        return read(node, expectOk(node, r), ENTRY_LIST);
+        return getBatch(node, keys, bytes -> { });
+    }
+
+    @Override
+    public List<Entry> getBatch(NodeAddress node, List<String> keys, java.util.function.LongConsumer charge)
+            throws AuxCallException {
+        HttpResponse<java.io.InputStream> r = send(node, request(node, InternalPaths.BATCH_GET).POST(body(keys)),
+                HttpResponse.BodyHandlers.ofInputStream());
+        try (Charged in = new Charged(r.body(), charge)) {
+            if (r.statusCode() != 200) {
+                expectOk(node, r.statusCode(), in.readNBytes(200));
+            }
+            try {
+                return mapper.readValue(in, ENTRY_LIST);
+            } catch (IOException e) {
+                if (in.refusal != null) {
+                    throw in.refusal;
+                }
+                throw new AuxCallException(node.id(), AuxCallException.Kind.IO, "answer not read: " + e, e);
+            }
+        } catch (IOException e) {
+            throw new AuxCallException(node.id(), AuxCallException.Kind.IO, "answer not read: " + e, e);
+        }
     }
 
     @Override
     public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException {
-        HttpResponse<byte[]> r = send(node, request(node, InternalPaths.BATCH_PUT).POST(body(entries)));
-        return read(node, expectOk(node, r), BatchPutOutcome.class);
+        int applied = 0;
+        int stale = 0;
+        for (List<Entry> chunk : chunks(entries)) {
+            HttpResponse<byte[]> r = send(node, request(node, InternalPaths.BATCH_PUT).POST(body(chunk)));
+            BatchPutOutcome o = read(node, expectOk(node, r), BatchPutOutcome.class);
+            applied += o.applied();
+            stale += o.stale();
+        }
+        return new BatchPutOutcome(applied, stale);
+    }
+
+    /**
+     * {@code entries} cut in order into runs of at most {@link #BATCH_BYTES} (a record larger than
+     * that alone); one empty run for no entries.
+     */
+    static List<List<Entry>> chunks(List<Entry> entries) {
+        List<List<Entry>> out = new java.util.ArrayList<>();
+        int from = 0;
+        do {
+            int to = from;
+            long bytes = 0;
+            while (to < entries.size() && (to == from || bytes + size(entries.get(to)) <= BATCH_BYTES)) {
+                bytes += size(entries.get(to++));
+            }
+            out.add(entries.subList(from, to));
+            from = to;
+        } while (from < entries.size());
+        return out;
+    }
+
+    private static long size(Entry e) {
+        return RECORD_OVERHEAD + e.key().length() + (e.value() == null ? 0 : e.value().length());
     }
 
     @Override
@@ -115,11 +176,14 @@ public final class HttpAuxClient implements AuxClient {
     }
 
     /**
-     * Sends records an aux node moved to a master's backup ({@link InternalPaths#BACKUP}). Not part
-     * of {@link AuxClient}: it is the aux-to-master direction.
+     * Sends records an aux node moved to a master's backup ({@link InternalPaths#BACKUP}), in calls
+     * of at most {@link #BATCH_BYTES} like {@link #putBatch}. Not part of {@link AuxClient}: it is
+     * the aux-to-master direction.
      */
     public void backup(NodeAddress master, List<Entry> records) throws AuxCallException {
-        expectOk(master, send(master, request(master, InternalPaths.BACKUP).POST(body(records))));
+        for (List<Entry> chunk : chunks(records)) {
+            expectOk(master, send(master, request(master, InternalPaths.BACKUP).POST(body(chunk))));
+        }
     }
 
     /**
@@ -155,8 +219,13 @@ public final class HttpAuxClient implements AuxClient {
     }
 
     private HttpResponse<byte[]> send(NodeAddress node, HttpRequest.Builder request) throws AuxCallException {
+        return send(node, request, HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private <T> HttpResponse<T> send(NodeAddress node, HttpRequest.Builder request, HttpResponse.BodyHandler<T> handler)
+            throws AuxCallException {
         try {
-            return http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            return http.send(request.build(), handler);
         } catch (HttpConnectTimeoutException e) {
             throw new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT, "connect timed out", e);
         } catch (HttpTimeoutException e) {
@@ -172,12 +241,53 @@ public final class HttpAuxClient implements AuxClient {
     }
 
     private static byte[] expectOk(NodeAddress node, HttpResponse<byte[]> r) throws AuxCallException {
-        if (r.statusCode() != 200) {
-            String body = new String(r.body(), StandardCharsets.UTF_8);
+        return expectOk(node, r.statusCode(), r.body());
+    }
+
+    private static byte[] expectOk(NodeAddress node, int status, byte[] body) throws AuxCallException {
+        if (status != 200) {
+            String text = new String(body, StandardCharsets.UTF_8);
             throw new AuxCallException(node.id(), AuxCallException.Kind.BAD_STATUS,
-                    "status " + r.statusCode() + ": " + (body.length() > 200 ? body.substring(0, 200) : body), null);
+                    "status " + status + ": " + (text.length() > 200 ? text.substring(0, 200) : text), null);
         }
-        return r.body();
+        return body;
+    }
+
+    /**
+     * An answer's body that tells {@code charge} of every byte read before handing it on; a refusal
+     * thrown by {@code charge} is kept (the parser wraps what its stream throws) and the read fails.
+     */
+    private static final class Charged extends java.io.FilterInputStream {
+        private final java.util.function.LongConsumer charge;
+        private RuntimeException refusal;
+
+        Charged(java.io.InputStream in, java.util.function.LongConsumer charge) {
+            super(in);
+            this.charge = charge;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (refusal != null) {
+                throw new IOException("answer refused: " + refusal.getMessage());
+            }
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                try {
+                    charge.accept(n);
+                } catch (RuntimeException e) {
+                    refusal = e;
+                    throw new IOException("answer refused: " + e.getMessage());
+                }
+            }
+            return n;
+        }
     }
 
     private <T> T read(NodeAddress node, byte[] body, Class<T> type) throws AuxCallException {

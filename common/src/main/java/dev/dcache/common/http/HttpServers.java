@@ -2,6 +2,9 @@ package dev.dcache.common.http;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dcache.common.admission.Admission;
+import dev.dcache.common.admission.ByteBudget;
+import dev.dcache.common.metrics.AdmissionMetrics;
 import dev.dcache.common.metrics.HttpMetrics;
 import dev.dcache.common.wire.ErrorBody;
 import io.javalin.Javalin;
@@ -15,14 +18,24 @@ import org.eclipse.jetty.http.UriCompliance;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.concurrent.Semaphore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
  * Builds the Javalin server both node kinds run: virtual threads, the strict JSON mapper, one
  * error mapper that answers every failure as {@code {"error": "..."}}, request metrics tagged by
- * route template, {@code GET /metrics}, and server-side limits (body size, idle timeout).
+ * route template, {@code GET /metrics}, and server-side limits (body size, idle timeout, and
+ * {@link Admission}: requests and bytes of bodies in flight).
+ *
+ * <p>Admission happens before a body is read: a request reserves its {@code Content-Length}
+ * (the whole body limit when it has none) from the node's {@link ByteBudget}, waiting briefly
+ * when the budget is full, and is refused with 503 (or 413, larger than the budget) when that
+ * does not come. Whatever body a request still has unread when it is answered (refused before
+ * reading, or a parse that stopped early) is read and discarded first, so that a client that
+ * writes its whole body before reading sees the answer instead of a reset connection.
  */
 public final class HttpServers {
     private static final Logger log = LoggerFactory.getLogger(HttpServers.class);
@@ -36,22 +49,33 @@ public final class HttpServers {
     /**
      * Server-side limits and plumbing shared by both node kinds.
      *
-     * @param maxInflight    requests served at once; past it, 503 with {@code Retry-After} instead of
-     *                       queueing without bound ({@code /health} and {@code /metrics} are exempt)
+     * @param admission      requests and bytes of bodies served at once; past them, a short wait
+     *                       (bytes) then 503 with {@code Retry-After} instead of queueing without
+     *                       bound ({@code /health} and {@code /metrics} are exempt)
      * @param maxHeaderBytes largest request line plus headers; larger is 431 (or 414 for the URI)
+     * @param unbudgeted     route paths whose (small, bounded) bodies take no bytes of the budget:
+     *                       control traffic that must pass while data traffic fills it (heartbeats)
      */
-    public record Options(long maxRequestBytes, long idleTimeoutMillis, int maxInflight, int maxHeaderBytes,
-                          ObjectMapper mapper, PrometheusMeterRegistry registry) {
+    public record Options(long maxRequestBytes, long idleTimeoutMillis, Admission admission, int maxHeaderBytes,
+                          ObjectMapper mapper, PrometheusMeterRegistry registry, Set<String> unbudgeted) {
+        public Options {
+            unbudgeted = Set.copyOf(unbudgeted);
+        }
     }
+
+    /** Where a Javalin route finds its request's reservation of the byte budget ({@link #lease}). */
+    private static final String LEASE = "dcache.lease";
+
 
     /**
      * What a front handler (a Jetty handler placed before Javalin's, see
      * {@link #create(Options, Consumer, Function)}) shares with the Javalin routes, so requests it
      * serves itself are limited, metered and logged the same way.
      *
-     * @param inflight the in-flight request limit; a front handler takes a permit per request
+     * @param admission the in-flight limits; a front handler takes a request slot and reserves its
+     *                  bytes per request, and passes a request to Javalin when it cannot at once
      */
-    public record Edge(Semaphore inflight, HttpMetrics metrics, ObjectMapper mapper) {
+    public record Edge(Admission admission, HttpMetrics metrics, ObjectMapper mapper) {
         /** Records a request served by the front handler: metrics and, with ACCESS_LOG, a log line. */
         public void served(String method, String route, int status, long nanos) {
             metrics.record(method, route, status, nanos);
@@ -78,21 +102,99 @@ public final class HttpServers {
         }
     }
 
-    private static io.javalin.http.Handler limited(io.javalin.router.Endpoint endpoint, Semaphore inflight) {
+    /**
+     * The request's reservation of the byte budget, taken before its handler ran and held until its
+     * answer has been written; a handler grows it for what it holds beyond its body (an answer read
+     * from the aux nodes). Never null inside a route.
+     */
+    public static ByteBudget.Lease lease(Context ctx) {
+        ByteBudget.Lease lease = ctx.attribute(LEASE);
+        if (lease == null) {
+            throw new IllegalStateException("no admission lease: not inside an admitted route");
+        }
+        return lease;
+    }
+
+    private static io.javalin.http.Handler limited(io.javalin.router.Endpoint endpoint, Options options) {
         io.javalin.http.Handler handler = endpoint.handler;
         if (!endpoint.method.isHttpMethod() || endpoint.path.equals("/health") || endpoint.path.equals("/metrics")) {
             return handler;
         }
+        Admission admission = options.admission();
+        boolean budgeted = !options.unbudgeted().contains(endpoint.path);
         return ctx -> {
-            if (!inflight.tryAcquire()) {
-                throw ApiException.unavailable("server busy: too many requests in flight");
-            }
+            boolean entered = false;
+            ByteBudget.Lease lease = null;
             try {
+                if (!admission.tryEnter()) {
+                    throw admission.refuseRequest();
+                }
+                entered = true;
+                lease = budgeted ? admitBody(ctx, options) : admission.bytes().empty();
+                ctx.attribute(LEASE, lease);
+                if (!closeWhenComplete(ctx, lease)) {
+                    lease = null; // closed with the exchange, once the answer is on the wire
+                }
                 handler.handle(ctx);
             } finally {
-                inflight.release();
+                discardUnread(ctx, options.maxRequestBytes());
+                if (lease != null) {
+                    lease.close();
+                }
+                if (entered) {
+                    admission.leave();
+                }
             }
         };
+    }
+
+    /**
+     * Has Jetty close {@code lease} when the exchange completes: after the answer was written (Javalin
+     * writes a route's result after the route returns, and a reader may be slow), or failed.
+     *
+     * @return true when that could not be arranged and the caller must close it
+     */
+    private static boolean closeWhenComplete(Context ctx, ByteBudget.Lease lease) {
+        org.eclipse.jetty.server.Request core =
+                org.eclipse.jetty.ee10.servlet.ServletContextRequest.getServletContextRequest(ctx.req());
+        if (core == null) {
+            return true;
+        }
+        org.eclipse.jetty.server.Request.addCompletionListener(core, failure -> lease.close());
+        return false;
+    }
+
+    /** Reserves the request's body before it is read: its Content-Length, or the limit when unknown. */
+    private static ByteBudget.Lease admitBody(Context ctx, Options options) {
+        long length = ctx.req().getContentLengthLong();
+        if (length > options.maxRequestBytes()) {
+            throw ApiException.tooLarge("request body too large: " + length + " bytes; the limit is "
+                    + options.maxRequestBytes());
+        }
+        boolean unknownLength = length < 0 && ctx.header("Transfer-Encoding") != null;
+        return options.admission().bytes().reserve(unknownLength ? options.maxRequestBytes() : Math.max(0, length));
+    }
+
+    /**
+     * Reads and drops what is left of the request body (at most {@code limit} bytes), so that the
+     * answer reaches a client still writing its body; bounded in time by the idle timeout and the
+     * minimum data rate. A client already gone is no error.
+     */
+    private static void discardUnread(Context ctx, long limit) {
+        if (ctx.req().getContentLengthLong() <= 0 && ctx.header("Transfer-Encoding") == null) {
+            return;
+        }
+        try {
+            InputStream in = ctx.req().getInputStream();
+            byte[] buf = new byte[16 * 1024];
+            long left = limit + 1;
+            int n;
+            while (left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) >= 0) {
+                left -= n;
+            }
+        } catch (IOException | RuntimeException e) {
+            // the client went away or sent garbage; Jetty closes the connection
+        }
     }
 
     /**
@@ -113,8 +215,8 @@ public final class HttpServers {
     public static Javalin create(Options options, Consumer<JavalinConfig> routes,
                                  Function<Edge, org.eclipse.jetty.server.Handler.Wrapper> front) {
         HttpMetrics metrics = new HttpMetrics(options.registry());
-        Semaphore inflight = new Semaphore(options.maxInflight());
-        Edge edge = new Edge(inflight, metrics, options.mapper());
+        AdmissionMetrics.bind(options.registry(), options.admission());
+        Edge edge = new Edge(options.admission(), metrics, options.mapper());
         return Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
@@ -150,7 +252,7 @@ public final class HttpServers {
                     server.setDynamic(false);
                 }
             });
-            config.router.handlerWrapper(endpoint -> limited(endpoint, inflight));
+            config.router.handlerWrapper(endpoint -> limited(endpoint, options));
             config.requestLogger.http((ctx, ms) -> {
                 metrics.record(ctx, ms);
                 if (ACCESS_LOG_ON) {

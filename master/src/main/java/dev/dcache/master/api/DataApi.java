@@ -1,16 +1,28 @@
 package dev.dcache.master.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import dev.dcache.common.admission.Admission;
+import dev.dcache.common.admission.ByteBudget;
 import dev.dcache.common.http.ApiException;
+import dev.dcache.common.http.CheckedBody;
+import dev.dcache.common.http.HttpServers;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.master.config.MasterConfig;
 import dev.dcache.master.routing.DataRouter;
+import dev.dcache.master.stall.RequestStart;
+import dev.dcache.master.stall.StallWatch;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -18,6 +30,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 
 /**
  * The public data API: parse and validate, call {@link DataRouter}, answer.
@@ -30,6 +44,17 @@ import java.util.Set;
  * POST   /data/bulk/get  ["k", ...]                          -> 200 {"values": {k: v}, "missing": [k]}
  * </pre>
  * Validation is all-or-nothing: one bad item rejects the whole request before anything is written.
+ *
+ * <p>Memory: every route runs admitted ({@link HttpServers}: its body's bytes reserved before it is
+ * read). A bulk write is parsed as it arrives, item by item (Jackson's streaming parser), so the
+ * master holds its values once, never the body beside them. Answers that carry values (a read, a
+ * bulk read) add their bytes to the request's reservation before they are held; the reservation
+ * lasts until the answer is on the wire. A bulk read answers at most {@code MAX_BODY_BYTES} of
+ * records (413 past that: ask for fewer keys).
+ *
+ * <p>Writes that reached this master after nginx gave up on them, because the master was stalled
+ * ({@link StallWatch}), are refused, not applied: nginx has already answered them, and a newer
+ * write may have been made through another master since.
  */
 public final class DataApi {
     private static final String DATA_PREFIX = "/data/";
@@ -39,20 +64,30 @@ public final class DataApi {
 
     private final DataRouter router;
     private final ObjectMapper mapper;
+    /** Reads one item of a bulk write off a parser that goes on past it (the items after). */
+    private final ObjectReader itemReader;
     private final KeyCodec keys;
     private final InstantSource clock;
     private final int maxValueBytes;
     private final int maxBulkItems;
     private final long maxTtlSeconds;
+    private final long maxBodyBytes;
+    private final Admission admission;
+    private final StallWatch stalls;
 
-    public DataApi(DataRouter router, ObjectMapper mapper, MasterConfig config, InstantSource clock) {
+    public DataApi(DataRouter router, ObjectMapper mapper, MasterConfig config, InstantSource clock,
+                   Admission admission, StallWatch stalls) {
         this.router = router;
         this.mapper = mapper;
+        this.itemReader = mapper.readerFor(JsonNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.keys = new KeyCodec(config.maxKeyBytes());
         this.clock = clock;
         this.maxValueBytes = config.maxValueBytes();
         this.maxBulkItems = config.maxBulkItems();
         this.maxTtlSeconds = config.maxTtlSeconds();
+        this.maxBodyBytes = config.maxBodyBytes();
+        this.admission = admission;
+        this.stalls = stalls;
     }
 
     public void register(JavalinConfig config) {
@@ -81,6 +116,7 @@ public final class DataApi {
     }
 
     private void put(Context ctx) throws IOException {
+        refuseIfLate(ctx.header(RequestStart.HEADER));
         DataRouter.BulkItem item = entry(ctx.contentType(), ctx.bodyAsBytes());
         DataRouter.WriteResult r = router.put(item.key(), item.value(), item.ttlMillis());
         ctx.json(new PutResponse(item.key(), r.version(), r.replicas()));
@@ -111,10 +147,33 @@ public final class DataApi {
         if (e == null) {
             throw ApiException.notFound(KEY_NOT_FOUND);
         }
+        HttpServers.lease(ctx).grow(answerBytes(e.value()));
         ctx.json(new GetResponse(key, e.value(), remainingSeconds(e)));
     }
 
+    /**
+     * True when a write carrying {@code requestStart} ({@value RequestStart#HEADER}) reached this
+     * master too late to be applied: nginx gave up on it while this master was stalled
+     * ({@link StallWatch}).
+     */
+    boolean isLate(String requestStart) {
+        return stalls.lateMillis(requestStart) >= 0;
+    }
+
+    private void refuseIfLate(String requestStart) {
+        long late = stalls.lateMillis(requestStart);
+        if (late >= 0) {
+            throw admission.refuseStale(late);
+        }
+    }
+
+    /** Bytes of the budget an answer carrying {@code value} holds: its characters, as a body byte each. */
+    static long answerBytes(String value) {
+        return value == null ? 0 : value.length();
+    }
+
     private void delete(Context ctx) {
+        refuseIfLate(ctx.header(RequestStart.HEADER));
         String key = key(ctx.req().getRequestURI());
         if (!router.delete(key)) {
             throw ApiException.notFound(KEY_NOT_FOUND);
@@ -123,20 +182,52 @@ public final class DataApi {
     }
 
     private void bulkPut(Context ctx) throws IOException {
-        JsonNode body = readJson(ctx);
-        if (!body.isArray()) {
-            throw ApiException.badRequest("body must be a JSON array of {\"key\", \"value\", \"ttl\"?}");
-        }
-        checkBulkSize(body.size());
-        List<DataRouter.BulkItem> items = new ArrayList<>(body.size());
-        for (int i = 0; i < body.size(); i++) {
-            JsonNode node = body.get(i);
-            if (!node.isObject()) {
-                throw ApiException.badRequest("item " + i + ": must be a JSON object");
-            }
-            items.add(item(node, "item " + i + ": "));
+        refuseIfLate(ctx.header(RequestStart.HEADER));
+        checkContentType(ctx.contentType());
+        CheckedBody body = new CheckedBody(ctx.req().getInputStream(), maxBodyBytes, true);
+        List<DataRouter.BulkItem> items;
+        try {
+            items = bulkItems(body);
+        } catch (JacksonException e) {
+            body.throwIfRefused();
+            throw e;
+        } catch (IOException e) {
+            body.throwIfRefused();
+            throw ApiException.badRequest("request body could not be read");
         }
         ctx.json(Map.of("stored", items.isEmpty() ? 0 : router.putAll(items)));
+    }
+
+    /**
+     * The items of a bulk write, parsed and validated one at a time as the body arrives: the
+     * master holds each item's strings, never the body's bytes beside them.
+     */
+    private List<DataRouter.BulkItem> bulkItems(InputStream body) throws IOException {
+        try (JsonParser p = mapper.createParser(body)) {
+            JsonToken t = p.nextToken();
+            if (t == null) {
+                throw ApiException.badRequest("request body is empty; expected JSON");
+            }
+            if (t != JsonToken.START_ARRAY) {
+                throw ApiException.badRequest("body must be a JSON array of {\"key\", \"value\", \"ttl\"?}");
+            }
+            List<DataRouter.BulkItem> items = new ArrayList<>();
+            for (t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+                int i = items.size();
+                if (i == maxBulkItems) {
+                    throw ApiException.tooLarge("bulk request of more than " + maxBulkItems + " items exceeds the limit of "
+                            + maxBulkItems);
+                }
+                if (t != JsonToken.START_OBJECT) {
+                    throw ApiException.badRequest("item " + i + ": must be a JSON object");
+                }
+                items.add(item(itemReader.readValue(p), "item " + i + ": "));
+            }
+            if (p.nextToken() != null) {
+                throw ApiException.badRequest("malformed JSON: more content after the array");
+            }
+            return items;
+        }
     }
 
     private void bulkGet(Context ctx) throws IOException {
@@ -153,7 +244,7 @@ public final class DataApi {
             }
             wanted.add(keys.validate(k.textValue()));
         }
-        Map<String, Entry> found = wanted.isEmpty() ? Map.of() : router.getAll(wanted);
+        Map<String, Entry> found = wanted.isEmpty() ? Map.of() : router.getAll(wanted, answerCharge(ctx));
         Map<String, String> values = new LinkedHashMap<>();
         List<String> missing = new ArrayList<>();
         for (String k : wanted) {
@@ -165,6 +256,22 @@ public final class DataApi {
             }
         }
         ctx.json(new BulkGetResponse(values, missing));
+    }
+
+    /**
+     * What a bulk read's answers from the aux nodes may take, charged as they are read: at most
+     * {@code MAX_BODY_BYTES} in all (413: ask for fewer keys), each byte reserved first.
+     */
+    private LongConsumer answerCharge(Context ctx) {
+        ByteBudget.Lease lease = HttpServers.lease(ctx);
+        AtomicLong answered = new AtomicLong();
+        return bytes -> {
+            if (answered.addAndGet(bytes) > maxBodyBytes) {
+                throw ApiException.tooLarge("the records of these keys come to more than " + maxBodyBytes
+                        + " bytes; ask for fewer keys at once");
+            }
+            lease.grow(bytes);
+        };
     }
 
     private DataRouter.BulkItem item(JsonNode node, String where) {
@@ -225,12 +332,7 @@ public final class DataApi {
     }
 
     private JsonNode readJson(String type, byte[] bytes) throws IOException {
-        if (type != null && !type.isBlank()) {
-            String base = type.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
-            if (!base.equals("application/json") && !base.endsWith("+json")) {
-                throw new ApiException(415, "Content-Type must be application/json, was '" + clip(base) + "'");
-            }
-        }
+        checkContentType(type);
         if (bytes.length == 0) {
             throw ApiException.badRequest("request body is empty; expected JSON");
         }
@@ -242,6 +344,15 @@ public final class DataApi {
             throw ApiException.badRequest("request body is empty; expected JSON");
         }
         return node;
+    }
+
+    private static void checkContentType(String type) {
+        if (type != null && !type.isBlank()) {
+            String base = type.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+            if (!base.equals("application/json") && !base.endsWith("+json")) {
+                throw new ApiException(415, "Content-Type must be application/json, was '" + clip(base) + "'");
+            }
+        }
     }
 
     private static String clip(String s) {

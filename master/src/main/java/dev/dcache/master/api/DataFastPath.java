@@ -1,11 +1,13 @@
 package dev.dcache.master.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.dcache.common.admission.ByteBudget;
 import dev.dcache.common.concurrent.Futures;
 import dev.dcache.common.http.ApiException;
 import dev.dcache.common.http.HttpServers;
 import dev.dcache.common.wire.ErrorBody;
 import dev.dcache.master.routing.DataRouter;
+import dev.dcache.master.stall.RequestStart;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -43,6 +45,16 @@ import java.util.function.Function;
  * {@link DataApi} and the errors the router raises ({@code 404}, {@code 503}, {@code 413}), in
  * the same JSON shape. It takes the same in-flight permit and records the same request metric
  * (route template, method, status) and access log line as a Javalin route.
+ *
+ * <h2>Admission</h2>
+ * The same limits as a Javalin route ({@link HttpServers.Edge#admission()}), taken without waiting:
+ * a request slot, and for a POST its body's bytes, before the body is read; a read's answer
+ * reserves its value's bytes when the aux node's reply arrives and holds them until the answer is
+ * written (a reader that does not read holds them, not the heap). When a slot or the body's bytes
+ * are not free at once, the request goes to Javalin, which waits briefly on a virtual thread and
+ * answers 503 if they do not come; an answer whose bytes are not free is a 503 here. A write that
+ * reached this master after nginx gave up on it ({@link DataApi#isLate}) goes to Javalin, which
+ * refuses it.
  *
  * <h2>Rules for code here</h2>
  * Nothing may block: this runs on Jetty's selector and on the aux reply readers. The router's
@@ -102,15 +114,18 @@ public final class DataFastPath extends Handler.Wrapper {
         boolean get = "GET".equals(method);
         if ((get || "DELETE".equals(method)) && path.startsWith(DATA_PREFIX)) {
             String key = plainKey(path);
-            if (key != null && edge.inflight().tryAcquire()) {
+            if (key != null && (get || !api.isLate(request.getHeaders().get(RequestStart.HEADER)))
+                    && edge.admission().tryEnter()) {
                 served.increment();
+                ByteBudget.Lease lease = edge.admission().bytes().empty();
                 if (get) {
-                    answer(router.getAsync(key),
+                    answer(router.getAsync(key).thenApply(e -> reserveAnswer(e, lease)),
                             e -> new DataApi.GetResponse(key, e.value(), api.remainingSeconds(e)),
-                            method, KEY_ROUTE, response, callback, start);
+                            method, KEY_ROUTE, lease, response, callback, start);
                 } else {
                     answer(router.deleteAsync(key).thenApply(existed -> existed ? Boolean.TRUE : null),
-                            existed -> new DataApi.DeleteResponse(key, true), method, KEY_ROUTE, response, callback, start);
+                            existed -> new DataApi.DeleteResponse(key, true), method, KEY_ROUTE, lease, response,
+                            callback, start);
                 }
                 return true;
             }
@@ -146,29 +161,58 @@ public final class DataFastPath extends Handler.Wrapper {
         }
     }
 
+    /**
+     * The entry read, with its answer's bytes added to {@code lease}; throws the 503 of a full
+     * budget (this thread must not wait for bytes).
+     */
+    private dev.dcache.common.wire.Entry reserveAnswer(dev.dcache.common.wire.Entry e, ByteBudget.Lease lease) {
+        if (e != null && !lease.tryGrow(DataApi.answerBytes(e.value()))) {
+            throw edge.admission().bytes().refuseBusy();
+        }
+        return e;
+    }
+
     private boolean post(Request request, Response response, Callback callback, long start) {
         long length = request.getLength();
         String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
         if (length <= 0 || length > maxBodyBytes || type == null || !type.startsWith(JSON)
-                || !edge.inflight().tryAcquire()) {
+                || api.isLate(request.getHeaders().get(RequestStart.HEADER))) {
+            return delegate(request, response, callback);
+        }
+        ByteBudget.Lease lease = reserveBody(length);
+        if (lease == null) {
+            return delegate(request, response, callback); // Javalin waits for the bytes, or refuses
+        }
+        if (!edge.admission().tryEnter()) {
+            lease.close();
             return delegate(request, response, callback);
         }
         Content.Source.asByteArrayAsync(request, (int) length).whenComplete((body, failure) -> {
             try {
-                posted(request, response, callback, start, type, body, failure);
+                posted(request, response, callback, start, type, body, failure, lease);
             } catch (RuntimeException | Error bug) {
-                // never leave the client without an answer, nor the permit taken
+                // never leave the client without an answer, nor the slot or the bytes taken
                 log.error("unhandled error on POST {}", DATA, bug);
-                edge.inflight().release();
+                lease.close();
+                edge.admission().leave();
                 Response.writeError(request, response, callback, 500, "internal error");
             }
         });
         return true;
     }
 
+    /** The body's bytes if they are free now; null when not (or when the body is larger than the budget). */
+    private ByteBudget.Lease reserveBody(long length) {
+        try {
+            return edge.admission().bytes().tryReserve(length);
+        } catch (ApiException tooLarge) {
+            return null; // Javalin answers the 413
+        }
+    }
+
     /** The rest of {@link #post} once the body is read; answers, or passes the request on, exactly once. */
     private void posted(Request request, Response response, Callback callback, long start, String type,
-                        byte[] body, Throwable failure) {
+                        byte[] body, Throwable failure, ByteBudget.Lease lease) {
         DataRouter.BulkItem item = null;
         if (failure == null) {
             try {
@@ -185,22 +229,26 @@ public final class DataFastPath extends Handler.Wrapper {
             } else {
                 delegate(new Replayed(request, body), response, callback);
             }
-            edge.inflight().release(); // last: if the above threw, the caller releases it
+            // last: if the above threw, the caller gives them back
+            lease.close();
+            edge.admission().leave();
             return;
         }
         served.increment();
         String key = item.key();
         DataRouter.BulkItem valid = item;
         answer(router.putAsync(key, valid.value(), valid.ttlMillis()),
-                r -> new DataApi.PutResponse(key, r.version(), r.replicas()), "POST", DATA, response, callback, start);
+                r -> new DataApi.PutResponse(key, r.version(), r.replicas()), "POST", DATA, lease, response, callback,
+                start);
     }
 
     /**
      * Writes the answer when {@code operation} completes: 200 with {@code body(result)}, 404 for a
-     * null result, the status of an {@link ApiException}, 500 for anything else.
+     * null result, the status of an {@link ApiException}, 500 for anything else. Gives back the
+     * request slot before the write and {@code lease} once the answer is written.
      */
     private <T> void answer(CompletableFuture<T> operation, Function<T, Object> body, String method, String route,
-                            Response response, Callback callback, long start) {
+                            ByteBudget.Lease lease, Response response, Callback callback, long start) {
         operation.whenComplete((result, failure) -> {
             int status;
             Object json;
@@ -229,9 +277,9 @@ public final class DataFastPath extends Handler.Wrapper {
                 }
             }
             // before the write: writing may go on to handle the connection's next request inline
-            edge.inflight().release();
+            edge.admission().leave();
             edge.served(method, route, status, System.nanoTime() - start);
-            write(response, callback, status, json);
+            write(response, Callback.from(lease::close, callback), status, json); // bytes back before the next request runs
         });
     }
 

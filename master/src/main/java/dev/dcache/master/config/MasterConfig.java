@@ -48,6 +48,20 @@ import java.util.List;
  *                           without holding a thread ({@code api.DataFastPath}; default true; false sends
  *                           them through Javalin like every other route)
  *                           (default true)
+ * @param maxInflightBytes   {@code MASTER_MAX_INFLIGHT_BYTES}: bytes of request and response bodies held at
+ *                           once (default {@link #derivedInflightBytes}: a quarter of the heap left after
+ *                           64 MiB and the near cache); see {@code common.admission.ByteBudget}
+ * @param admissionWait      {@code MASTER_ADMISSION_WAIT_MS}: longest a request waits for bytes of that
+ *                           budget before it is refused with 503 (default 500)
+ * @param keyTimeout         {@code AUX_KEY_TIMEOUT_MS}: bound on each single-key call over the binary protocol
+ *                           (default 400): a read whose first owner is stalled fails over to the next well
+ *                           within nginx's 1 s for the single-key routes ({@code requestTimeout} bounds
+ *                           batches, and single-key calls with {@code AUX_TRANSPORT=http})
+ * @param staleWrite         {@code MASTER_STALE_WRITE_MS}: a write whose {@code X-Request-Start} (set by
+ *                           nginx when it sent the request) is older than this when the master reads it,
+ *                           and which this master stalled after, is refused, not applied: nginx gave up
+ *                           on it (default 1000, the single-key routes' proxy_read_timeout; 0 turns the
+ *                           check off; see {@code stall.StallWatch})
  */
 public record MasterConfig(String id, String bind, int port, List<NodeAddress> auxNodes, Path auxNodesFile, String auxDns,
                            int replicationFactor, int vnodes, int maxKeyBytes, int maxValueBytes, long maxBodyBytes,
@@ -55,7 +69,18 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                            Duration healthInterval, Duration healthTimeout, int failureThreshold,
                            int successThreshold, Duration idleTimeout, String clusterToken, Path backupDir,
                            boolean binaryProtocol, int connectionsPerNode, int versionTag, int maxInflight, int maxHeaderBytes,
-                           NearCacheSettings nearCache, boolean requestCoalescing, boolean fastPath) {
+                           NearCacheSettings nearCache, boolean requestCoalescing, boolean fastPath,
+                           long maxInflightBytes, Duration admissionWait, Duration keyTimeout, Duration staleWrite) {
+
+    /** Bound on one single-key call to an aux node: {@code keyTimeout} over the binary protocol, else {@code requestTimeout}. */
+    public Duration singleKeyTimeout() {
+        return binaryProtocol ? keyTimeout : requestTimeout;
+    }
+
+    /** Heap set aside for the master itself before the byte budget is derived from the rest. */
+    static final long OWN_HEAP_BYTES = 64L << 20;
+    /** Heap a master allocates per byte of body it holds (the body, its parsed strings, the batches sent on). */
+    static final int HEAP_PER_BODY_BYTE = 4;
 
     /**
      * The master-local copy of hot keys ({@code dev.dcache.master.nearcache}).
@@ -76,6 +101,26 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
 
     /** Reads and validates the configuration; errors name the variable. */
     public static MasterConfig from(Env env) {
+        return from(env, Runtime.getRuntime().maxMemory());
+    }
+
+    /**
+     * The default of {@code MASTER_MAX_INFLIGHT_BYTES}: what is left of the heap after
+     * {@link #OWN_HEAP_BYTES} and the near cache, divided by {@link #HEAP_PER_BODY_BYTE}. A 256 MiB heap
+     * gives 48 MiB: three bulk requests of 16 MiB at once.
+     */
+    public static long derivedInflightBytes(long maxHeapBytes, NearCacheSettings nearCache) {
+        long near = nearCache.enabled() ? nearCache.maxBytes() : 0;
+        return dev.dcache.common.admission.ByteBudget.derivedCapacity(maxHeapBytes, OWN_HEAP_BYTES + near,
+                HEAP_PER_BODY_BYTE);
+    }
+
+    /**
+     * As {@link #from(Env)}, with the heap the byte budget is derived from given.
+     *
+     * @param maxHeapBytes the JVM's {@code -Xmx} ({@link Runtime#maxMemory()})
+     */
+    public static MasterConfig from(Env env, long maxHeapBytes) {
         int port = env.intIn("MASTER_PORT", 8000, 0, 65535);
         String file = env.string("AUX_NODES_FILE", null);
         List<NodeAddress> nodes = parseNodes(env.string("AUX_NODES", ""), "AUX_NODES");
@@ -93,6 +138,13 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
             throw new ConfigException("MAX_BODY_BYTES (" + maxBody + ") must exceed MAX_VALUE_BYTES (" + maxValue + ") by at least 1024");
         }
         String backup = env.string("BACKUP_DIR", null);
+        NearCacheSettings nearCache = new NearCacheSettings(
+                env.bool("NEAR_CACHE_ENABLED", false),
+                env.intIn("NEAR_CACHE_MAX_ENTRIES", 10_000, 1, 1_000_000),
+                env.longIn("NEAR_CACHE_MAX_BYTES", 32L << 20, 1024, 4L << 30),
+                Duration.ofMillis(env.longIn("NEAR_CACHE_MAX_STALENESS_MS", 1000, 1, 60_000)),
+                env.intIn("NEAR_CACHE_HOT_THRESHOLD", 3, 1, 15),
+                env.bool("NEAR_CACHE_PUSH", true));
         return new MasterConfig(
                 env.string("MASTER_ID", "master-" + port),
                 env.string("MASTER_BIND", "0.0.0.0"),
@@ -121,16 +173,13 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                 env.intIn("MASTER_VERSION_TAG", HybridLogicalClock.tagFor(env.string("MASTER_ID", "master-" + port)), 0, 255),
                 env.intIn("MASTER_MAX_INFLIGHT", 1024, 1, 1_000_000),
                 env.intIn("MAX_HEADER_BYTES", 16 * 1024, 1024, 1 << 20),
-
-                new NearCacheSettings(
-                        env.bool("NEAR_CACHE_ENABLED", false),
-                        env.intIn("NEAR_CACHE_MAX_ENTRIES", 10_000, 1, 1_000_000),
-                        env.longIn("NEAR_CACHE_MAX_BYTES", 32L << 20, 1024, 4L << 30),
-                        Duration.ofMillis(env.longIn("NEAR_CACHE_MAX_STALENESS_MS", 1000, 1, 60_000)),
-                        env.intIn("NEAR_CACHE_HOT_THRESHOLD", 3, 1, 15),
-                        env.bool("NEAR_CACHE_PUSH", true)),
+                nearCache,
                 env.bool("REQUEST_COALESCING", true),
-                env.bool("MASTER_FAST_PATH", true));
+                env.bool("MASTER_FAST_PATH", true),
+                env.longIn("MASTER_MAX_INFLIGHT_BYTES", derivedInflightBytes(maxHeapBytes, nearCache), 1L << 20, 1L << 40),
+                Duration.ofMillis(env.longIn("MASTER_ADMISSION_WAIT_MS", 500, 0, 60_000)),
+                Duration.ofMillis(env.longIn("AUX_KEY_TIMEOUT_MS", 400, 1, 120_000)),
+                Duration.ofMillis(env.longIn("MASTER_STALE_WRITE_MS", 1000, 0, 3_600_000)));
     }
 
     private static boolean transport(Env env) {
@@ -166,7 +215,8 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                 + (auxDns == null ? "" : " auxDns=" + auxDns)
                 + " rf=" + replicationFactor + " vnodes=" + vnodes + " maxKey=" + maxKeyBytes
                 + " maxValue=" + maxValueBytes + " maxBody=" + maxBodyBytes + " maxBulk=" + maxBulkItems
-                + " timeouts(connect=" + connectTimeout.toMillis() + "ms request=" + requestTimeout.toMillis() + "ms)"
+                + " timeouts(connect=" + connectTimeout.toMillis() + "ms request=" + requestTimeout.toMillis() + "ms key="
+                + keyTimeout.toMillis() + "ms)"
                 + " health(every=" + healthInterval.toMillis() + "ms timeout=" + healthTimeout.toMillis()
                 + "ms eject=" + failureThreshold + " readmit=" + successThreshold + ")"
                 + " transport=" + (binaryProtocol ? "binary x" + connectionsPerNode : "http")
@@ -178,6 +228,8 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                         : "off")
                 + " coalescing=" + (requestCoalescing ? "on" : "off")
                 + " fastPath=" + (fastPath ? "on" : "off")
+                + " admission(requests=" + maxInflight + " bytes=" + maxInflightBytes + " wait="
+                + admissionWait.toMillis() + "ms staleWrite=" + staleWrite.toMillis() + "ms)"
                 + " token=" + (clusterToken == null ? "none" : "***")
                 + " backupDir=" + (backupDir == null ? "none" : backupDir);
     }

@@ -57,6 +57,15 @@ public final class MasterMetrics {
                 .tag("handler", "javalin").register(registry);
     }
 
+    /** Binds the count of this master's own stalls (see {@code stall.StallWatch}). */
+    public void bindStallWatch(dev.dcache.master.stall.StallWatch watch) {
+        FunctionCounter.builder("dcache.stalls", watch, dev.dcache.master.stall.StallWatch::stalls)
+                .description("Times this master found it had not run for over 300 ms (paused, a long GC, a stuck"
+                        + " host); writes nginx gave up on meanwhile are refused (dcache_admission_shed_total"
+                        + "{reason=\"stale\"})")
+                .register(registry);
+    }
+
     /** Counts one read repair. */
     public void readRepair() {
         readRepairs.increment();

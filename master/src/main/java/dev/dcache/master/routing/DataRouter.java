@@ -306,6 +306,15 @@ public final class DataRouter implements AutoCloseable {
      * @return found values by key; keys that no owner holds are absent
      */
     public Map<String, Entry> getAll(List<String> keys) {
+        return getAll(keys, bytes -> { });
+    }
+
+    /**
+     * {@link #getAll(List)}, charging the bytes of every answer to {@code charge} as they are read
+     * (see {@link AuxClient#getBatch(NodeAddress, List, java.util.function.LongConsumer)}); what
+     * {@code charge} throws ends the read and is thrown here.
+     */
+    public Map<String, Entry> getAll(List<String> keys, java.util.function.LongConsumer charge) {
         ClusterView view = membership.view();
         Map<String, Entry> found = new HashMap<>();
         Map<String, List<NodeAddress>> ownersOf = new HashMap<>();
@@ -325,7 +334,7 @@ public final class DataRouter implements AutoCloseable {
                 }
             }
             List<NodeAddress> nodes = new ArrayList<>(perNode.keySet());
-            List<List<Entry>> answers = onEach(nodes, node -> client.getBatch(node, perNode.get(node)));
+            List<List<Entry>> answers = onEach(nodes, node -> client.getBatch(node, perNode.get(node), charge));
             List<String> retry = new ArrayList<>();
             for (int i = 0; i < nodes.size(); i++) {
                 List<Entry> got = answers.get(i);

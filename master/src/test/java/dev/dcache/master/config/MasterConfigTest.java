@@ -108,4 +108,27 @@ class MasterConfigTest {
         assertThat(config("AUX_NODES", "a:1", "CLUSTER_TOKEN", "s3cret").describe())
                 .doesNotContain("s3cret").contains("token=***");
     }
+
+    @Test
+    void maxInflightBytes_default_derivedFromTheHeap() {
+        Env env = new Env(Map.of("AUX_NODES", "a:1"));
+
+        assertThat(MasterConfig.from(env, 256L << 20).maxInflightBytes()).isEqualTo(48L << 20);
+        assertThat(MasterConfig.from(env, 384L << 20).maxInflightBytes()).isEqualTo(80L << 20);
+        // the near cache's bytes come off the heap first
+        assertThat(MasterConfig.from(new Env(Map.of("AUX_NODES", "a:1", "NEAR_CACHE_ENABLED", "true")), 256L << 20)
+                .maxInflightBytes()).isEqualTo(40L << 20);
+    }
+
+    @Test
+    void admission_setExplicitly_overridesTheDefaults() {
+        MasterConfig c = config("AUX_NODES", "a:1", "MASTER_MAX_INFLIGHT_BYTES", "33554432",
+                "MASTER_ADMISSION_WAIT_MS", "0", "MASTER_STALE_WRITE_MS", "0");
+
+        assertThat(c.maxInflightBytes()).isEqualTo(32L << 20);
+        assertThat(c.admissionWait()).isZero();
+        assertThat(c.staleWrite()).isZero();
+        assertThatThrownBy(() -> config("AUX_NODES", "a:1", "MASTER_MAX_INFLIGHT_BYTES", "1000"))
+                .hasMessageContaining("MASTER_MAX_INFLIGHT_BYTES");
+    }
 }
