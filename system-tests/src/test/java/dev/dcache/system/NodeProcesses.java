@@ -52,9 +52,24 @@ final class NodeProcesses {
         }
     }
 
-    /** Bytes of heap in use right after a full collection ({@code jcmd GC.run}, then {@code GC.heap_info}). */
+    /** Peak resident set size of a node since it started ({@code VmHWM}), in bytes. */
+    long peakRss(String node) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid(node) + "/status"))) {
+            if (line.startsWith("VmHWM:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        throw new IllegalStateException("no VmHWM for " + node);
+    }
+
+    /**
+     * Bytes of heap in use right after a full collection ({@code jcmd GC.run} twice, then
+     * {@code GC.heap_info}): the first full collection after a busy spell was seen to leave tens of
+     * MiB that the next one freed.
+     */
     long heapAfterFullGc(String node) throws IOException, InterruptedException {
         String pid = Long.toString(pid(node));
+        run(List.of(jcmd(), pid, "GC.run"));
         run(List.of(jcmd(), pid, "GC.run"));
         String info = run(List.of(jcmd(), pid, "GC.heap_info"));
         Matcher m = HEAP_USED.matcher(info);
@@ -62,6 +77,12 @@ final class NodeProcesses {
             throw new IllegalStateException("no heap use in jcmd GC.heap_info of " + node + ": " + info);
         }
         return Long.parseLong(m.group(1)) * 1024;
+    }
+
+    /** The first {@code lines} lines of a node's live-object histogram ({@code jcmd GC.class_histogram}). */
+    String histogram(String node, int lines) throws IOException, InterruptedException {
+        return run(List.of(jcmd(), Long.toString(pid(node)), "GC.class_histogram")).lines().limit(lines)
+                .reduce("", (a, b) -> a + b + "\n");
     }
 
     /** Lines mentioning {@code OutOfMemoryError} in each node's log (nginx and the CLI log excluded). */

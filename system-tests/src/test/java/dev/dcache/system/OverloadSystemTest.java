@@ -2,6 +2,7 @@ package dev.dcache.system;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
@@ -111,6 +112,45 @@ class OverloadSystemTest {
         report("issue_burst", cluster, tally);
     }
 
+    /**
+     * The issue's burst by clients that honour {@code Retry-After} (up to 60 tries each): how long
+     * until every bulk write is stored. A figure for the notes; runs with
+     * {@code -Ddcache.overload.retrying=true}.
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "dcache.overload.retrying", matches = "true")
+    void issueBurst_clientsRetryAfter503_allStored() throws Exception {
+        LaunchedCluster cluster = CLUSTERS.forTest(layout());
+        new ClusterProbe(cluster, http).awaitReady();
+        int master = port(cluster.masterUrl(1));
+        LongAdder tries = new LongAdder();
+        long start = System.nanoTime();
+
+        Tally tally = burst(List.of(new Clients("bulk", 32, 3, (c, r) -> {
+            RawHttp.Result last = null;
+            for (int attempt = 0; attempt < 60; attempt++) {
+                tries.increment();
+                last = RawHttp.exchange(master, "POST", "/data/bulk", Map.of(), RawHttp.bulk("retry-" + c + "-" + r, 15, MB),
+                        0, TIMEOUT);
+                if (!last.outcome().equals("503")) {
+                    break;
+                }
+                try {
+                    Thread.sleep(1000); // Retry-After: 1
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            return last;
+        })));
+
+        Metric.print("issue_burst_retrying", "requests_sent", tries.sum());
+        Metric.print("issue_burst_retrying", "seconds_until_all_answered", (System.nanoTime() - start) / 1e9);
+        report("issue_burst_retrying", cluster, tally);
+        assertThat(tally.byOutcome()).as("final outcomes").containsOnlyKeys("200");
+    }
+
     @Test
     void harshBurst_mixedLargeAndSlow_onlyOkTooLargeOrBusy() throws Exception {
         LaunchedCluster cluster = CLUSTERS.forTest(layout());
@@ -200,6 +240,9 @@ class OverloadSystemTest {
         long oomTotal = ooms.values().stream().mapToLong(Long::longValue).sum();
         Metric.print(scenario, "oom_lines", oomTotal);
         ooms.forEach((node, n) -> Metric.print(scenario, "oom_lines_" + node, n));
+        for (String node : List.of("master-1", "master-2", "aux-1", "aux-2", "aux-3")) {
+            Metric.print(scenario, "peak_rss_mib_" + node, nodes.peakRss(node) / (double) (1 << 20));
+        }
         Metric.print(scenario, "after_ok_of_20", ok);
         Metric.print(scenario, "after_worst_write_read_ms", worstMs);
         if (firstFailure != null) {
