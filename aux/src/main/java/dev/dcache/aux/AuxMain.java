@@ -154,6 +154,7 @@ public final class AuxMain implements AutoCloseable {
     }
 
     public static void main(String[] args) {
+        dev.dcache.common.concurrent.Carriers.widen(); // before any virtual thread starts
         AuxConfig config;
         try {
             config = AuxConfig.from(Env.system());

@@ -259,6 +259,7 @@ public final class MasterMain implements AutoCloseable {
     }
 
     public static void main(String[] args) {
+        dev.dcache.common.concurrent.Carriers.widen(); // before any virtual thread starts
         // DNS discovery must see scaled services promptly; the JVM caches lookups for 30 s otherwise
         java.security.Security.setProperty("networkaddress.cache.ttl", "1");
         java.security.Security.setProperty("networkaddress.cache.negative.ttl", "1");

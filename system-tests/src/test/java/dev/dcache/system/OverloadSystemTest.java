@@ -23,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * launched with the defaults of {@code bin/cluster} (master heap 256 MiB, aux heap 256 MiB with a
  * 128 MiB cache budget): every request must get 200, 404 (a read of an evicted key), 413 or 503,
  * never a 500 or a broken connection; no node may log an {@code OutOfMemoryError}; and the master
- * must serve normally right after.
+ * must serve normally right after (20 writes and reads through it all succeed, the median pair in
+ * under 200 ms, none over 2 s while the aux nodes finish what the burst queued).
  *
  * <ul>
  *   <li>{@link #issueBurst_oneMaster_onlyOkTooLargeOrBusy}: issue 19's burst, 32 clients each sending
@@ -217,6 +218,7 @@ class OverloadSystemTest {
         tally.odd.stream().limit(20).forEach(line -> System.out.println("odd outcome: " + line));
         // right after the burst: the master serves single writes and reads as usual
         long worstMs = 0;
+        List<Long> pairMs = new java.util.ArrayList<>();
         int ok = 0;
         String firstFailure = null;
         for (int i = 0; i < 20; i++) {
@@ -234,8 +236,11 @@ class OverloadSystemTest {
                     firstFailure = e.toString();
                 }
             }
-            worstMs = Math.max(worstMs, (System.nanoTime() - start) / 1_000_000);
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            pairMs.add(ms);
+            worstMs = Math.max(worstMs, ms);
         }
+        long medianMs = pairMs.stream().sorted().toList().get(pairMs.size() / 2);
         Map<String, Long> ooms = nodes.outOfMemoryErrors();
         long oomTotal = ooms.values().stream().mapToLong(Long::longValue).sum();
         Metric.print(scenario, "oom_lines", oomTotal);
@@ -244,6 +249,8 @@ class OverloadSystemTest {
             Metric.print(scenario, "peak_rss_mib_" + node, nodes.peakRss(node) / (double) (1 << 20));
         }
         Metric.print(scenario, "after_ok_of_20", ok);
+        Metric.print(scenario, "after_first_write_read_ms", pairMs.get(0));
+        Metric.print(scenario, "after_median_write_read_ms", medianMs);
         Metric.print(scenario, "after_worst_write_read_ms", worstMs);
         if (firstFailure != null) {
             System.out.println("first failed write+read after the burst: " + firstFailure);
@@ -253,7 +260,9 @@ class OverloadSystemTest {
         assertThat(tally.byOutcome().keySet()).as("outcomes of %s; odd ones: %s", scenario, tally.odd)
                 .allMatch(o -> o.equals("200") || o.equals("404") || o.equals("413") || o.equals("503"));
         assertThat(ok).as("write+read pairs right after the burst; first failure: %s", firstFailure).isEqualTo(20);
-        assertThat(worstMs).as("slowest write+read right after the burst, ms").isLessThan(1000);
+        // the aux nodes may still be finishing batches the burst queued: a slow pair or two is fine
+        assertThat(medianMs).as("median write+read right after the burst, ms").isLessThan(200);
+        assertThat(worstMs).as("slowest write+read right after the burst, ms").isLessThan(2000);
         assertThat(nodes.logLines("master-1", "unhandled error")).as("unhandled errors in master-1's log").isZero();
     }
 
