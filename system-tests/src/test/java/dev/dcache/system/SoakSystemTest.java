@@ -32,8 +32,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * TTLs and a few hot keys, each client thread bounded by a pause between requests so the machine
  * keeps room for the nodes.
  *
- * <p>Checks: no {@code OutOfMemoryError} in any node's log; no 500 (nor 502); a 504 only for a
- * write sent while master-1 was paused (nginx does not retry a POST; see docs/overload.md); the
+ * <p>Checks: no {@code OutOfMemoryError} in any node's log; no 500, 502 or failed connection; a 504
+ * for a write sent while master-1 was paused (nginx does not retry a POST; see docs/overload.md),
+ * and otherwise for at most 0.1% of the requests (a master starved of CPU for over a second); the
  * heap after a full GC of every node and its open file descriptors flat between the end of the
  * first minute (of the first half, for a shorter run) and the end of the run (an aux node's heap counted without its cache's bytes, which
  * fill up meanwhile). Prints the p99 latency of every kind of request per minute, and every figure,
@@ -57,6 +58,8 @@ class SoakSystemTest {
     private static final int LARGE_VALUE = 1_000_000;
     /** Growth of the heap after a full GC (an aux node's: without its cache) that still counts as flat. */
     private static final long HEAP_SLACK = 24L << 20;
+    /** Share of requests that may get a 504 outside the master's pause (a master starved of CPU). */
+    private static final double STRAY_TIMEOUTS = 0.001;
     /** Growth of open file descriptors that still counts as flat (connections come and go). */
     private static final int FD_SLACK = 48;
 
@@ -154,6 +157,9 @@ class SoakSystemTest {
         // figures
         Metric.print("soak", "minutes", MINUTES);
         Metric.print("soak", "requests", done.size());
+        Metric.print("soak", "timeouts_504_during_master_pause", done.stream().filter(this::expectedTimeout).count());
+        Metric.print("soak", "timeouts_504_otherwise", done.stream()
+                .filter(d -> d.outcome().equals("504") && !expectedTimeout(d)).count());
         new TreeMap<>(outcomes).forEach((k, v) -> Metric.print("soak", "outcome_" + k.replace(' ', '_'), v.sum()));
         printPerMinute(start);
         Map<String, Long> ooms = nodes.outOfMemoryErrors();
@@ -174,6 +180,9 @@ class SoakSystemTest {
         List<Done> bad = done.stream().filter(d -> !allowed(d)).toList();
         assertThat(bad).as("requests with an outcome the soak does not allow (first 20): %s",
                 bad.stream().limit(20).toList()).isEmpty();
+        List<Done> stray = done.stream().filter(d -> d.outcome().equals("504") && !expectedTimeout(d)).toList();
+        assertThat((double) stray.size()).as("504s not explained by the master's pause (first 20): %s",
+                stray.stream().limit(20).toList()).isLessThanOrEqualTo(STRAY_TIMEOUTS * done.size());
         for (String n : names) {
             Sample f = first.get(n);
             Sample l = last.get(n);
@@ -183,17 +192,24 @@ class SoakSystemTest {
         }
     }
 
-    /** What the soak accepts: 2xx, 404 (absent or expired), 503 (shed); 504 only for a write to the paused master. */
-    private boolean allowed(Done d) {
+    /**
+     * What the soak accepts: 200, 404 (absent or expired), 503 (shed), and 504 (nginx gave up on a
+     * master after 1 s): expected for a write sent while master-1 was paused, otherwise a sign of a
+     * master too starved to answer in time, allowed for at most {@link #STRAY_TIMEOUTS} of the
+     * requests. Never a 500, a 502 or a failed connection.
+     */
+    private static boolean allowed(Done d) {
         String o = d.outcome();
-        if (o.equals("200") || o.equals("404") || o.equals("503")) {
-            return true;
-        }
+        return o.equals("200") || o.equals("404") || o.equals("503") || o.equals("504");
+    }
+
+    /** A 504 for a write sent while master-1 was paused (or just before): what nginx answers then. */
+    private boolean expectedTimeout(Done d) {
         boolean write = d.op().equals("write") || d.op().equals("hot-write") || d.op().equals("bulk")
                 || d.op().equals("large-post");
         boolean duringMasterPause = d.startNanos() - masterPauseStart >= -Duration.ofSeconds(1).toNanos()
                 && d.startNanos() - masterPauseEnd <= 0;
-        return o.equals("504") && write && duringMasterPause;
+        return d.outcome().equals("504") && write && duringMasterPause;
     }
 
     @FunctionalInterface
