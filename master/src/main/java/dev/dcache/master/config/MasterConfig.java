@@ -54,7 +54,7 @@ import java.util.List;
  * @param admissionWait      {@code MASTER_ADMISSION_WAIT_MS}: longest a request waits for bytes of that
  *                           budget before it is refused with 503 (default 500)
  * @param keyTimeout         {@code AUX_KEY_TIMEOUT_MS}: bound on each single-key call over the binary protocol
- *                           (default 400): a read whose first owner is stalled fails over to the next well
+ *                           (default 800): a read whose first owner is stalled fails over to the next
  *                           within nginx's 1 s for the single-key routes ({@code requestTimeout} bounds
  *                           batches, and single-key calls with {@code AUX_TRANSPORT=http})
  * @param staleWrite         {@code MASTER_STALE_WRITE_MS}: a write whose {@code X-Request-Start} (set by
@@ -178,7 +178,7 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                 env.bool("MASTER_FAST_PATH", true),
                 env.longIn("MASTER_MAX_INFLIGHT_BYTES", derivedInflightBytes(maxHeapBytes, nearCache), 1L << 20, 1L << 40),
                 Duration.ofMillis(env.longIn("MASTER_ADMISSION_WAIT_MS", 500, 0, 60_000)),
-                Duration.ofMillis(env.longIn("AUX_KEY_TIMEOUT_MS", 400, 1, 120_000)),
+                Duration.ofMillis(env.longIn("AUX_KEY_TIMEOUT_MS", 800, 1, 120_000)),
                 Duration.ofMillis(env.longIn("MASTER_STALE_WRITE_MS", 1000, 0, 3_600_000)));
     }
 
