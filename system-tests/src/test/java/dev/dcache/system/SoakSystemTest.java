@@ -143,11 +143,6 @@ class SoakSystemTest {
             }
         }
         Map<String, Sample> last = sample(cluster, nodes, names);
-        for (String n : names) {
-            if (last.get(n).heapBeyondCache() - first.get(n).heapBeyondCache() >= HEAP_SLACK) {
-                System.out.println("live objects of " + n + " at the end:\n" + nodes.histogram(n, 25));
-            }
-        }
         running = false;
         for (Thread t : threads) {
             t.join(REQUEST_TIMEOUT.toMillis() + 5_000);
@@ -173,6 +168,16 @@ class SoakSystemTest {
                     (l.heapBeyondCache() - f.heapBeyondCache()) / (double) (1 << 20));
             Metric.print("soak", n + "_open_files_first", f.openFiles());
             Metric.print("soak", n + "_open_files_last", l.openFiles());
+        }
+
+        for (String n : names) { // a diagnosis for a failed heap check below; best effort
+            if (last.get(n).heapBeyondCache() - first.get(n).heapBeyondCache() >= HEAP_SLACK) {
+                try {
+                    System.out.println("live objects of " + n + " at the end:\n" + nodes.histogram(n, 25));
+                } catch (RuntimeException e) {
+                    System.out.println("no histogram of " + n + ": " + e);
+                }
+            }
         }
 
         // checks

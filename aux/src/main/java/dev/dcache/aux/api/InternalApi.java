@@ -6,6 +6,7 @@ import dev.dcache.aux.cache.LruCache;
 import dev.dcache.aux.cluster.ClusterAgent;
 import dev.dcache.common.http.ApiException;
 import dev.dcache.common.http.CheckedBody;
+import dev.dcache.common.http.HttpServers;
 import dev.dcache.common.wire.BatchPutOutcome;
 import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
@@ -70,7 +71,7 @@ public final class InternalApi {
     private void dump(Context ctx) {
         List<Entry> all = new ArrayList<>();
         cache.forEach(all::add);
-        ctx.json(all);
+        HttpServers.streamJson(ctx, mapper, all);
     }
 
     private void get(Context ctx) {
@@ -117,7 +118,7 @@ public final class InternalApi {
                 found.add(e);
             }
         }
-        ctx.json(found);
+        HttpServers.streamJson(ctx, mapper, found); // up to keys x 1 MiB: never as one String
     }
 
     private void batchPut(Context ctx) throws IOException {

@@ -164,6 +164,24 @@ public final class HttpServers {
         return false;
     }
 
+    /**
+     * Answers 200 with {@code body} as JSON encoded straight onto the wire, never whole in memory:
+     * Javalin's {@code ctx.json} builds the whole answer as one String first (about four times
+     * its size in transient memory; a 16 MiB bulk read's answer took an aux node into
+     * {@code OutOfMemoryError}). A client gone meanwhile is no error: nobody is left to answer.
+     */
+    public static void streamJson(Context ctx, ObjectMapper mapper, Object body) {
+        ctx.status(200).contentType("application/json");
+        try {
+            java.io.OutputStream out = ctx.res().getOutputStream();
+            mapper.writer().without(com.fasterxml.jackson.core.JsonGenerator.Feature.AUTO_CLOSE_TARGET)
+                    .writeValue(out, body);
+            out.flush();
+        } catch (IOException e) {
+            log.debug("answer not delivered: {}", e.toString());
+        }
+    }
+
     /** Reserves the request's body before it is read: its Content-Length, or the limit when unknown. */
     private static ByteBudget.Lease admitBody(Context ctx, Options options) {
         long length = ctx.req().getContentLengthLong();

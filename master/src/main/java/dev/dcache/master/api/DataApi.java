@@ -148,7 +148,7 @@ public final class DataApi {
             throw ApiException.notFound(KEY_NOT_FOUND);
         }
         HttpServers.lease(ctx).grow(answerBytes(e.value()));
-        ctx.json(new GetResponse(key, e.value(), remainingSeconds(e)));
+        HttpServers.streamJson(ctx, mapper, new GetResponse(key, e.value(), remainingSeconds(e)));
     }
 
     /**
@@ -255,7 +255,7 @@ public final class DataApi {
                 missing.add(k);
             }
         }
-        ctx.json(new BulkGetResponse(values, missing));
+        HttpServers.streamJson(ctx, mapper, new BulkGetResponse(values, missing));
     }
 
     /**

@@ -333,6 +333,9 @@ public final class DataRouter implements AutoCloseable {
                     perNode.computeIfAbsent(owners.get(a), n -> new ArrayList<>()).add(key);
                 }
             }
+            if (perNode.isEmpty()) {
+                break; // every pending key has run out of owners (fewer up than the replication factor)
+            }
             List<NodeAddress> nodes = new ArrayList<>(perNode.keySet());
             List<List<Entry>> answers = onEach(nodes, node -> client.getBatch(node, perNode.get(node), charge));
             List<String> retry = new ArrayList<>();

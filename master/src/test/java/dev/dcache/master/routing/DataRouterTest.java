@@ -174,4 +174,24 @@ class DataRouterTest {
         membership.reportCallFailure(primary, dev.dcache.common.client.AuxCallException.Kind.TIMEOUT);
         assertThat(router.get("k").value()).isEqualTo("v");
     }
+
+    /** Found by the overload test: a 500 (IndexOutOfBoundsException) instead of a 503. */
+    @Test
+    void getAll_fewerNodesUpThanReplicas_andTheirBatchFails_is503NotACrash() {
+        FakeAuxClient one = new FakeAuxClient();
+        Membership single = new Membership(new Membership.Settings("m-1", 64, 2, 1000, 3, 2, null),
+                List.of(new NodeAddress("a", "h", 1)), one);
+        single.warmUp();
+        DataRouter r = new DataRouter(single, one, new HybridLogicalClock(clock, 1), clock, 2,
+                new MasterMetrics(new SimpleMeterRegistry()));
+        try {
+            one.down.add("a"); // after the warm-up: the ring still has it, its batch call fails
+
+            assertThatThrownBy(() -> r.getAll(List.of("k1", "k2")))
+                    .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(503));
+        } finally {
+            r.close();
+            single.close();
+        }
+    }
 }
