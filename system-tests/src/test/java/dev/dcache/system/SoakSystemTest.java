@@ -36,7 +36,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * for a write sent while master-1 was paused (nginx does not retry a POST; see docs/overload.md),
  * and otherwise for at most 0.1% of the requests (a master starved of CPU for over a second); the
  * heap after a full GC of every node and its open file descriptors flat between the end of the
- * first minute (of the first half, for a shorter run) and the end of the run (an aux node's heap counted without its cache's bytes, which
+ * first minute (of the first half, for a shorter run) and the end of the run, both taken with the
+ * clients held for 2 s so that no request is in flight (an aux node's heap counted without its cache's bytes, which
  * fill up meanwhile). Prints the p99 latency of every kind of request per minute, and every figure,
  * as {@code METRIC} lines.
  *
@@ -85,6 +86,8 @@ class SoakSystemTest {
     private volatile long masterPauseStart = Long.MAX_VALUE;
     private volatile long masterPauseEnd = Long.MAX_VALUE;
     private volatile boolean running = true;
+    /** Set while the nodes are sampled: clients hold their next request, so nothing is in flight. */
+    private volatile boolean quiet;
 
     @Test
     @Timeout(value = 4 * 60 * 60, unit = TimeUnit.SECONDS)
@@ -232,6 +235,14 @@ class SoakSystemTest {
             started.add(Thread.ofPlatform().daemon().name("soak-" + name + "-" + t).start(() -> {
                 ThreadLocalRandom random = ThreadLocalRandom.current();
                 while (running) {
+                    if (quiet) {
+                        try {
+                            Thread.sleep(20);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        continue;
+                    }
                     long s = System.nanoTime();
                     String kind = name;
                     String outcome;
@@ -314,7 +325,22 @@ class SoakSystemTest {
 
     private static final Pattern CACHE_BYTES = Pattern.compile("(?m)^dcache_cache_bytes\\{[^}]*} ([0-9.eE+]+)$");
 
+    /**
+     * Every node's heap after full GCs, cache bytes and open files, taken with the clients held
+     * (2 s for what is in flight to finish): what a node keeps, not what a request in flight holds.
+     */
     private Map<String, Sample> sample(LaunchedCluster cluster, NodeProcesses nodes, List<String> names) throws Exception {
+        quiet = true;
+        try {
+            Thread.sleep(2000);
+            return sampleNow(cluster, nodes, names);
+        } finally {
+            quiet = false;
+        }
+    }
+
+    private Map<String, Sample> sampleNow(LaunchedCluster cluster, NodeProcesses nodes, List<String> names)
+            throws Exception {
         Map<String, Sample> out = new TreeMap<>();
         for (String n : names) {
             long cache = 0;
