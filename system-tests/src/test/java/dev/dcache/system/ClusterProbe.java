@@ -36,7 +36,7 @@ final class ClusterProbe {
      * @param states node id to "up" / "down"
      */
     record MasterView(String master, String fingerprint, List<String> ring, int vnodes, int replicationFactor,
-                      Map<String, String> states) {
+                      Map<String, String> states, Set<String> notServing) {
         boolean ringIs(Set<String> ids) {
             return new TreeSet<>(ring).equals(new TreeSet<>(ids));
         }
@@ -61,9 +61,15 @@ final class ClusterProbe {
         List<String> ring = new ArrayList<>();
         j.path("ring").forEach(n -> ring.add(n.asText()));
         Map<String, String> states = new TreeMap<>();
-        j.path("nodes").forEach(n -> states.put(n.path("id").asText(), n.path("state").asText()));
+        Set<String> notServing = new TreeSet<>();
+        j.path("nodes").forEach(n -> {
+            states.put(n.path("id").asText(), n.path("state").asText());
+            if (!n.path("serving").asBoolean(true)) {
+                notServing.add(n.path("id").asText());
+            }
+        });
         return new MasterView(j.path("master").asText(), j.path("fingerprint").asText(), ring, j.path("vnodes").asInt(),
-                j.path("replicationFactor").asInt(), states);
+                j.path("replicationFactor").asInt(), states, notServing);
     }
 
     List<MasterView> views() throws IOException, InterruptedException {
@@ -148,7 +154,8 @@ final class ClusterProbe {
 
     /**
      * Waits until every master routes by a ring of exactly {@code ids} (so they agree on one
-     * fingerprint) and every node of that ring reports its data placed for it, no pass running.
+     * fingerprint), every node of that ring reports its data placed for it, no pass running, and
+     * every master has heard that each of them serves reads (none is still catching up).
      *
      * @return milliseconds from {@code sinceNanos} until that was seen
      */
@@ -159,7 +166,8 @@ final class ClusterProbe {
             List<MasterView> views = views();
             String fingerprint = views.get(0).fingerprint();
             Map<String, Rebalance> progress = rebalance();
-            boolean agreed = views.stream().allMatch(v -> v.ringIs(ids) && v.fingerprint().equals(fingerprint));
+            boolean agreed = views.stream().allMatch(v -> v.ringIs(ids) && v.fingerprint().equals(fingerprint)
+                    && ids.stream().noneMatch(v.notServing()::contains));
             if (agreed && ids.stream().allMatch(id -> placedFor(progress.get(id), fingerprint))) {
                 return (System.nanoTime() - sinceNanos) / 1_000_000;
             }

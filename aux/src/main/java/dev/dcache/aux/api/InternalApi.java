@@ -2,16 +2,18 @@ package dev.dcache.aux.api;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dcache.aux.antientropy.AntiEntropy;
 import dev.dcache.aux.cache.LruCache;
+import dev.dcache.aux.recovery.Readiness;
 import dev.dcache.aux.cluster.ClusterAgent;
 import dev.dcache.common.http.ApiException;
 import dev.dcache.common.wire.BatchPutOutcome;
-import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.common.wire.Heartbeat;
 import dev.dcache.common.wire.InternalPaths;
 import dev.dcache.common.wire.KeyVersion;
 import dev.dcache.common.wire.PutOutcome;
+import dev.dcache.common.wire.SyncRequest;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 
@@ -30,12 +32,17 @@ public final class InternalApi {
     private static final TypeReference<List<KeyVersion>> DELETES = new TypeReference<>() { };
 
     private final LruCache cache;
+    private final Readiness readiness;
+    private final AntiEntropy antiEntropy;
     private final ClusterAgent agent;
     private final ObjectMapper mapper;
     private final int maxBatch;
 
-    public InternalApi(LruCache cache, ClusterAgent agent, ObjectMapper mapper, int maxBatch) {
+    public InternalApi(LruCache cache, Readiness readiness, AntiEntropy antiEntropy, ClusterAgent agent,
+                       ObjectMapper mapper, int maxBatch) {
         this.cache = cache;
+        this.readiness = readiness;
+        this.antiEntropy = antiEntropy;
         this.agent = agent;
         this.mapper = mapper;
         this.maxBatch = maxBatch;
@@ -50,6 +57,29 @@ public final class InternalApi {
         config.routes.post(InternalPaths.BATCH_DELETE, this::batchDelete);
         config.routes.post(InternalPaths.HEARTBEAT, this::heartbeat);
         config.routes.get(InternalPaths.DUMP, this::dump);
+        config.routes.post(InternalPaths.SYNC, this::sync);
+    }
+
+    private void sync(Context ctx) throws IOException {
+        SyncRequest request = mapper.readValue(ctx.bodyAsBytes(), SyncRequest.class);
+        if (request == null || request.from() == null || request.ring() == null || request.ring().nodes() == null
+                || request.ring().replicationFactor() < 1 || request.ring().vnodes() < 1) {
+            throw ApiException.badRequest("sync needs from, ring and digests");
+        }
+        try {
+            ctx.json(antiEntropy.answer(request, readiness.rebuilding()));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
+    }
+
+    /** Reads are refused, with a marker masters recognise, while the node catches up or drains. */
+    private void requireServing() {
+        if (!readiness.serving()) {
+            throw new ApiException(503, "this node does not serve reads now: "
+                    + java.util.Objects.requireNonNullElse(readiness.reason(), "recovering"),
+                    java.util.Map.of("Retry-After", "1", InternalPaths.NOT_SERVING_HEADER, "true"));
+        }
     }
 
     private void heartbeat(Context ctx) throws IOException {
@@ -67,7 +97,9 @@ public final class InternalApi {
     }
 
     private void get(Context ctx) {
-        Entry e = cache.getOrTombstone(keyParam(ctx));
+        String key = keyParam(ctx);
+        requireServing();
+        Entry e = cache.getOrTombstone(key);
         if (e == null) {
             throw ApiException.notFound("no such key");
         }
@@ -95,11 +127,12 @@ public final class InternalApi {
         if (version <= 0) {
             throw ApiException.badRequest("version must be a positive integer");
         }
-        ctx.json(new DeleteOutcome(cache.delete(key, version)));
+        ctx.json(cache.deleteAt(key, version));
     }
 
     private void batchGet(Context ctx) throws IOException {
         List<String> keys = batch(mapper.readValue(ctx.bodyAsBytes(), KEYS));
+        requireServing();
         List<Entry> found = new ArrayList<>(keys.size());
         for (String key : keys) {
             if (key == null || key.isEmpty()) {
@@ -118,14 +151,19 @@ public final class InternalApi {
         entries.forEach(InternalApi::checked);
         int applied = 0;
         int stale = 0;
+        List<KeyVersion> superseded = new ArrayList<>();
         for (Entry e : entries) {
-            if (cache.put(e).applied()) {
+            PutOutcome o = cache.put(e);
+            if (o.applied()) {
                 applied++;
             } else {
                 stale++;
+                if (o.version() > e.version()) {
+                    superseded.add(new KeyVersion(e.key(), o.version()));
+                }
             }
         }
-        ctx.json(new BatchPutOutcome(applied, stale));
+        ctx.json(new BatchPutOutcome(applied, stale, superseded));
     }
 
     private void batchDelete(Context ctx) throws IOException {

@@ -1,5 +1,6 @@
 package dev.dcache.aux.cache;
 
+import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.common.wire.PutOutcome;
 
@@ -193,7 +194,16 @@ public final class LruCache {
      * @return true when a live value was there before
      */
     public boolean delete(String key, long version) {
-        return apply(key, null, version, 0).hadLiveValue;
+        return deleteAt(key, version).existed();
+    }
+
+    /**
+     * {@link #delete}, also saying which version the key holds afterwards: {@code version} when the
+     * tombstone was written, a higher one when a newer write was already there.
+     */
+    public DeleteOutcome deleteAt(String key, long version) {
+        Applied a = apply(key, null, version, 0);
+        return new DeleteOutcome(a.hadLiveValue, a.outcome.version());
     }
 
     private record Applied(PutOutcome outcome, boolean hadLiveValue) {

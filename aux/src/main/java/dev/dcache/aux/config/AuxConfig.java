@@ -32,13 +32,16 @@ import java.time.Duration;
  * @param snapshotInterval   {@code AUX_SNAPSHOT_INTERVAL_MS}: how often the cache is snapshotted to
  *                           {@code dataDir} if it changed (default 10000); 0 turns periodic snapshots
  *                           off, leaving the restore at start and the snapshot on graceful shutdown
+ * @param antiEntropyInterval {@code AUX_ANTI_ENTROPY_INTERVAL_MS}: how often the node compares the records it
+ *                           shares with each co-owner and repairs differences (default 30000; 0 turns the
+ *                           periodic runs off, the catch-up after a restart or a fault still runs)
  */
 public record AuxConfig(String id, String bind, int port, long maxEntries, long maxBytes, int segments,
                         Duration tombstoneTtl, Duration sweepInterval, Path dataDir, long maxBodyBytes,
                         Duration idleTimeout, String clusterToken, int binaryPort, int maxConnections,
                         Duration drainTimeout, int maxInflight, int advertisedBinaryPort,
                         int maxHeaderBytes,
-                        Duration snapshotInterval) {
+                        Duration snapshotInterval, Duration antiEntropyInterval) {
 
     /** Reads and validates the configuration; errors name the variable. */
     public static AuxConfig from(Env env) {
@@ -68,13 +71,15 @@ public record AuxConfig(String id, String bind, int port, long maxEntries, long 
                 env.intIn("AUX_MAX_INFLIGHT", 2048, 1, 1_000_000),
                 env.intIn("AUX_ADVERTISED_BINARY_PORT", 0, 0, 65535),
                 env.intIn("MAX_HEADER_BYTES", 16 * 1024, 1024, 1 << 20),
-                Duration.ofMillis(env.longIn("AUX_SNAPSHOT_INTERVAL_MS", 10_000, 0, 86_400_000)));
+                Duration.ofMillis(env.longIn("AUX_SNAPSHOT_INTERVAL_MS", 10_000, 0, 86_400_000)),
+                Duration.ofMillis(env.longIn("AUX_ANTI_ENTROPY_INTERVAL_MS", 30_000, 0, 86_400_000)));
     }
 
     /** One line for the start-up log, the token masked. */
     public String describe() {
         return "id=" + id + " bind=" + bind + ":" + port + " maxEntries=" + maxEntries + " maxBytes=" + maxBytes
                 + " segments=" + segments + " tombstoneTtl=" + tombstoneTtl + " sweep=" + sweepInterval
-                + " binaryPort=" + binaryPort + " dataDir=" + dataDir + " snapshot=" + snapshotInterval + " maxBody=" + maxBodyBytes + " token=" + (clusterToken == null ? "none" : "***");
+                + " binaryPort=" + binaryPort + " dataDir=" + dataDir + " snapshot=" + snapshotInterval
+                + " antiEntropy=" + antiEntropyInterval + " maxBody=" + maxBodyBytes + " token=" + (clusterToken == null ? "none" : "***");
     }
 }

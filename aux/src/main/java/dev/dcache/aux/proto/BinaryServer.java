@@ -1,7 +1,9 @@
 package dev.dcache.aux.proto;
 
 import dev.dcache.aux.cache.LruCache;
+import dev.dcache.aux.recovery.Readiness;
 import dev.dcache.common.proto.Frames;
+import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.common.wire.PutOutcome;
 import org.slf4j.Logger;
@@ -40,6 +42,7 @@ public final class BinaryServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BinaryServer.class);
 
     private final LruCache cache;
+    private final Readiness readiness;
     private final byte[] token;
     private final ServerSocket server;
     private final Semaphore slots;
@@ -49,11 +52,14 @@ public final class BinaryServer implements AutoCloseable {
     /**
      * Binds and starts accepting.
      *
+     * @param readiness whether reads may be answered now; a GET is answered {@link Frames#NOT_SERVING} when not
      * @param port 0 for an ephemeral port
      * @param token cluster token the first frame must carry, or null
      */
-    public BinaryServer(LruCache cache, String bind, int port, String token, int maxConnections) throws IOException {
+    public BinaryServer(LruCache cache, Readiness readiness, String bind, int port, String token, int maxConnections)
+            throws IOException {
         this.cache = cache;
+        this.readiness = readiness;
         this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
         this.slots = new Semaphore(maxConnections);
         this.server = new ServerSocket();
@@ -136,6 +142,10 @@ public final class BinaryServer implements AutoCloseable {
         }
         switch (r.op()) {
             case Frames.GET -> {
+                if (!readiness.serving()) {
+                    Frames.writeReply(out, r.id(), Frames.NOT_SERVING, false, 0, 0, null);
+                    return;
+                }
                 Entry e = cache.getOrTombstone(r.key());
                 if (e == null) {
                     Frames.writeReply(out, r.id(), Frames.NOT_FOUND, false, 0, 0, null);
@@ -160,8 +170,8 @@ public final class BinaryServer implements AutoCloseable {
                     Frames.writeReply(out, r.id(), Frames.BAD_REQUEST, false, 0, 0, "delete needs a positive version");
                     return;
                 }
-                boolean existed = cache.delete(r.key(), r.version());
-                Frames.writeReply(out, r.id(), Frames.OK, existed, r.version(), 0, null);
+                DeleteOutcome o = cache.deleteAt(r.key(), r.version());
+                Frames.writeReply(out, r.id(), Frames.OK, o.existed(), o.version(), 0, null);
             }
             default -> Frames.writeReply(out, r.id(), Frames.BAD_REQUEST, false, 0, 0, "unknown op " + r.op());
         }

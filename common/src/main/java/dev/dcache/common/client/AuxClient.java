@@ -9,6 +9,7 @@ import dev.dcache.common.wire.HeartbeatReply;
 import dev.dcache.common.wire.KeyVersion;
 import dev.dcache.common.wire.NodeHealth;
 import dev.dcache.common.wire.PutOutcome;
+import dev.dcache.common.wire.ReadReply;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -23,31 +24,32 @@ import java.util.concurrent.ExecutionException;
 public interface AuxClient extends AutoCloseable {
     /**
      * The record for {@code key}: a live entry, a tombstone ({@link Entry#isTombstone()}) when the
-     * node remembers a delete, or {@code null} when it holds nothing for the key.
+     * node remembers a delete, or {@code null} when it holds nothing for the key; or
+     * {@link ReadReply#NOT_SERVING} when the node does not answer reads now.
      */
-    Entry get(NodeAddress node, String key) throws AuxCallException;
+    ReadReply read(NodeAddress node, String key) throws AuxCallException;
 
     PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException;
 
     DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException;
 
     /**
-     * Starts {@link #get}: the future completes with its answer, or exceptionally with the
+     * Starts {@link #read}: the future completes with its answer, or exceptionally with the
      * {@link AuxCallException} it would have thrown, within the same bounds. Lets a caller put calls
      * to several owners on the wire before waiting for any, and lets an asynchronous HTTP handler
      * answer when the reply arrives instead of holding a thread. The default runs the blocking
      * call on a virtual thread; pipelining clients override it.
      */
-    default CompletableFuture<Entry> startGet(NodeAddress node, String key) {
-        return onVirtualThread(() -> get(node, key));
+    default CompletableFuture<ReadReply> startRead(NodeAddress node, String key) {
+        return onVirtualThread(() -> read(node, key));
     }
 
-    /** Starts {@link #put}; see {@link #startGet}. */
+    /** Starts {@link #put}; see {@link #startRead}. */
     default CompletableFuture<PutOutcome> startPut(NodeAddress node, Entry entry) {
         return onVirtualThread(() -> put(node, entry));
     }
 
-    /** Starts {@link #delete}; see {@link #startGet}. */
+    /** Starts {@link #delete}; see {@link #startRead}. */
     default CompletableFuture<DeleteOutcome> startDelete(NodeAddress node, String key, long version) {
         return onVirtualThread(() -> delete(node, key, version));
     }
@@ -94,7 +96,12 @@ public interface AuxClient extends AutoCloseable {
         }
     }
 
-    /** The live entries among {@code keys}; absent keys are simply missing from the result. */
+    /**
+     * The live entries among {@code keys}; absent keys are simply missing from the result.
+     *
+     * @throws AuxCallException of kind {@link AuxCallException.Kind#NOT_SERVING} when the node does
+     *                          not answer reads now
+     */
     List<Entry> getBatch(NodeAddress node, List<String> keys) throws AuxCallException;
 
     BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException;

@@ -10,6 +10,7 @@ import dev.dcache.common.wire.HeartbeatReply;
 import dev.dcache.common.wire.KeyVersion;
 import dev.dcache.common.wire.NodeHealth;
 import dev.dcache.common.wire.PutOutcome;
+import dev.dcache.common.wire.ReadReply;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -82,8 +83,8 @@ public final class BinaryAuxClient implements AuxClient {
     }
 
     @Override
-    public Entry get(NodeAddress node, String key) throws AuxCallException {
-        return AuxClient.await(startGet(node, key), node.id());
+    public ReadReply read(NodeAddress node, String key) throws AuxCallException {
+        return AuxClient.await(startRead(node, key), node.id());
     }
 
     @Override
@@ -97,10 +98,11 @@ public final class BinaryAuxClient implements AuxClient {
     }
 
     @Override
-    public CompletableFuture<Entry> startGet(NodeAddress node, String key) {
+    public CompletableFuture<ReadReply> startRead(NodeAddress node, String key) {
         return send(node, Frames.GET, 0, 0, key, null, r -> switch (r.status()) {
-            case Frames.OK -> new Entry(key, r.value(), r.version(), r.expiresAt()); // value null: tombstone
-            case Frames.NOT_FOUND -> null;
+            case Frames.OK -> ReadReply.of(new Entry(key, r.value(), r.version(), r.expiresAt())); // value null: tombstone
+            case Frames.NOT_FOUND -> ReadReply.of(null);
+            case Frames.NOT_SERVING -> ReadReply.NOT_SERVING;
             default -> throw bad(node, r);
         });
     }
@@ -121,7 +123,7 @@ public final class BinaryAuxClient implements AuxClient {
             if (r.status() != Frames.OK) {
                 throw bad(node, r);
             }
-            return new DeleteOutcome(r.flag());
+            return new DeleteOutcome(r.flag(), r.version());
         });
     }
 

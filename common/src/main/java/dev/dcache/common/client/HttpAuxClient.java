@@ -13,6 +13,9 @@ import dev.dcache.common.wire.Invalidation;
 import dev.dcache.common.wire.KeyVersion;
 import dev.dcache.common.wire.NodeHealth;
 import dev.dcache.common.wire.PutOutcome;
+import dev.dcache.common.wire.ReadReply;
+import dev.dcache.common.wire.SyncReply;
+import dev.dcache.common.wire.SyncRequest;
 
 import java.io.IOException;
 import java.net.ConnectException;
@@ -63,12 +66,15 @@ public final class HttpAuxClient implements AuxClient {
     }
 
     @Override
-    public Entry get(NodeAddress node, String key) throws AuxCallException {
+    public ReadReply read(NodeAddress node, String key) throws AuxCallException {
         HttpResponse<byte[]> r = send(node, request(node, InternalPaths.ENTRY + "?key=" + enc(key)).GET());
         if (r.statusCode() == 404) {
-            return null;
+            return ReadReply.of(null);
         }
-        return read(node, expectOk(node, r), Entry.class);
+        if (notServing(r)) {
+            return ReadReply.NOT_SERVING;
+        }
+        return ReadReply.of(read(node, expectOk(node, r), Entry.class));
     }
 
     @Override
@@ -112,6 +118,15 @@ public final class HttpAuxClient implements AuxClient {
     public HeartbeatReply heartbeat(NodeAddress node, Heartbeat heartbeat) throws AuxCallException {
         HttpResponse<byte[]> r = send(node, request(node, InternalPaths.HEARTBEAT).POST(body(heartbeat)));
         return read(node, expectOk(node, r), HeartbeatReply.class);
+    }
+
+    /**
+     * Asks a peer to compare the records both own ({@link InternalPaths#SYNC}). Not part of
+     * {@link AuxClient}: it is the aux-to-aux direction.
+     */
+    public SyncReply sync(NodeAddress peer, SyncRequest request) throws AuxCallException {
+        HttpResponse<byte[]> r = send(peer, request(peer, InternalPaths.SYNC).POST(body(request)));
+        return read(peer, expectOk(peer, r), SyncReply.class);
     }
 
     /**
@@ -171,7 +186,14 @@ public final class HttpAuxClient implements AuxClient {
         }
     }
 
+    private static boolean notServing(HttpResponse<byte[]> r) {
+        return r.statusCode() == 503 && r.headers().firstValue(InternalPaths.NOT_SERVING_HEADER).isPresent();
+    }
+
     private static byte[] expectOk(NodeAddress node, HttpResponse<byte[]> r) throws AuxCallException {
+        if (notServing(r)) {
+            throw new AuxCallException(node.id(), AuxCallException.Kind.NOT_SERVING, "does not serve reads now", null);
+        }
         if (r.statusCode() != 200) {
             String body = new String(r.body(), StandardCharsets.UTF_8);
             throw new AuxCallException(node.id(), AuxCallException.Kind.BAD_STATUS,

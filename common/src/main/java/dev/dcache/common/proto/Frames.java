@@ -35,6 +35,8 @@ public final class Frames {
     public static final byte BAD_REQUEST = 3;
     public static final byte UNAUTHORIZED = 4;
     public static final byte ERROR = 5;
+    /** A GET the node does not answer now (it is recovering or draining): ask another owner. */
+    public static final byte NOT_SERVING = 6;
 
     /** Largest frame either side accepts. */
     public static final int MAX_FRAME = 64 << 20;
@@ -50,7 +52,8 @@ public final class Frames {
     /**
      * A decoded reply. For GET: {@code value}, {@code version}, {@code expiresAt} of the entry.
      * For PUT: {@code flag} = applied, {@code version} = version held afterwards. For DELETE:
-     * {@code flag} = a live value existed.
+     * {@code flag} = a live value existed, {@code version} = version held afterwards (the delete's
+     * own when applied, higher when a newer write was there).
      */
     public record Reply(int id, byte status, boolean flag, long version, long expiresAt, String value) {
     }

@@ -1,5 +1,16 @@
 package dev.dcache.common.wire;
 
-/** What an aux node did with a delete: whether a live value was there before the tombstone. */
-public record DeleteOutcome(boolean existed) {
+/**
+ * What an aux node did with a delete.
+ *
+ * @param existed whether a live value was there before the tombstone
+ * @param version the version the node holds for the key afterwards: the delete's own when it was
+ *                applied, a higher one when a newer write was already there; 0 from older nodes,
+ *                which do not say (taken as applied)
+ */
+public record DeleteOutcome(boolean existed, long version) {
+    /** The outcome of an older node, which does not report the version it holds. */
+    public DeleteOutcome(boolean existed) {
+        this(existed, 0);
+    }
 }

@@ -18,10 +18,30 @@ import java.util.List;
  *                         ({@link InternalPaths#INVALIDATE}); the node lists it in
  *                         {@link HeartbeatReply#nearCacheMasters()}. Absent (older masters): false. A
  *                         {@code Boolean}, not a {@code boolean}: the mapper refuses a missing primitive
+ * @param seq              increases with every heartbeat round of this master, so a node that gets two
+ *                         of them out of order (a delayed one) acts on the newer; absent (older
+ *                         masters): 0
+ * @param fenced           the master may acknowledge writes this node did not take (it routes without
+ *                         the node, or gave up reaching it): the node must not serve reads until this
+ *                         master says so no longer and the node has caught up from its peers. See
+ *                         {@code dev.dcache.aux.recovery.Readiness}. Absent (older masters): false
  */
 public record Heartbeat(String master, long intervalMillis, RingSpec ring, List<MemberChange> changes, int port,
-                        String nonce, Boolean nearCache) {
+                        String nonce, Boolean nearCache, Long seq, Boolean fenced) {
     public Heartbeat {
         nearCache = nearCache != null && nearCache;
+        seq = seq == null ? 0L : seq;
+        fenced = fenced != null && fenced;
+    }
+
+    /** A heartbeat of a master that neither numbers its rounds nor fences nodes (tests, older masters). */
+    public Heartbeat(String master, long intervalMillis, RingSpec ring, List<MemberChange> changes, int port,
+                     String nonce, Boolean nearCache) {
+        this(master, intervalMillis, ring, changes, port, nonce, nearCache, 0L, false);
+    }
+
+    /** This heartbeat for one node, saying whether the master fences it. */
+    public Heartbeat withFenced(boolean fence) {
+        return fence == fenced ? this : new Heartbeat(master, intervalMillis, ring, changes, port, nonce, nearCache, seq, fence);
     }
 }

@@ -48,6 +48,11 @@ import java.util.List;
  *                           without holding a thread ({@code api.DataFastPath}; default true; false sends
  *                           them through Javalin like every other route)
  *                           (default true)
+ * @param writeTimeout       {@code WRITE_TIMEOUT_MS}: how long a write or delete may wait for an owner that does
+ *                           not answer, until it is fenced (then left out) or the write fails with 503 (default:
+ *                           the fence wait, 3 x HEALTH_INTERVAL_MS + 250 ms, plus 1.5 x AUX_REQUEST_TIMEOUT_MS)
+ * @param clockOffset        {@code MASTER_CLOCK_OFFSET_MS}: added to this master's wall clock (default 0); a
+ *                           test knob that shows write order does not depend on synchronized clocks
  */
 public record MasterConfig(String id, String bind, int port, List<NodeAddress> auxNodes, Path auxNodesFile, String auxDns,
                            int replicationFactor, int vnodes, int maxKeyBytes, int maxValueBytes, long maxBodyBytes,
@@ -55,7 +60,8 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                            Duration healthInterval, Duration healthTimeout, int failureThreshold,
                            int successThreshold, Duration idleTimeout, String clusterToken, Path backupDir,
                            boolean binaryProtocol, int connectionsPerNode, int versionTag, int maxInflight, int maxHeaderBytes,
-                           NearCacheSettings nearCache, boolean requestCoalescing, boolean fastPath) {
+                           NearCacheSettings nearCache, boolean requestCoalescing, boolean fastPath,
+                           Duration writeTimeout, Duration clockOffset) {
 
     /**
      * The master-local copy of hot keys ({@code dev.dcache.master.nearcache}).
@@ -93,6 +99,10 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
             throw new ConfigException("MAX_BODY_BYTES (" + maxBody + ") must exceed MAX_VALUE_BYTES (" + maxValue + ") by at least 1024");
         }
         String backup = env.string("BACKUP_DIR", null);
+        long interval = env.longIn("HEALTH_INTERVAL_MS", 1000, 10, 600_000);
+        long request = env.longIn("AUX_REQUEST_TIMEOUT_MS", 2000, 1, 120_000);
+        long fenceWait = 3 * interval + 250;
+        long writeTimeout = env.longIn("WRITE_TIMEOUT_MS", fenceWait + request * 3 / 2, request, 600_000);
         return new MasterConfig(
                 env.string("MASTER_ID", "master-" + port),
                 env.string("MASTER_BIND", "0.0.0.0"),
@@ -108,8 +118,8 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                 env.intIn("MAX_BULK_ITEMS", 1000, 1, 100_000),
                 env.longIn("MAX_TTL_SECONDS", 10L * 365 * 24 * 3600, 1, 100L * 365 * 24 * 3600),
                 Duration.ofMillis(env.longIn("AUX_CONNECT_TIMEOUT_MS", 500, 1, 60_000)),
-                Duration.ofMillis(env.longIn("AUX_REQUEST_TIMEOUT_MS", 2000, 1, 120_000)),
-                Duration.ofMillis(env.longIn("HEALTH_INTERVAL_MS", 1000, 10, 600_000)),
+                Duration.ofMillis(request),
+                Duration.ofMillis(interval),
                 Duration.ofMillis(env.longIn("HEALTH_TIMEOUT_MS", 500, 1, 60_000)),
                 env.intIn("HEALTH_FAILURES", 3, 1, 100),
                 env.intIn("HEALTH_SUCCESSES", 2, 1, 100),
@@ -130,7 +140,9 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                         env.intIn("NEAR_CACHE_HOT_THRESHOLD", 3, 1, 15),
                         env.bool("NEAR_CACHE_PUSH", true)),
                 env.bool("REQUEST_COALESCING", true),
-                env.bool("MASTER_FAST_PATH", true));
+                env.bool("MASTER_FAST_PATH", true),
+                Duration.ofMillis(writeTimeout),
+                Duration.ofMillis(env.longIn("MASTER_CLOCK_OFFSET_MS", 0, -86_400_000L, 86_400_000L)));
     }
 
     private static boolean transport(Env env) {
@@ -178,6 +190,8 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                         : "off")
                 + " coalescing=" + (requestCoalescing ? "on" : "off")
                 + " fastPath=" + (fastPath ? "on" : "off")
+                + " writeTimeout=" + writeTimeout.toMillis() + "ms"
+                + (clockOffset.isZero() ? "" : " clockOffset=" + clockOffset.toMillis() + "ms")
                 + " token=" + (clusterToken == null ? "none" : "***")
                 + " backupDir=" + (backupDir == null ? "none" : backupDir);
     }

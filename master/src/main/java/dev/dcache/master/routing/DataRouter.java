@@ -6,14 +6,15 @@ import dev.dcache.common.concurrent.Futures;
 import dev.dcache.common.http.ApiException;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.time.HybridLogicalClock;
-import dev.dcache.common.wire.DeleteOutcome;
+import dev.dcache.common.wire.BatchPutOutcome;
 import dev.dcache.common.wire.Entry;
-import dev.dcache.common.wire.PutOutcome;
 import dev.dcache.master.cluster.ClusterView;
 import dev.dcache.master.cluster.Membership;
+import dev.dcache.master.fencing.Fences;
 import dev.dcache.master.metrics.MasterMetrics;
 import dev.dcache.master.nearcache.NearReads;
 
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,15 +30,20 @@ import java.util.concurrent.Future;
 import java.util.function.Function;
 
 /**
- * Routes validated client operations to the aux nodes that own each key, with replication.
+ * Routes validated client operations to the aux nodes that own each key, with replication. Each
+ * key is a linearizable register as long as at most RF-1 of its owners fail (docs/consistency.md).
  *
  * <ul>
- *   <li>Writes and deletes get a fresh version from the master's hybrid logical clock and go to
- *   all RF owners in parallel; they succeed when every reachable owner applied them and fail
- *   with 503 when none could be reached.</li>
- *   <li>Reads ask the primary and fail over, in ring order, to the next owner on a connection
- *   error, timeout or bad answer.</li>
- *   <li>Bulk operations are grouped per node: one internal batch call per node, in parallel.</li>
+ *   <li>Writes and deletes go to all RF owners in parallel ({@link ReplicatedWrite}): they are
+ *   acknowledged once every owner applied them, an owner holding a newer version makes them go
+ *   again with a higher one, and an owner is left out only once {@link Fences} has fenced it
+ *   (it then refuses reads until it has caught up).</li>
+ *   <li>Reads ask one owner: the first in ring order that serves reads (owners catching up or
+ *   draining, and suspects, last). An owner that holds nothing for the key passes the read on; one
+ *   that does not serve is skipped. While data moves between nodes they ask every owner and take
+ *   the newest.</li>
+ *   <li>Bulk writes go in one batch call per node; a key that met a newer version or an owner that
+ *   failed is then written as a single write. Bulk reads ask, per key, the first serving owner.</li>
  * </ul>
  * Every failed call is reported to {@link Membership} as passive health evidence. Single reads go
  * through {@link NearReads} (near cache, coalescing); writes invalidate it before they answer.
@@ -51,6 +57,10 @@ public final class DataRouter implements AutoCloseable {
     private final MasterMetrics metrics;
     private final ExecutorService fanout = Executors.newVirtualThreadPerTaskExecutor();
     private final NearReads nearReads;
+    private final ReplicatedWrite.Context writes;
+
+    /** The write deadline of routers built without one: two request timeouts past the default fence wait. */
+    public static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofMillis(6250);
 
     /** A router whose every read goes to the aux nodes (no near cache, no coalescing). */
     public DataRouter(Membership membership, AuxClient client, HybridLogicalClock versions, InstantSource clock,
@@ -60,6 +70,15 @@ public final class DataRouter implements AutoCloseable {
 
     public DataRouter(Membership membership, AuxClient client, HybridLogicalClock versions, InstantSource clock,
                       int replicationFactor, MasterMetrics metrics, NearReads nearReads) {
+        this(membership, client, versions, clock, replicationFactor, metrics, nearReads, DEFAULT_WRITE_TIMEOUT);
+    }
+
+    /**
+     * @param writeTimeout how long a write may wait for an owner that does not answer to be fenced
+     *                     (then it is left out) before it fails with 503
+     */
+    public DataRouter(Membership membership, AuxClient client, HybridLogicalClock versions, InstantSource clock,
+                      int replicationFactor, MasterMetrics metrics, NearReads nearReads, Duration writeTimeout) {
         this.membership = membership;
         this.client = client;
         this.versions = versions;
@@ -67,6 +86,23 @@ public final class DataRouter implements AutoCloseable {
         this.replicationFactor = replicationFactor;
         this.metrics = metrics;
         this.nearReads = nearReads;
+        this.writes = new ReplicatedWrite.Context(client, versions, membership.fences(), this::failed,
+                new ReplicatedWrite.Listener() {
+                    @Override
+                    public void conflict() {
+                        metrics.write(MasterMetrics.WriteEvent.CONFLICT);
+                    }
+
+                    @Override
+                    public void retry() {
+                        metrics.write(MasterMetrics.WriteEvent.RETRY);
+                    }
+
+                    @Override
+                    public void leftOut() {
+                        metrics.write(MasterMetrics.WriteEvent.OWNER_LEFT_OUT);
+                    }
+                }, writeTimeout.toNanos());
     }
 
     /**
@@ -90,17 +126,20 @@ public final class DataRouter implements AutoCloseable {
     /**
      * Reads {@code key} from its owners.
      *
-     * <p>Asks the owners in ring order (suspect nodes last). An owner that answers with a value or
-     * a tombstone decides. An owner that holds nothing for the key (it was down, or is new on the
-     * ring and not yet filled) sends the read on to the next owner; when a later owner has the
-     * record, it is written back to the owners that lacked it (read repair).
+     * <p>Asks the owners in ring order, those that serve reads first (see {@link #preferServing}).
+     * A serving owner that answers with a value or a tombstone decides: every acknowledged write
+     * is on every owner that serves (an owner left out of a write refuses reads until it caught
+     * up). An owner that holds nothing for the key (it was down, or is new on the ring and not yet
+     * filled) sends the read on to the next owner; when a later owner has the record, it is
+     * written back to the owners that lacked it (read repair). An owner that does not serve is
+     * skipped.
      */
     private CompletableFuture<Entry> fetch(String key) {
         ClusterView view = membership.view();
         if (!membership.settled(view)) {
             return fetchNewest(key, owners(view, key));
         }
-        return askInTurn(key, preferHealthy(owners(view, key)), 0, null, false);
+        return askInTurn(key, preferServing(owners(view, key)), 0, null, false);
     }
 
     /** Asks {@code owners[i]}, and on no answer or no record the owners after it. */
@@ -111,13 +150,19 @@ public final class DataRouter implements AutoCloseable {
                     : CompletableFuture.failedFuture(ApiException.unavailable("no replica of the key could be reached"));
         }
         NodeAddress node = owners.get(i);
-        return client.startGet(node, key).handle((e, failure) -> {
+        return client.startRead(node, key).handle((reply, failure) -> {
             if (failure != null) {
                 failed(auxFailure(failure));
                 return askInTurn(key, owners, i + 1, lacking, answered);
             }
+            if (!reply.serving()) {
+                notServing(node);
+                return askInTurn(key, owners, i + 1, lacking, answered);
+            }
             metrics.auxCall(node.id(), i == 0 ? MasterMetrics.Outcome.OK : MasterMetrics.Outcome.FAILOVER);
+            Entry e = reply.entry();
             if (e != null) {
+                versions.observe(e.version());
                 if (lacking != null) {
                     repair(lacking, e);
                 }
@@ -137,12 +182,20 @@ public final class DataRouter implements AutoCloseable {
      */
     private CompletableFuture<Entry> fetchNewest(String key, List<NodeAddress> owners) {
         // every owner, suspects included: a suspect may be the one holding the newest version
-        return onEachStarted(owners, node -> client.startGet(node, key).thenApply(e -> new Entry[]{e}))
-                .thenApply(answers -> {
+        return onEachStarted(owners, node -> client.startRead(node, key).thenApply(r -> {
+            if (!r.serving()) {
+                notServing(node);
+                return null; // not an answer: it may lack writes
+            }
+            return new Entry[]{r.entry()};
+        })).thenApply(answers -> {
                     if (answers.stream().allMatch(java.util.Objects::isNull)) {
                         throw ApiException.unavailable("no replica of the key could be reached");
                     }
                     Entry newest = newest(answers);
+                    if (newest != null) {
+                        versions.observe(newest.version());
+                    }
                     if (newest != null) {
                         List<NodeAddress> behind = new ArrayList<>();
                         for (int i = 0; i < owners.size(); i++) {
@@ -168,14 +221,26 @@ public final class DataRouter implements AutoCloseable {
         return newest;
     }
 
-    private List<NodeAddress> preferHealthy(List<NodeAddress> owners) {
-        if (owners.size() < 2 || owners.stream().noneMatch(n -> membership.isSuspect(n.id()))) {
+    /**
+     * The owners in the order a read asks them: ring order, but owners known not to serve reads
+     * (catching up, draining) last, and suspects (a recent call failed) before those.
+     */
+    private List<NodeAddress> preferServing(List<NodeAddress> owners) {
+        if (owners.size() < 2 || owners.stream().allMatch(n -> rank(n) == 0)) {
             return owners;
         }
-        List<NodeAddress> ordered = new ArrayList<>(owners.size());
-        owners.stream().filter(n -> !membership.isSuspect(n.id())).forEach(ordered::add);
-        owners.stream().filter(n -> membership.isSuspect(n.id())).forEach(ordered::add);
+        List<NodeAddress> ordered = new ArrayList<>(owners);
+        ordered.sort(java.util.Comparator.comparingInt(this::rank)); // stable: ring order within a rank
         return ordered;
+    }
+
+    private int rank(NodeAddress n) {
+        return membership.isNotServing(n.id()) ? 2 : membership.isSuspect(n.id()) ? 1 : 0;
+    }
+
+    private void notServing(NodeAddress node) {
+        metrics.auxCall(node.id(), MasterMetrics.Outcome.NOT_SERVING);
+        membership.reportNotServing(node.id());
     }
 
     private void repair(List<NodeAddress> lacking, Entry record) {
@@ -206,24 +271,17 @@ public final class DataRouter implements AutoCloseable {
     }
 
     private CompletableFuture<WriteResult> startPut(String key, String value, long ttlMillis) {
-        long version = versions.next();
         long expiresAt = ttlMillis == 0 ? 0 : clock.millis() + ttlMillis;
-        Entry entry = new Entry(key, value, version, expiresAt);
+        return write(key, value, expiresAt).thenApply(r -> new WriteResult(r.version(), r.replicas()));
+    }
+
+    /** Writes {@code value} (null: a tombstone) to every owner; near copies are dropped whatever the outcome. */
+    private CompletableFuture<ReplicatedWrite.Result> write(String key, String value, long expiresAt) {
         List<NodeAddress> owners = owners(membership.view(), key);
-        return onEachStarted(owners, node -> client.startPut(node, entry)).thenApply(outcomes -> {
-            nearReads.invalidate(key); // the owners have answered; before ours: read-your-writes through this master
-            int stored = 0;
-            for (PutOutcome o : outcomes) {
-                if (o != null && (o.applied() || o.version() >= version)) {
-                    stored++;
-                } else if (o != null && o.version() < 0) {
-                    throw ApiException.tooLarge("value exceeds an aux node's byte budget");
-                }
-            }
-            if (stored == 0) {
-                throw ApiException.unavailable("no replica of the key could be reached");
-            }
-            return new WriteResult(version, stored);
+        return ReplicatedWrite.start(writes, key, value, expiresAt, owners).whenComplete((r, failure) -> {
+            // the owners have answered; before ours: read-your-writes through this master, even for a
+            // failed write that some owner may have applied
+            nearReads.invalidate(key);
         });
     }
 
@@ -242,62 +300,73 @@ public final class DataRouter implements AutoCloseable {
     }
 
     private CompletableFuture<Boolean> startDelete(String key) {
-        long version = versions.next();
-        List<NodeAddress> owners = owners(membership.view(), key);
-        return onEachStarted(owners, node -> client.startDelete(node, key, version)).thenApply(outcomes -> {
-            nearReads.invalidate(key);
-            boolean reached = false;
-            boolean existed = false;
-            for (DeleteOutcome o : outcomes) {
-                if (o != null) {
-                    reached = true;
-                    existed |= o.existed();
-                }
-            }
-            if (!reached) {
-                throw ApiException.unavailable("no replica of the key could be reached");
-            }
-            return existed;
-        });
+        return write(key, null, 0).thenApply(ReplicatedWrite.Result::existed);
     }
 
-    /** Stores many values, one batch call per node; returns how many entries reached at least one owner. */
+    /**
+     * Stores many values: one batch call per node, in parallel; then every key that some owner did
+     * not take (it failed, or held a newer version) is written again as a single write, which
+     * retries, re-versions or fences as {@link ReplicatedWrite} does. A repeated key: the last item
+     * wins.
+     *
+     * @return how many distinct keys were acknowledged
+     * @throws ApiException 503 when none was
+     */
     public int putAll(List<BulkItem> items) {
         ClusterView view = membership.view();
         long now = clock.millis();
-        Map<NodeAddress, List<Entry>> perNode = new LinkedHashMap<>();
-        Map<String, Integer> indexOfKey = new HashMap<>();
-        List<Entry> entries = new ArrayList<>(items.size());
+        Map<String, BulkItem> last = new LinkedHashMap<>();
         for (BulkItem item : items) {
-            Entry e = new Entry(item.key(), item.value(), versions.next(),
-                    item.ttlMillis() == 0 ? 0 : now + item.ttlMillis());
-            indexOfKey.put(item.key(), entries.size()); // a repeated key: the later item wins (higher version)
-            entries.add(e);
-            for (NodeAddress node : owners(view, item.key())) {
+            last.remove(item.key()); // keeps the order of last occurrences
+            last.put(item.key(), item);
+        }
+        Map<NodeAddress, List<Entry>> perNode = new LinkedHashMap<>();
+        Map<String, Entry> entries = new LinkedHashMap<>();
+        Map<String, List<NodeAddress>> ownersOf = new HashMap<>();
+        for (BulkItem item : last.values()) {
+            Entry e = new Entry(item.key(), item.value(), versions.next(), expiresAt(item.ttlMillis(), now));
+            entries.put(item.key(), e);
+            List<NodeAddress> owners = owners(view, item.key());
+            ownersOf.put(item.key(), owners);
+            for (NodeAddress node : owners) {
                 perNode.computeIfAbsent(node, n -> new ArrayList<>()).add(e);
             }
         }
         List<NodeAddress> nodes = new ArrayList<>(perNode.keySet());
-        List<Object> outcomes = onEach(nodes, node -> client.putBatch(node, perNode.get(node)));
-        indexOfKey.keySet().forEach(nearReads::invalidate);
-        boolean[] stored = new boolean[entries.size()];
+        List<BatchPutOutcome> outcomes = onEach(nodes, node -> client.putBatch(node, perNode.get(node)));
+        java.util.Set<String> redo = new java.util.LinkedHashSet<>();
         for (int i = 0; i < nodes.size(); i++) {
-            if (outcomes.get(i) != null) {
-                for (Entry e : perNode.get(nodes.get(i))) {
-                    stored[indexOfKey.get(e.key())] = true;
-                }
+            BatchPutOutcome o = outcomes.get(i);
+            List<Entry> sent = perNode.get(nodes.get(i));
+            if (o == null || o.superseded() == null || o.stale() > o.superseded().size()) {
+                sent.forEach(e -> redo.add(e.key())); // failed, or cannot tell which it did not take
+            } else {
+                o.superseded().forEach(kv -> redo.add(kv.key()));
             }
         }
-        int count = 0;
-        for (int i = 0; i < stored.length; i++) {
-            if (stored[i] && indexOfKey.get(entries.get(i).key()) == i) {
-                count++;
+        int stored = entries.size() - redo.size();
+        List<CompletableFuture<ReplicatedWrite.Result>> again = new ArrayList<>(redo.size());
+        for (String key : redo) {
+            Entry e = entries.get(key);
+            again.add(ReplicatedWrite.start(writes, key, e.value(), e.expiresAt(), ownersOf.get(key)));
+        }
+        for (CompletableFuture<ReplicatedWrite.Result> f : again) {
+            try {
+                await(f);
+                stored++;
+            } catch (ApiException e) {
+                // that key was not acknowledged; the others still count
             }
         }
-        if (count == 0 && !items.isEmpty()) {
+        entries.keySet().forEach(nearReads::invalidate);
+        if (stored == 0 && !items.isEmpty()) {
             throw ApiException.unavailable("no replica could be reached");
         }
-        return count;
+        return stored;
+    }
+
+    private static long expiresAt(long ttlMillis, long now) {
+        return ttlMillis == 0 ? 0 : now + ttlMillis;
     }
 
     /**
@@ -308,9 +377,12 @@ public final class DataRouter implements AutoCloseable {
     public Map<String, Entry> getAll(List<String> keys) {
         ClusterView view = membership.view();
         Map<String, Entry> found = new HashMap<>();
+        if (!membership.settled(view)) {
+            return getAllNewest(view, keys);
+        }
         Map<String, List<NodeAddress>> ownersOf = new HashMap<>();
         for (String key : keys) {
-            ownersOf.computeIfAbsent(key, k -> owners(view, k));
+            ownersOf.computeIfAbsent(key, k -> preferServing(owners(view, k)));
         }
         Map<String, Integer> attempt = new HashMap<>();
         List<String> pending = new ArrayList<>(ownersOf.keySet());
@@ -345,6 +417,32 @@ public final class DataRouter implements AutoCloseable {
         }
         if (!anyAnswer && !keys.isEmpty()) {
             throw ApiException.unavailable("no replica could be reached");
+        }
+        return found;
+    }
+
+    /** While data moves: each key from every owner, the newest answer (as a single read then does). */
+    private Map<String, Entry> getAllNewest(ClusterView view, List<String> keys) {
+        Map<String, CompletableFuture<Entry>> reads = new LinkedHashMap<>();
+        for (String key : keys) {
+            reads.computeIfAbsent(key, k -> Futures.started(() -> fetchNewest(k, owners(view, k))));
+        }
+        Map<String, Entry> found = new HashMap<>();
+        boolean anyAnswer = false;
+        ApiException last = null;
+        for (Map.Entry<String, CompletableFuture<Entry>> r : reads.entrySet()) {
+            try {
+                Entry e = await(r.getValue());
+                anyAnswer = true;
+                if (e != null) {
+                    found.put(r.getKey(), e);
+                }
+            } catch (ApiException e) {
+                last = e;
+            }
+        }
+        if (!anyAnswer && last != null) {
+            throw last;
         }
         return found;
     }
@@ -449,7 +547,11 @@ public final class DataRouter implements AutoCloseable {
 
     private void failed(AuxCallException e) {
         metrics.auxCall(e.nodeId(), MasterMetrics.Outcome.valueOf(e.kind().name()));
-        membership.reportCallFailure(e.nodeId(), e.kind());
+        if (e.kind() == AuxCallException.Kind.NOT_SERVING) {
+            membership.reportNotServing(e.nodeId()); // it answered: not a health failure
+        } else {
+            membership.reportCallFailure(e.nodeId(), e.kind());
+        }
     }
 
     @Override

@@ -8,6 +8,7 @@ import dev.dcache.common.time.HybridLogicalClock;
 import dev.dcache.common.wire.BatchPutOutcome;
 import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
+import dev.dcache.common.wire.ReadReply;
 import dev.dcache.common.wire.Heartbeat;
 import dev.dcache.common.wire.HeartbeatReply;
 import dev.dcache.common.wire.KeyVersion;
@@ -59,8 +60,8 @@ class DataRouterNearReadsTest {
         }
 
         @Override
-        public Entry get(NodeAddress node, String key) throws AuxCallException {
-            Entry e = inner.get(node, key);
+        public ReadReply read(NodeAddress node, String key) throws AuxCallException {
+            ReadReply e = inner.read(node, key);
             reads.incrementAndGet();
             if (holdNext) {
                 holdNext = false;
@@ -312,7 +313,8 @@ class DataRouterNearReadsTest {
 
     @ParameterizedTest(name = "nearCache={0}")
     @ValueSource(booleans = {false, true})
-    void get_manyConcurrentMissesOfOneKey_makeOneAuxRead(boolean nearCache) throws Exception {
+    void get_manyConcurrentMissesOfOneKey_makeTwoAuxReads_theRunningOneAndOneSharedByAllWhoCameDuringIt(
+            boolean nearCache) throws Exception {
         start(nearCache, true);
         router.put("k", "v", 0);
         aux.holdNextRead();
@@ -333,7 +335,9 @@ class DataRouterNearReadsTest {
         for (Future<Entry> f : others) {
             assertThat(f.get(30, TimeUnit.SECONDS).value()).isEqualTo("v");
         }
-        assertThat(aux.reads.get()).as("one aux read for %d readers", n + 1).isEqualTo(1);
+        // the read in flight may predate a write acknowledged before the others arrived: they share
+        // the next read instead (a stale read otherwise, see SingleFlight)
+        assertThat(aux.reads.get()).as("two aux reads for %d readers", n + 1).isEqualTo(2);
     }
 
     @Test
