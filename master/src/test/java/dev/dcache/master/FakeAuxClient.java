@@ -2,6 +2,7 @@ package dev.dcache.master;
 
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
+import dev.dcache.common.client.WriteMode;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.wire.BatchPutOutcome;
 import dev.dcache.common.wire.DeleteOutcome;
@@ -61,16 +62,25 @@ public final class FakeAuxClient implements AuxClient {
         return notServing.contains(node.id()) ? ReadReply.NOT_SERVING : ReadReply.of(store(node.id()).get(key));
     }
 
+    /** An ordering write to a node that does not serve is refused, as the real ones do. */
+    private void order(NodeAddress n, WriteMode mode) throws AuxCallException {
+        if (mode == WriteMode.ORDERING && notServing.contains(n.id())) {
+            throw new AuxCallException(n.id(), AuxCallException.Kind.NOT_SERVING, "not serving", null);
+        }
+    }
+
     @Override
-    public PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException {
+    public PutOutcome put(NodeAddress node, Entry entry, WriteMode mode) throws AuxCallException {
         reach(node);
+        order(node, mode);
         boolean ok = apply(node.id(), entry);
         return new PutOutcome(ok, store(node.id()).get(entry.key()).version());
     }
 
     @Override
-    public DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException {
+    public DeleteOutcome delete(NodeAddress node, String key, long version, WriteMode mode) throws AuxCallException {
         reach(node);
+        order(node, mode);
         Entry old = store(node.id()).get(key);
         boolean applied = apply(node.id(), new Entry(key, null, version, 0));
         return new DeleteOutcome(applied && old != null && !old.isTombstone(), store(node.id()).get(key).version());
@@ -83,8 +93,9 @@ public final class FakeAuxClient implements AuxClient {
     }
 
     @Override
-    public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException {
+    public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries, WriteMode mode) throws AuxCallException {
         reach(node);
+        order(node, mode);
         int applied = 0;
         List<KeyVersion> superseded = new ArrayList<>();
         for (Entry e : entries) {

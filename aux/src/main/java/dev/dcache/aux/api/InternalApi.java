@@ -73,6 +73,13 @@ public final class InternalApi {
         }
     }
 
+    /** An ordering write (see {@code WriteMode#ORDERING}) is refused like a read while the node does not serve. */
+    private void requireServingIfOrdering(Context ctx) {
+        if ("true".equals(ctx.queryParam(InternalPaths.ORDERING_PARAM))) {
+            requireServing();
+        }
+    }
+
     /** Reads are refused, with a marker masters recognise, while the node catches up or drains. */
     private void requireServing() {
         if (!readiness.serving()) {
@@ -108,6 +115,7 @@ public final class InternalApi {
 
     private void put(Context ctx) throws IOException {
         Entry e = checked(mapper.readValue(ctx.bodyAsBytes(), Entry.class));
+        requireServingIfOrdering(ctx);
         PutOutcome outcome = cache.put(e);
         if (!outcome.applied() && outcome.version() < 0) {
             throw ApiException.tooLarge("record exceeds this node's per-segment byte budget");
@@ -127,6 +135,7 @@ public final class InternalApi {
         if (version <= 0) {
             throw ApiException.badRequest("version must be a positive integer");
         }
+        requireServingIfOrdering(ctx);
         ctx.json(cache.deleteAt(key, version));
     }
 
@@ -149,6 +158,7 @@ public final class InternalApi {
     private void batchPut(Context ctx) throws IOException {
         List<Entry> entries = batch(mapper.readValue(ctx.bodyAsBytes(), ENTRIES));
         entries.forEach(InternalApi::checked);
+        requireServingIfOrdering(ctx);
         int applied = 0;
         int stale = 0;
         List<KeyVersion> superseded = new ArrayList<>();

@@ -153,7 +153,11 @@ public final class BinaryServer implements AutoCloseable {
                     Frames.writeReply(out, r.id(), Frames.OK, true, e.version(), e.expiresAt(), e.value()); // null: tombstone
                 }
             }
-            case Frames.PUT -> {
+            case Frames.PUT, Frames.PUT_ORDERING -> {
+                if (r.op() == Frames.PUT_ORDERING && !readiness.serving()) {
+                    Frames.writeReply(out, r.id(), Frames.NOT_SERVING, false, 0, 0, null);
+                    return;
+                }
                 if (r.version() <= 0 || r.expiresAt() < 0 || r.value() == null) {
                     Frames.writeReply(out, r.id(), Frames.BAD_REQUEST, false, 0, 0, "put needs a value and a positive version");
                     return;
@@ -165,7 +169,11 @@ public final class BinaryServer implements AutoCloseable {
                     Frames.writeReply(out, r.id(), Frames.OK, o.applied(), o.version(), 0, null);
                 }
             }
-            case Frames.DELETE -> {
+            case Frames.DELETE, Frames.DELETE_ORDERING -> {
+                if (r.op() == Frames.DELETE_ORDERING && !readiness.serving()) {
+                    Frames.writeReply(out, r.id(), Frames.NOT_SERVING, false, 0, 0, null);
+                    return;
+                }
                 if (r.version() <= 0) {
                     Frames.writeReply(out, r.id(), Frames.BAD_REQUEST, false, 0, 0, "delete needs a positive version");
                     return;

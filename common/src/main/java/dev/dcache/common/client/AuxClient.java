@@ -29,9 +29,26 @@ public interface AuxClient extends AutoCloseable {
      */
     ReadReply read(NodeAddress node, String key) throws AuxCallException;
 
-    PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException;
+    /**
+     * Writes {@code entry} if its version is newer than what the node holds.
+     *
+     * @throws AuxCallException of kind {@link AuxCallException.Kind#NOT_SERVING} for an
+     *                          {@link WriteMode#ORDERING} write to a node that does not serve
+     */
+    PutOutcome put(NodeAddress node, Entry entry, WriteMode mode) throws AuxCallException;
 
-    DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException;
+    /** Writes a tombstone at {@code version} if it is newer than what the node holds; see {@link #put}. */
+    DeleteOutcome delete(NodeAddress node, String key, long version, WriteMode mode) throws AuxCallException;
+
+    /** A {@link WriteMode#COPY} put. */
+    default PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException {
+        return put(node, entry, WriteMode.COPY);
+    }
+
+    /** A {@link WriteMode#COPY} delete. */
+    default DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException {
+        return delete(node, key, version, WriteMode.COPY);
+    }
 
     /**
      * Starts {@link #read}: the future completes with its answer, or exceptionally with the
@@ -45,13 +62,18 @@ public interface AuxClient extends AutoCloseable {
     }
 
     /** Starts {@link #put}; see {@link #startRead}. */
+    default CompletableFuture<PutOutcome> startPut(NodeAddress node, Entry entry, WriteMode mode) {
+        return onVirtualThread(() -> put(node, entry, mode));
+    }
+
+    /** Starts a {@link WriteMode#COPY} put. */
     default CompletableFuture<PutOutcome> startPut(NodeAddress node, Entry entry) {
-        return onVirtualThread(() -> put(node, entry));
+        return startPut(node, entry, WriteMode.COPY);
     }
 
     /** Starts {@link #delete}; see {@link #startRead}. */
-    default CompletableFuture<DeleteOutcome> startDelete(NodeAddress node, String key, long version) {
-        return onVirtualThread(() -> delete(node, key, version));
+    default CompletableFuture<DeleteOutcome> startDelete(NodeAddress node, String key, long version, WriteMode mode) {
+        return onVirtualThread(() -> delete(node, key, version, mode));
     }
 
     /** A blocking call. */
@@ -104,7 +126,18 @@ public interface AuxClient extends AutoCloseable {
      */
     List<Entry> getBatch(NodeAddress node, List<String> keys) throws AuxCallException;
 
-    BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException;
+    /**
+     * Writes each entry whose version is newer than what the node holds.
+     *
+     * @throws AuxCallException of kind {@link AuxCallException.Kind#NOT_SERVING} for an
+     *                          {@link WriteMode#ORDERING} batch to a node that does not serve
+     */
+    BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries, WriteMode mode) throws AuxCallException;
+
+    /** A {@link WriteMode#COPY} batch. */
+    default BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException {
+        return putBatch(node, entries, WriteMode.COPY);
+    }
 
     /** Writes tombstones; returns the keys that held a live value before. */
     List<String> deleteBatch(NodeAddress node, List<KeyVersion> deletes) throws AuxCallException;

@@ -88,13 +88,13 @@ public final class BinaryAuxClient implements AuxClient {
     }
 
     @Override
-    public PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException {
-        return AuxClient.await(startPut(node, entry), node.id());
+    public PutOutcome put(NodeAddress node, Entry entry, WriteMode mode) throws AuxCallException {
+        return AuxClient.await(startPut(node, entry, mode), node.id());
     }
 
     @Override
-    public DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException {
-        return AuxClient.await(startDelete(node, key, version), node.id());
+    public DeleteOutcome delete(NodeAddress node, String key, long version, WriteMode mode) throws AuxCallException {
+        return AuxClient.await(startDelete(node, key, version, mode), node.id());
     }
 
     @Override
@@ -108,22 +108,24 @@ public final class BinaryAuxClient implements AuxClient {
     }
 
     @Override
-    public CompletableFuture<PutOutcome> startPut(NodeAddress node, Entry entry) {
-        return send(node, Frames.PUT, entry.version(), entry.expiresAt(), entry.key(), entry.value(),
+    public CompletableFuture<PutOutcome> startPut(NodeAddress node, Entry entry, WriteMode mode) {
+        byte op = mode == WriteMode.ORDERING ? Frames.PUT_ORDERING : Frames.PUT;
+        return send(node, op, entry.version(), entry.expiresAt(), entry.key(), entry.value(),
                 r -> switch (r.status()) {
                     case Frames.OK -> new PutOutcome(r.flag(), r.version());
                     case Frames.TOO_LARGE -> new PutOutcome(false, -1);
+                    case Frames.NOT_SERVING -> throw notServing(node);
                     default -> throw bad(node, r);
                 });
     }
 
     @Override
-    public CompletableFuture<DeleteOutcome> startDelete(NodeAddress node, String key, long version) {
-        return send(node, Frames.DELETE, version, 0, key, null, r -> {
-            if (r.status() != Frames.OK) {
-                throw bad(node, r);
-            }
-            return new DeleteOutcome(r.flag(), r.version());
+    public CompletableFuture<DeleteOutcome> startDelete(NodeAddress node, String key, long version, WriteMode mode) {
+        byte op = mode == WriteMode.ORDERING ? Frames.DELETE_ORDERING : Frames.DELETE;
+        return send(node, op, version, 0, key, null, r -> switch (r.status()) {
+            case Frames.OK -> new DeleteOutcome(r.flag(), r.version());
+            case Frames.NOT_SERVING -> throw notServing(node);
+            default -> throw bad(node, r);
         });
     }
 
@@ -133,8 +135,8 @@ public final class BinaryAuxClient implements AuxClient {
     }
 
     @Override
-    public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException {
-        return http.putBatch(node, entries);
+    public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries, WriteMode mode) throws AuxCallException {
+        return http.putBatch(node, entries, mode);
     }
 
     @Override
@@ -157,6 +159,11 @@ public final class BinaryAuxClient implements AuxClient {
         deadlines.shutdownNow();
         pools.values().forEach(Pool::close);
         pools.clear();
+    }
+
+    private static AuxCallException notServing(NodeAddress node) {
+        return new AuxCallException(node.id(), AuxCallException.Kind.NOT_SERVING, "does not serve now: not an ordering owner",
+                null);
     }
 
     private static AuxCallException bad(NodeAddress node, Frames.Reply r) {

@@ -78,16 +78,21 @@ public final class HttpAuxClient implements AuxClient {
     }
 
     @Override
-    public PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException {
-        HttpResponse<byte[]> r = send(node, request(node, InternalPaths.ENTRY).PUT(body(entry)));
+    public PutOutcome put(NodeAddress node, Entry entry, WriteMode mode) throws AuxCallException {
+        HttpResponse<byte[]> r = send(node, request(node, InternalPaths.ENTRY + ordering(mode, '?')).PUT(body(entry)));
         return read(node, expectOk(node, r), PutOutcome.class);
     }
 
     @Override
-    public DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException {
+    public DeleteOutcome delete(NodeAddress node, String key, long version, WriteMode mode) throws AuxCallException {
         HttpResponse<byte[]> r = send(node, request(node,
-                InternalPaths.ENTRY + "?key=" + enc(key) + "&version=" + version).DELETE());
+                InternalPaths.ENTRY + "?key=" + enc(key) + "&version=" + version + ordering(mode, '&')).DELETE());
         return read(node, expectOk(node, r), DeleteOutcome.class);
+    }
+
+    /** The query parameter that makes a write an ordering one, after {@code separator}; nothing for a copy. */
+    private static String ordering(WriteMode mode, char separator) {
+        return mode == WriteMode.ORDERING ? separator + InternalPaths.ORDERING_PARAM + "=true" : "";
     }
 
     @Override
@@ -97,8 +102,8 @@ public final class HttpAuxClient implements AuxClient {
     }
 
     @Override
-    public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException {
-        HttpResponse<byte[]> r = send(node, request(node, InternalPaths.BATCH_PUT).POST(body(entries)));
+    public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries, WriteMode mode) throws AuxCallException {
+        HttpResponse<byte[]> r = send(node, request(node, InternalPaths.BATCH_PUT + ordering(mode, '?')).POST(body(entries)));
         return read(node, expectOk(node, r), BatchPutOutcome.class);
     }
 

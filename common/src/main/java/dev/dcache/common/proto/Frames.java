@@ -27,6 +27,10 @@ public final class Frames {
     public static final byte PUT = 2;
     public static final byte DELETE = 3;
     public static final byte HELLO = 4;
+    /** A PUT by the key's ordering owner: refused with {@link #NOT_SERVING} (nothing applied) when the node does not serve. */
+    public static final byte PUT_ORDERING = 5;
+    /** A DELETE by the key's ordering owner; see {@link #PUT_ORDERING}. */
+    public static final byte DELETE_ORDERING = 6;
 
     /** Reply statuses. */
     public static final byte OK = 0;
@@ -35,7 +39,10 @@ public final class Frames {
     public static final byte BAD_REQUEST = 3;
     public static final byte UNAUTHORIZED = 4;
     public static final byte ERROR = 5;
-    /** A GET the node does not answer now (it is recovering or draining): ask another owner. */
+    /**
+     * A GET, or an ordering PUT or DELETE, the node does not answer now (it is recovering or
+     * draining): ask another owner.
+     */
     public static final byte NOT_SERVING = 6;
 
     /** Largest frame either side accepts. */

@@ -17,8 +17,10 @@ package dev.dcache.common.wire;
  *   <li>{@code POST SYNC} body {@link SyncRequest} - 200 {@link SyncReply}: the records two nodes own whose
  *   bucket digests differ (anti-entropy, recovery)</li>
  * </ul>
- * A node that does not serve reads right now (recovering, draining) answers single reads and
- * {@code BATCH_GET} with 503 and the header {@link #NOT_SERVING_HEADER}: ask another owner.
+ * A node that does not serve reads right now (recovering, draining) answers single reads,
+ * {@code BATCH_GET} and writes marked {@code ordering=true} (the key's ordering owner, see
+ * {@code dev.dcache.common.client.WriteMode}) with 503 and the header {@link #NOT_SERVING_HEADER}:
+ * ask another owner.
  */
 public final class InternalPaths {
     public static final String ENTRY = "/internal/entry";
@@ -28,6 +30,8 @@ public final class InternalPaths {
     public static final String HEARTBEAT = "/internal/heartbeat";
     public static final String DUMP = "/internal/dump";
     public static final String SYNC = "/internal/sync";
+    /** Query parameter ({@code =true}) of {@code PUT/DELETE ENTRY} and {@code BATCH_PUT}: an ordering write. */
+    public static final String ORDERING_PARAM = "ordering";
     /** Set (to "true") on a 503 from an aux node that does not serve reads now. */
     public static final String NOT_SERVING_HEADER = "X-Dcache-Not-Serving";
     public static final String HEALTH = "/health";

@@ -34,16 +34,18 @@ import java.util.function.Function;
  * key is a linearizable register as long as at most RF-1 of its owners fail (docs/consistency.md).
  *
  * <ul>
- *   <li>Writes and deletes go to all RF owners in parallel ({@link ReplicatedWrite}): they are
- *   acknowledged once every owner applied them, an owner holding a newer version makes them go
- *   again with a higher one, and an owner is left out only once {@link Fences} has fenced it
- *   (it then refuses reads until it has caught up).</li>
+ *   <li>Writes and deletes go first to the key's first serving owner, which orders them (a version
+ *   below what it holds is refused, and the write is ordered again above it), then to the other
+ *   owners in parallel ({@link ReplicatedWrite}); they are acknowledged once every owner has them,
+ *   an owner being left out only once {@link Fences} has fenced it (it then refuses reads until
+ *   it has caught up).</li>
  *   <li>Reads ask one owner: the first in ring order that serves reads (owners catching up or
  *   draining, and suspects, last). An owner that holds nothing for the key passes the read on; one
  *   that does not serve is skipped. While data moves between nodes they ask every owner and take
  *   the newest.</li>
- *   <li>Bulk writes go in one batch call per node; a key that met a newer version or an owner that
- *   failed is then written as a single write. Bulk reads ask, per key, the first serving owner.</li>
+ *   <li>Bulk writes go the same two steps in batches: one ordering batch per ordering owner, then
+ *   one batch per other owner; a key that did not go through cleanly continues as a single write.
+ *   Bulk reads ask, per key, the first serving owner.</li>
  * </ul>
  * Every failed call is reported to {@link Membership} as passive health evidence. Single reads go
  * through {@link NearReads} (near cache, coalescing); writes invalidate it before they answer.
@@ -277,7 +279,7 @@ public final class DataRouter implements AutoCloseable {
 
     /** Writes {@code value} (null: a tombstone) to every owner; near copies are dropped whatever the outcome. */
     private CompletableFuture<ReplicatedWrite.Result> write(String key, String value, long expiresAt) {
-        List<NodeAddress> owners = owners(membership.view(), key);
+        List<NodeAddress> owners = preferServing(owners(membership.view(), key));
         return ReplicatedWrite.start(writes, key, value, expiresAt, owners).whenComplete((r, failure) -> {
             // the owners have answered; before ours: read-your-writes through this master, even for a
             // failed write that some owner may have applied
@@ -304,10 +306,12 @@ public final class DataRouter implements AutoCloseable {
     }
 
     /**
-     * Stores many values: one batch call per node, in parallel; then every key that some owner did
-     * not take (it failed, or held a newer version) is written again as a single write, which
-     * retries, re-versions or fences as {@link ReplicatedWrite} does. A repeated key: the last item
-     * wins.
+     * Stores many values, in the two steps of a single write, batched: each key's ordering owner
+     * (its first serving owner) gets one ordering batch per node, then the keys it applied go to
+     * their other owners in one batch per node, all in parallel. A key its ordering owner held newer
+     * is written again as a single write (applied nowhere yet); one whose batch got no answer, or
+     * whose copy failed, continues as a single write with its version. A repeated key: the last
+     * item wins.
      *
      * @return how many distinct keys were acknowledged
      * @throws ApiException 503 when none was
@@ -320,37 +324,62 @@ public final class DataRouter implements AutoCloseable {
             last.remove(item.key()); // keeps the order of last occurrences
             last.put(item.key(), item);
         }
-        Map<NodeAddress, List<Entry>> perNode = new LinkedHashMap<>();
-        Map<String, Entry> entries = new LinkedHashMap<>();
         Map<String, List<NodeAddress>> ownersOf = new HashMap<>();
+        Map<NodeAddress, List<Entry>> byOrderer = new LinkedHashMap<>();
         for (BulkItem item : last.values()) {
-            Entry e = new Entry(item.key(), item.value(), versions.next(), expiresAt(item.ttlMillis(), now));
-            entries.put(item.key(), e);
-            List<NodeAddress> owners = owners(view, item.key());
+            List<NodeAddress> owners = preferServing(owners(view, item.key()));
             ownersOf.put(item.key(), owners);
-            for (NodeAddress node : owners) {
-                perNode.computeIfAbsent(node, n -> new ArrayList<>()).add(e);
-            }
+            Entry e = new Entry(item.key(), item.value(), versions.next(), expiresAt(item.ttlMillis(), now));
+            byOrderer.computeIfAbsent(owners.get(0), n -> new ArrayList<>()).add(e);
         }
-        List<NodeAddress> nodes = new ArrayList<>(perNode.keySet());
-        List<BatchPutOutcome> outcomes = onEach(nodes, node -> client.putBatch(node, perNode.get(node)));
-        java.util.Set<String> redo = new java.util.LinkedHashSet<>();
-        for (int i = 0; i < nodes.size(); i++) {
-            BatchPutOutcome o = outcomes.get(i);
-            List<Entry> sent = perNode.get(nodes.get(i));
+        List<NodeAddress> orderers = new ArrayList<>(byOrderer.keySet());
+        List<BatchPutOutcome> ordered = onEach(orderers,
+                node -> client.putBatch(node, byOrderer.get(node), dev.dcache.common.client.WriteMode.ORDERING));
+        List<CompletableFuture<ReplicatedWrite.Result>> singles = new ArrayList<>();
+        Map<NodeAddress, List<Entry>> copies = new LinkedHashMap<>();
+        Map<String, NodeAddress> orderedBy = new HashMap<>();
+        for (int i = 0; i < orderers.size(); i++) {
+            NodeAddress orderer = orderers.get(i);
+            BatchPutOutcome o = ordered.get(i);
+            List<Entry> sent = byOrderer.get(orderer);
             if (o == null || o.superseded() == null || o.stale() > o.superseded().size()) {
-                sent.forEach(e -> redo.add(e.key())); // failed, or cannot tell which it did not take
-            } else {
-                o.superseded().forEach(kv -> redo.add(kv.key()));
+                // no answer, or one that does not say which it refused: each key on its own, same version
+                sent.forEach(e -> singles.add(ReplicatedWrite.resume(writes, e, ownersOf.get(e.key()))));
+                continue;
+            }
+            java.util.Set<String> refused = new java.util.HashSet<>();
+            o.superseded().forEach(kv -> refused.add(kv.key()));
+            for (Entry e : sent) {
+                if (refused.contains(e.key())) {
+                    // applied nowhere: ordered again, above what the ordering owner holds
+                    singles.add(ReplicatedWrite.start(writes, e.key(), e.value(), e.expiresAt(), ownersOf.get(e.key())));
+                } else {
+                    orderedBy.put(e.key(), orderer);
+                    for (NodeAddress other : ownersOf.get(e.key())) {
+                        if (!other.equals(orderer)) {
+                            copies.computeIfAbsent(other, n -> new ArrayList<>()).add(e);
+                        }
+                    }
+                }
             }
         }
-        int stored = entries.size() - redo.size();
-        List<CompletableFuture<ReplicatedWrite.Result>> again = new ArrayList<>(redo.size());
-        for (String key : redo) {
-            Entry e = entries.get(key);
-            again.add(ReplicatedWrite.start(writes, key, e.value(), e.expiresAt(), ownersOf.get(key)));
+        java.util.Set<String> incomplete = new java.util.LinkedHashSet<>();
+        List<NodeAddress> targets = new ArrayList<>(copies.keySet());
+        List<BatchPutOutcome> copied = onEach(targets, node -> client.putBatch(node, copies.get(node)));
+        for (int i = 0; i < targets.size(); i++) {
+            if (copied.get(i) == null || copied.get(i).superseded() == null
+                    || copied.get(i).stale() > copied.get(i).superseded().size()) {
+                copies.get(targets.get(i)).forEach(e -> incomplete.add(e.key()));
+            }
         }
-        for (CompletableFuture<ReplicatedWrite.Result> f : again) {
+        int stored = (int) orderedBy.keySet().stream().filter(k -> !incomplete.contains(k)).count();
+        for (String key : incomplete) {
+            BulkItem item = last.get(key);
+            Entry e = byOrderer.get(orderedBy.get(key)).stream().filter(x -> x.key().equals(key)).findFirst()
+                    .orElseThrow();
+            singles.add(ReplicatedWrite.replicate(writes, e, ownersOf.get(item.key()), orderedBy.get(key)));
+        }
+        for (CompletableFuture<ReplicatedWrite.Result> f : singles) {
             try {
                 await(f);
                 stored++;
@@ -358,7 +387,7 @@ public final class DataRouter implements AutoCloseable {
                 // that key was not acknowledged; the others still count
             }
         }
-        entries.keySet().forEach(nearReads::invalidate);
+        last.keySet().forEach(nearReads::invalidate);
         if (stored == 0 && !items.isEmpty()) {
             throw ApiException.unavailable("no replica could be reached");
         }

@@ -2,6 +2,7 @@ package dev.dcache.master.routing;
 
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
+import dev.dcache.common.client.WriteMode;
 import dev.dcache.common.concurrent.Futures;
 import dev.dcache.common.http.ApiException;
 import dev.dcache.common.ring.NodeAddress;
@@ -22,35 +23,41 @@ import java.util.function.Consumer;
 /**
  * One client write or delete of one key, carried to every owner until it is acknowledged or fails.
  *
- * <h2>Design: a write that starts after another was acknowledged always wins</h2>
+ * <h2>Design: the first serving owner orders the writes of a key</h2>
  *
  * <p>Owners keep, per key, the record with the highest version and ignore older writes, so the
  * version order must follow real time: if write A was acknowledged before write B started, B's
- * version must exceed A's on every owner. Versions come from each master's hybrid logical clock,
- * and two masters' clocks do not see each other: B's master may issue a lower version than A's
- * (same millisecond with a smaller counter, or a clock that runs behind). So an owner's answer is
- * checked: an owner that holds a <em>higher</em> version than ours did not take our write. The
- * master then folds that version into its clock ({@link HybridLogicalClock#observe}) and writes
- * again, to every owner, with a version above it. A is on every owner that had not been fenced
- * when A was acknowledged (below), so B meets it on at least one owner and ends above it
- * everywhere. Concurrent writes of one key may bump each other a few times; every owner ends with
- * the same highest version, and after {@link #MAX_CONFLICTS} rounds the write gives up with 503
- * (it may or may not have been applied, as any failed write).
+ * version must exceed A's. Versions come from each master's hybrid logical clock, and two
+ * masters' clocks do not see each other: B's master may issue a lower version than A's (same
+ * millisecond with a smaller counter, or a clock that runs behind). So every write goes first to
+ * one owner, the <em>ordering</em> owner: the first owner in ring order that serves reads
+ * ({@link WriteMode#ORDERING}). A serving owner holds every acknowledged write (an owner left out
+ * of one refuses reads until it caught up), so it holds A; it applies B only if B's version is
+ * higher, and otherwise answers with the version it holds. B has then been applied nowhere, so
+ * its master folds that version into its clock ({@link HybridLogicalClock#observe}) and orders B
+ * again above it. Only once the ordering owner applied the write is it sent to the other owners,
+ * in parallel, with the same version. One of them holding a higher version means a concurrent,
+ * later-ordered write overtook ours there: ours stays ordered before it, nothing is rewritten. So
+ * each write has exactly one version, and each owner shows a key's values in version order.
  *
- * <p><b>An owner that does not answer</b> is retried with the same version (an owner applies it
- * at most once: equal versions are ignored) after a short backoff, until the write's deadline. It
- * may be left out only once {@link Fences} allows it: the owner has been unreachable long enough
- * that it refuses reads by itself and will catch up from the other owners before serving again.
- * Then the write is acknowledged by the owners that applied it. With no owner applied, or an
- * owner neither reached nor fenced by the deadline, it fails with 503.
+ * <p><b>An owner that does not answer</b> is asked again, with the same version, after a short
+ * backoff, until the write's deadline. It may be left out only once {@link Fences} allows it: it
+ * has been unreachable long enough that it refuses reads by itself and will catch up from the
+ * others before serving again. An ordering owner left out hands the ordering to the next owner,
+ * with the same version. A timed-out ordering call may still have been applied; if the owner that
+ * answers later holds a higher version, the write may have been applied and overtaken, or never
+ * applied below a write that completed before it started: it cannot tell which, so it fails with
+ * 504 (outcome unknown), never reorders. The same holds for a delete whose earlier, timed-out
+ * attempt is found applied: whether a value existed is lost with the answer. A write fails with
+ * 503 only when no owner can have applied it (a retry is safe), with 504 otherwise.
  *
- * <p>Each round waits for every owner it asked (each call is bounded by the client's request
- * timeout) and is evaluated on the thread that completed the last call; a retry round is started
- * from a delayed executor. Rounds never overlap, so the state needs no lock (each round's futures
- * carry the happens-before edge).
+ * <p>Writing first to one owner costs one more round trip of latency, not more messages: each
+ * owner still gets one call per write. Rounds never overlap (each waits for its calls, every call
+ * bounded by the client's request timeout, and the next starts from the completion or a delayed
+ * executor), so the state needs no lock: each round's futures carry the happens-before edge.
  */
 final class ReplicatedWrite {
-    /** Version conflicts after which a write gives up (a key written concurrently without pause). */
+    /** Times a write is ordered again above a newer version before it gives up (a key written without pause). */
     static final int MAX_CONFLICTS = 16;
     private static final long FIRST_BACKOFF_MILLIS = 25;
     private static final long MAX_BACKOFF_MILLIS = 400;
@@ -62,7 +69,7 @@ final class ReplicatedWrite {
 
     /** Hears what a write did, for metrics. */
     interface Listener {
-        /** An owner held a newer version: the write goes again with a higher one. */
+        /** The ordering owner held a newer version: the write is ordered again above it. */
         void conflict();
 
         /** An owner did not answer and is asked again. */
@@ -75,9 +82,9 @@ final class ReplicatedWrite {
     /**
      * The acknowledged write.
      *
-     * @param version  the version the owners hold
-     * @param replicas owners that applied it
-     * @param existed  for a delete: some owner held a live value
+     * @param version  its version
+     * @param replicas owners that hold it (or a later write of the key)
+     * @param existed  for a delete: the key held a value when the delete was ordered
      */
     record Result(long version, int replicas, boolean existed) {
     }
@@ -86,13 +93,18 @@ final class ReplicatedWrite {
     private final String key;
     private final String value;
     private final long expiresAt;
+    /** The owners, the preferred ordering owner first. */
     private final List<NodeAddress> owners;
     private final long deadlineNanos;
     private final CompletableFuture<Result> result = new CompletableFuture<>();
-    private final Set<String> applied = new HashSet<>();
+    private final Set<String> holding = new HashSet<>();
     private final List<Fences.Skip> skips = new ArrayList<>();
     private long version;
-    private Entry entry;
+    private int ordering;
+    /** An ordering call with the current version got no answer: it may have been applied. */
+    private boolean uncertain;
+    /** The ordering owner applied the write: it is being copied to the others. */
+    private boolean copying;
     private boolean existed;
     private int conflicts;
     private long backoffMillis = FIRST_BACKOFF_MILLIS;
@@ -109,123 +121,207 @@ final class ReplicatedWrite {
     /**
      * Starts writing {@code value} (null: a delete) to {@code owners}; never blocks.
      *
+     * @param owners the key's owners, the one to try first as ordering owner first
      * @return completes with the result, or exceptionally with an {@link ApiException} (413, 503)
      */
     static CompletableFuture<Result> start(Context ctx, String key, String value, long expiresAt,
                                            List<NodeAddress> owners) {
         ReplicatedWrite w = new ReplicatedWrite(ctx, key, value, expiresAt, owners);
-        w.newVersion();
-        w.round(owners);
+        w.version = ctx.versions().next();
+        w.order();
         return w.result;
     }
 
-    private void newVersion() {
-        version = ctx.versions().next();
-        entry = value == null ? null : new Entry(key, value, version, expiresAt);
-        applied.clear();
-        existed = false;
+    /**
+     * Goes on with a write whose ordering call, with {@code version}, got no clear answer (a bulk
+     * batch that failed): it is ordered again with that same version, as an uncertain one.
+     */
+    static CompletableFuture<Result> resume(Context ctx, Entry entry, List<NodeAddress> owners) {
+        ReplicatedWrite w = new ReplicatedWrite(ctx, entry.key(), entry.value(), entry.expiresAt(), owners);
+        w.version = entry.version();
+        w.uncertain = true;
+        w.order();
+        return w.result;
     }
 
-    private void round(List<NodeAddress> targets) {
+    /** Sends to the other owners a write that {@code orderedBy} applied with {@code entry}'s version. */
+    static CompletableFuture<Result> replicate(Context ctx, Entry entry, List<NodeAddress> owners, NodeAddress orderedBy) {
+        ReplicatedWrite w = new ReplicatedWrite(ctx, entry.key(), entry.value(), entry.expiresAt(), owners);
+        w.version = entry.version();
+        w.holding.add(orderedBy.id());
+        w.copying = true;
+        w.copies(others(owners, orderedBy));
+        return w.result;
+    }
+
+    private static List<NodeAddress> others(List<NodeAddress> owners, NodeAddress node) {
+        return owners.stream().filter(o -> !o.id().equals(node.id())).toList();
+    }
+
+    private Entry entry() {
+        return new Entry(key, value, version, expiresAt);
+    }
+
+    private CompletableFuture<Object> call(NodeAddress node, WriteMode mode) {
+        return Futures.started(() -> value == null
+                ? ctx.client().startDelete(node, key, version, mode).thenApply(Object.class::cast)
+                : ctx.client().startPut(node, entry(), mode).thenApply(Object.class::cast));
+    }
+
+    /** Asks the current ordering owner to apply the write. */
+    private void order() {
+        if (ordering >= owners.size()) {
+            finish(null, uncertain ? ApiException.outcomeUnknown("no owner of the key answered")
+                    : ApiException.unavailable("no owner of the key serves now"));
+            return;
+        }
+        NodeAddress node = owners.get(ordering);
+        call(node, WriteMode.ORDERING).handle((answer, failure) -> {
+            try {
+                ordered(node, failure == null ? answer : Futures.cause(failure));
+            } catch (RuntimeException | Error e) {
+                finish(null, e);
+            }
+            return null;
+        });
+    }
+
+    private void ordered(NodeAddress node, Object answer) {
+        if (answer instanceof AuxCallException e) {
+            ctx.failures().accept(e);
+            if (e.kind() == AuxCallException.Kind.NOT_SERVING) {
+                ordering++; // it applied nothing: the next owner orders
+                order();
+                return;
+            }
+            uncertain |= e.kind() != AuxCallException.Kind.REFUSED; // it may have applied it
+            Fences.Skip skip = ctx.fences().skip(node.id());
+            if (skip != null) {
+                skips.add(skip);
+                ordering++;
+                order();
+            } else {
+                later(this::order, node);
+            }
+            return;
+        }
+        long held = held(answer);
+        if (held < 0) {
+            finish(null, ApiException.tooLarge("value exceeds an aux node's byte budget"));
+        } else if (held > version) {
+            if (uncertain) {
+                finish(null, ApiException.outcomeUnknown("the ordering owner answered late, and now holds a newer write"));
+                return;
+            }
+            ctx.listener().conflict();
+            if (++conflicts > MAX_CONFLICTS) {
+                finish(null, ApiException.unavailable("the key is being written concurrently; try again"));
+                return;
+            }
+            ctx.versions().observe(held);
+            version = ctx.versions().next();
+            order(); // applied nowhere: order it again, above
+        } else {
+            if (answer instanceof DeleteOutcome d) {
+                if (uncertain && !d.existed() && held == version) {
+                    // our earlier, timed-out attempt applied it: whether a value existed is unknown
+                    finish(null, ApiException.outcomeUnknown("an earlier try of the delete was applied"));
+                    return;
+                }
+                existed = d.existed();
+            }
+            holding.add(node.id());
+            copying = true;
+            copies(others(owners, node));
+        }
+    }
+
+    /** Sends the ordered write to {@code targets}, in parallel, and waits for all. */
+    private void copies(List<NodeAddress> targets) {
+        if (targets.isEmpty()) {
+            done();
+            return;
+        }
         Object[] answers = new Object[targets.size()];
         CompletableFuture<?>[] calls = new CompletableFuture<?>[targets.size()];
         for (int i = 0; i < calls.length; i++) {
             int slot = i;
-            calls[i] = Futures.started(() -> call(targets.get(slot)))
+            calls[i] = call(targets.get(i), WriteMode.COPY)
                     .handle((answer, failure) -> answers[slot] = failure != null ? Futures.cause(failure) : answer);
         }
         CompletableFuture.allOf(calls).thenRun(() -> {
             try {
-                evaluate(targets, answers);
+                copied(targets, answers);
             } catch (RuntimeException | Error e) {
                 finish(null, e);
             }
         });
     }
 
-    private CompletableFuture<?> call(NodeAddress node) {
-        return value == null ? ctx.client().startDelete(node, key, version) : ctx.client().startPut(node, entry);
-    }
-
-    private void evaluate(List<NodeAddress> targets, Object[] answers) {
-        long newest = 0;
-        List<NodeAddress> failed = new ArrayList<>();
+    private void copied(List<NodeAddress> targets, Object[] answers) {
+        List<NodeAddress> waiting = new ArrayList<>();
         for (int i = 0; i < answers.length; i++) {
             NodeAddress node = targets.get(i);
-            Object a = answers[i];
-            long held;
-            if (a instanceof AuxCallException e) {
+            if (answers[i] instanceof AuxCallException e) {
                 ctx.failures().accept(e);
-                failed.add(node);
-                continue;
-            } else if (a instanceof PutOutcome p) {
-                if (p.version() < 0) {
-                    finish(null, ApiException.tooLarge("value exceeds an aux node's byte budget"));
-                    return;
+                Fences.Skip skip = ctx.fences().skip(node.id());
+                if (skip == null) {
+                    waiting.add(node);
+                } else {
+                    skips.add(skip);
+                    ctx.listener().leftOut();
                 }
-                held = p.version();
-            } else if (a instanceof DeleteOutcome d) {
-                held = d.version() == 0 ? version : d.version(); // an older node does not say: applied
-                if (held == version) {
-                    existed |= d.existed();
-                }
-            } else if (a instanceof Throwable t) {
-                throw new IllegalStateException("aux call failed unexpectedly", t);
-            } else {
-                throw new IllegalStateException("unexpected answer " + a);
-            }
-            if (held > version) {
-                newest = Math.max(newest, held);
-            } else {
-                applied.add(node.id()); // our version (or, defensively, anything not newer)
-            }
-        }
-        if (newest > 0) {
-            ctx.listener().conflict();
-            if (++conflicts > MAX_CONFLICTS) {
-                finish(null, ApiException.unavailable("the key is being written concurrently; try again"));
+            } else if (held(answers[i]) < 0) {
+                finish(null, ApiException.tooLarge("value exceeds an aux node's byte budget"));
                 return;
-            }
-            ctx.versions().observe(newest);
-            newVersion();
-            round(owners);
-            return;
-        }
-        List<NodeAddress> waiting = new ArrayList<>();
-        for (NodeAddress node : failed) {
-            Fences.Skip skip = ctx.fences().skip(node.id());
-            if (skip == null) {
-                waiting.add(node);
             } else {
-                skips.add(skip);
+                holding.add(node.id()); // ours, or a later write ordered after ours
             }
         }
         if (waiting.isEmpty()) {
-            if (applied.isEmpty()) {
-                finish(null, ApiException.unavailable("no replica of the key could be reached"));
-            } else {
-                for (int i = 0; i < owners.size() - applied.size(); i++) {
-                    ctx.listener().leftOut();
-                }
-                finish(new Result(version, applied.size(), existed), null);
-            }
-            return;
+            done();
+        } else {
+            copying = true;
+            later(() -> copies(waiting), waiting.get(0));
         }
+    }
+
+    /** Runs {@code next} after the backoff, or fails the write when that would pass its deadline. */
+    private void later(Runnable next, NodeAddress waitingFor) {
         long delay = backoffMillis;
         if (ctx.fences().now() + TimeUnit.MILLISECONDS.toNanos(delay) - deadlineNanos >= 0) {
-            finish(null, ApiException.unavailable("owner " + waiting.get(0).id()
-                    + " could not be reached within the write deadline"));
+            String why = "owner " + waitingFor.id() + " could not be reached within the write deadline";
+            // applied by the ordering owner (copying), or perhaps by one that answered too late
+            finish(null, copying || uncertain ? ApiException.outcomeUnknown(why) : ApiException.unavailable(why));
             return;
         }
         backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
         ctx.listener().retry();
         CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS).execute(() -> {
             try {
-                round(waiting);
+                next.run();
             } catch (RuntimeException | Error e) {
                 finish(null, e);
             }
         });
+    }
+
+    /** The version an owner holds after our call: -1 when the record alone is too large for it. */
+    private long held(Object answer) {
+        if (answer instanceof PutOutcome p) {
+            return p.version();
+        }
+        if (answer instanceof DeleteOutcome d) {
+            return d.version() == 0 ? version : d.version(); // an older node does not say: applied
+        }
+        if (answer instanceof Throwable t) {
+            throw new IllegalStateException("aux call failed unexpectedly", t);
+        }
+        throw new IllegalStateException("unexpected answer " + answer);
+    }
+
+    private void done() {
+        finish(new Result(version, holding.size(), existed), null);
     }
 
     private void finish(Result ok, Throwable failure) {

@@ -2,6 +2,7 @@ package dev.dcache.master.routing;
 
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
+import dev.dcache.common.client.WriteMode;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.time.FakeClock;
 import dev.dcache.common.time.HybridLogicalClock;
@@ -79,13 +80,13 @@ class DataRouterNearReadsTest {
         }
 
         @Override
-        public PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException {
-            return inner.put(node, entry);
+        public PutOutcome put(NodeAddress node, Entry entry, WriteMode mode) throws AuxCallException {
+            return inner.put(node, entry, mode);
         }
 
         @Override
-        public DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException {
-            return inner.delete(node, key, version);
+        public DeleteOutcome delete(NodeAddress node, String key, long version, WriteMode mode) throws AuxCallException {
+            return inner.delete(node, key, version, mode);
         }
 
         @Override
@@ -94,8 +95,8 @@ class DataRouterNearReadsTest {
         }
 
         @Override
-        public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException {
-            return inner.putBatch(node, entries);
+        public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries, WriteMode mode) throws AuxCallException {
+            return inner.putBatch(node, entries, mode);
         }
 
         @Override

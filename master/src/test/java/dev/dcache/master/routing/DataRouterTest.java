@@ -154,12 +154,35 @@ class DataRouterTest {
     }
 
     @Test
-    void put_thatMeetsANewerVersionOnOneOwnerOnly_endsWithTheSameWinnerOnBoth() {
+    void put_thatMeetsANewerVersionOnACopyOnly_isOrderedBeforeIt_andNothingIsRewritten() {
+        // a concurrent write, ordered after ours, reached the other owner first
         long ahead = new HybridLogicalClock(() -> java.time.Instant.ofEpochMilli(clock.millis() + 1000), 2).next();
-        aux.store(owners("k").get(1)).put("k", new Entry("k", "other", ahead, 0));
-        router.put("k", "mine", 0);
-        assertThat(aux.store(owners("k").get(0)).get("k")).isEqualTo(aux.store(owners("k").get(1)).get("k"));
+        aux.store(owners("k").get(1)).put("k", new Entry("k", "later", ahead, 0));
+        DataRouter.WriteResult r = router.put("k", "mine", 0);
+        assertThat(r.version()).isLessThan(ahead);
         assertThat(aux.store(owners("k").get(0)).get("k").value()).isEqualTo("mine");
+        assertThat(aux.store(owners("k").get(1)).get("k").value()).as("the later write stays").isEqualTo("later");
+        assertThat(writeEvents("conflict")).as("only the ordering owner's answer orders a write again").isZero();
+    }
+
+    @Test
+    void put_orderingOwnerNotServing_theNextOwnerOrders_andTheFirstStillGetsACopy() {
+        String first = owners("k").get(0);
+        aux.notServing.add(first);
+        long ahead = new HybridLogicalClock(() -> java.time.Instant.ofEpochMilli(clock.millis() + 1000), 2).next();
+        aux.store(owners("k").get(1)).put("k", new Entry("k", "acknowledged earlier", ahead, 0));
+        DataRouter.WriteResult r = router.put("k", "v", 0);
+        assertThat(r.version()).as("ordered by the serving owner, above what it holds").isGreaterThan(ahead);
+        assertThat(aux.store(first).get("k").value()).isEqualTo("v");
+    }
+
+    @Test
+    void put_orderingOwnerDown_isLeftOutOnceFenced_andTheNextOwnerOrders() {
+        aux.down.add(owners("k").get(0));
+        fenceable();
+        DataRouter.WriteResult r = router.put("k", "v", 0);
+        assertThat(r.replicas()).isEqualTo(1);
+        assertThat(aux.store(owners("k").get(1)).get("k").value()).isEqualTo("v");
     }
 
     @Test
@@ -247,7 +270,7 @@ class DataRouterTest {
         }
         aux.calls.clear();
         assertThat(router.putAll(items)).isEqualTo(100);
-        assertThat(aux.calls).hasSize(3); // one batch call per node
+        assertThat(aux.calls).as("one ordering batch per node, then one copy batch per node").hasSize(6);
         assertThat(router.getAll(List.of("k1", "k50", "missing"))).containsOnlyKeys("k1", "k50");
     }
 
