@@ -1,5 +1,6 @@
 package dev.dcache.aux.recovery;
 
+import dev.dcache.common.cluster.FencingTimes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,12 +25,13 @@ import java.util.function.LongSupplier;
  * recovering (a <em>latch</em>) whenever it may have missed a write:
  * <ul>
  *   <li><b>at start</b>: whatever the snapshot holds may be old;</li>
- *   <li><b>after silence</b>: no heartbeat from any master for {@code 2 x} the longest heartbeat
- *   interval heard. A node paused (SIGSTOP, a long GC), cut off, or whose masters are all gone
- *   hears nothing; the check runs on every read ({@link #serving}, one clock read) and on every
- *   heartbeat before it counts, so the first request after a pause already finds the node
- *   recovering, whichever thread runs first. A master fences a node only after
- *   {@code 3 x interval + 250 ms} without contact, so the node has latched by then;</li>
+ *   <li><b>after silence</b>: no heartbeat from any master for {@link FencingTimes#silenceLimit}
+ *   (two of the longest heartbeat interval heard, at least 1 s). A node paused (SIGSTOP, a long
+ *   GC), cut off, or whose masters are all gone hears nothing; the check runs on every read
+ *   ({@link #serving}, one clock read) and on every heartbeat before it counts, so the first
+ *   request after a pause already finds the node recovering, whichever thread runs first. A master
+ *   fences a node only after {@link FencingTimes#fenceAfter} (one interval and a quarter second
+ *   more) without contact, so the node has latched by then;</li>
  *   <li><b>when a master says so</b> ({@code fenced} in its heartbeat): it routes without this
  *   node, or gave up on a write to it. This covers what silence cannot: a node that restarted
  *   within the silence limit while some master still failed to reach it, or one that only one
@@ -61,7 +63,7 @@ import java.util.function.LongSupplier;
  */
 public final class Readiness {
     private static final Logger log = LoggerFactory.getLogger(Readiness.class);
-    /** Silence limit before any master told its interval: the default interval's two. */
+    /** The interval assumed before any master told its own: the default. */
     static final long DEFAULT_INTERVAL_NANOS = Duration.ofSeconds(1).toNanos();
 
     private final LongSupplier nanos;
@@ -71,8 +73,8 @@ public final class Readiness {
     private volatile boolean serving;
     /** When a master was last heard, monotonic; written under the lock, read by {@link #serving}. */
     private volatile long lastHeardNanos;
-    /** Silence that latches: two of the longest interval heard; written under the lock. */
-    private volatile long silenceLimitNanos = 2 * DEFAULT_INTERVAL_NANOS;
+    /** Silence that latches: {@link FencingTimes#silenceLimit} of the longest interval heard; written under the lock. */
+    private volatile long silenceLimitNanos = silenceLimit(DEFAULT_INTERVAL_NANOS);
 
     /** The last heartbeat of each master, by id; guarded by {@code this}. */
     private final Map<String, Heard> masters = new HashMap<>();
@@ -173,7 +175,7 @@ public final class Readiness {
         }
         forgetSilentMasters(now);
         long longest = masters.values().stream().mapToLong(Heard::intervalNanos).max().orElse(DEFAULT_INTERVAL_NANOS);
-        silenceLimitNanos = 2 * longest;
+        silenceLimitNanos = silenceLimit(longest);
         if (!serving && firstHeardAfterLatchNanos < 0) {
             firstHeardAfterLatchNanos = now;
         }
@@ -208,6 +210,10 @@ public final class Readiness {
         reason = why;
         latchedAtNanos = now;
         firstHeardAfterLatchNanos = -1;
+    }
+
+    private static long silenceLimit(long intervalNanos) {
+        return FencingTimes.silenceLimit(Duration.ofNanos(intervalNanos)).toNanos();
     }
 
     private void forgetSilentMasters(long now) {

@@ -2,6 +2,7 @@ package dev.dcache.master.config;
 
 import dev.dcache.common.config.ConfigException;
 import dev.dcache.common.config.Env;
+import dev.dcache.common.cluster.FencingTimes;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.time.HybridLogicalClock;
 
@@ -50,7 +51,8 @@ import java.util.List;
  *                           (default true)
  * @param writeTimeout       {@code WRITE_TIMEOUT_MS}: how long a write or delete may wait for an owner that does
  *                           not answer, until it is fenced (then left out) or the write fails with 503 (default:
- *                           the fence wait, 3 x HEALTH_INTERVAL_MS + 250 ms, plus 1.5 x AUX_REQUEST_TIMEOUT_MS)
+ *                           the fence wait, {@code FencingTimes#fenceAfter} of HEALTH_INTERVAL_MS, 3.25 s at
+ *                           the default 1 s, plus 1.5 x AUX_REQUEST_TIMEOUT_MS)
  * @param clockOffset        {@code MASTER_CLOCK_OFFSET_MS}: added to this master's wall clock (default 0); a
  *                           test knob that shows write order does not depend on synchronized clocks
  */
@@ -101,7 +103,7 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
         String backup = env.string("BACKUP_DIR", null);
         long interval = env.longIn("HEALTH_INTERVAL_MS", 1000, 10, 600_000);
         long request = env.longIn("AUX_REQUEST_TIMEOUT_MS", 2000, 1, 120_000);
-        long fenceWait = 3 * interval + 250;
+        long fenceWait = FencingTimes.fenceAfter(Duration.ofMillis(interval)).toMillis();
         long writeTimeout = env.longIn("WRITE_TIMEOUT_MS", fenceWait + request * 3 / 2, request, 600_000);
         return new MasterConfig(
                 env.string("MASTER_ID", "master-" + port),

@@ -1,5 +1,7 @@
 package dev.dcache.master.fencing;
 
+import dev.dcache.common.cluster.FencingTimes;
+
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
@@ -13,9 +15,9 @@ import java.util.function.LongSupplier;
  * <p>A write is acknowledged when every owner applied it, with one exception: an owner this master
  * has not reached for {@code fenceAfter} may be left out (it is <em>fenced</em>). That owner holds
  * older data, so no master may read from it until it has caught up. The aux side guarantees it
- * (see {@code dev.dcache.aux.recovery.Readiness}): a node that hears no master for twice the
- * heartbeat interval stops serving reads by itself, and {@code fenceAfter} is three intervals plus
- * a margin, so by the time a master writes without a node that is cut off, paused or dead, that
+ * (see {@code dev.dcache.aux.recovery.Readiness}): a node that hears no master for
+ * {@link FencingTimes#silenceLimit} stops serving reads by itself, and {@code fenceAfter} is one
+ * interval and a margin longer ({@link FencingTimes#fenceAfter}), so by the time a master writes without a node that is cut off, paused or dead, that
  * node refuses reads, whichever master asks, and a dead one restarts refusing them. An owner that
  * fails while this master still hears it (a broken connection, a full queue) is not fenced: the
  * write retries it until the write's deadline, then fails (503; it may or may not have been
@@ -58,13 +60,11 @@ public final class Fences {
     }
 
     /**
-     * The wait before an unreachable owner may be left out of a write, for a heartbeat interval:
-     * three intervals and a quarter second. An aux node stops serving reads after two silent
-     * intervals, and the last heartbeat it heard may have come from another master up to one interval
-     * after this master's last contact with it.
+     * The wait before an unreachable owner may be left out of a write, for a heartbeat interval
+     * ({@link FencingTimes#fenceAfter}): 3.25 s at the default 1 s.
      */
     public static Duration fenceAfter(Duration heartbeatInterval) {
-        return heartbeatInterval.multipliedBy(3).plusMillis(250);
+        return FencingTimes.fenceAfter(heartbeatInterval);
     }
 
     /** A write that goes on without one owner; {@link #close} when the write is answered or failed. */

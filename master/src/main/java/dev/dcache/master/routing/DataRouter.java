@@ -491,6 +491,9 @@ public final class DataRouter implements AutoCloseable {
 
     /** Runs {@code call} on every node in parallel; a failed node's slot is null. */
     private <T> List<T> onEach(List<NodeAddress> nodes, NodeCall<T> call) {
+        if (nodes.isEmpty()) {
+            return List.of();
+        }
         if (nodes.size() == 1) {
             return java.util.Collections.singletonList(attempt(nodes.get(0), call));
         }
