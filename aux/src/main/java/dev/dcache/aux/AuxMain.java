@@ -7,6 +7,7 @@ import dev.dcache.aux.cache.LruCache;
 import dev.dcache.aux.cluster.ClusterAgent;
 import dev.dcache.aux.config.AuxConfig;
 import dev.dcache.aux.metrics.AuxMetrics;
+import dev.dcache.aux.ordering.OrderedWrites;
 import dev.dcache.aux.proto.BinaryServer;
 import dev.dcache.aux.recovery.Readiness;
 import dev.dcache.aux.recovery.Recovery;
@@ -42,6 +43,9 @@ public final class AuxMain implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AuxMain.class);
     /** Largest batch a master may send in one internal call. */
     public static final int MAX_BATCH = 10_000;
+    /** How long an ordered write's request id is remembered: far longer than any retry of it. */
+    private static final Duration ORDERED_WRITES_KEPT = Duration.ofSeconds(60);
+    private static final int ORDERED_WRITES_MAX = 100_000;
 
     private final AuxConfig config;
     private final LruCache cache;
@@ -73,7 +77,8 @@ public final class AuxMain implements AutoCloseable {
         }
         ObjectMapper mapper = Json.mapper(Integer.MAX_VALUE / 4);
         TokenGuard guard = new TokenGuard(config.clusterToken());
-        this.binary = config.binaryPort() < 0 ? null : new BinaryServer(cache, readiness, config.bind(), config.binaryPort(),
+        OrderedWrites ordered = new OrderedWrites(cache, System::nanoTime, ORDERED_WRITES_KEPT, ORDERED_WRITES_MAX);
+        this.binary = config.binaryPort() < 0 ? null : new BinaryServer(cache, readiness, ordered, config.bind(), config.binaryPort(),
                 config.clusterToken(), config.maxConnections());
         int binaryPort = binary == null ? 0
                 : config.advertisedBinaryPort() > 0 ? config.advertisedBinaryPort() : binary.port();
@@ -85,7 +90,7 @@ public final class AuxMain implements AutoCloseable {
                 () -> !agent.rebalancer().pending() && !agent.rebalancer().running(), agent::caughtUp,
                 System::nanoTime, config.antiEntropyInterval());
         AuxMetrics.bindRecovery(registry, readiness, antiEntropy);
-        InternalApi api = new InternalApi(cache, readiness, antiEntropy, agent, mapper, MAX_BATCH);
+        InternalApi api = new InternalApi(cache, readiness, ordered, antiEntropy, agent, mapper, MAX_BATCH);
         this.server = HttpServers.create(
                 new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(), config.maxInflight(), config.maxHeaderBytes(), mapper, registry),
                 cfg -> {

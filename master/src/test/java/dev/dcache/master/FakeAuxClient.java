@@ -62,6 +62,9 @@ public final class FakeAuxClient implements AuxClient {
         return notServing.contains(node.id()) ? ReadReply.NOT_SERVING : ReadReply.of(store(node.id()).get(key));
     }
 
+    /** Outcomes of ordering deletes with a request id, by node, request and key: a retry replays it. */
+    private final Map<String, DeleteOutcome> orderedDeletes = new ConcurrentHashMap<>();
+
     /** An ordering write to a node that does not serve is refused, as the real ones do. */
     private void order(NodeAddress n, WriteMode mode) throws AuxCallException {
         if (mode == WriteMode.ORDERING && notServing.contains(n.id())) {
@@ -81,6 +84,19 @@ public final class FakeAuxClient implements AuxClient {
     public DeleteOutcome delete(NodeAddress node, String key, long version, WriteMode mode) throws AuxCallException {
         reach(node);
         order(node, mode);
+        String id = mode.requestId() == null ? null : node.id() + '|' + mode.requestId() + '|' + key;
+        DeleteOutcome before = id == null ? null : orderedDeletes.get(id);
+        if (before != null) {
+            return new DeleteOutcome(before.existed(), before.version(), true);
+        }
+        DeleteOutcome done = applyDelete(node, key, version);
+        if (id != null && done.version() == version) {
+            orderedDeletes.put(id, done);
+        }
+        return done;
+    }
+
+    private DeleteOutcome applyDelete(NodeAddress node, String key, long version) {
         Entry old = store(node.id()).get(key);
         boolean applied = apply(node.id(), new Entry(key, null, version, 0));
         return new DeleteOutcome(applied && old != null && !old.isTombstone(), store(node.id()).get(key).version());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dcache.aux.antientropy.AntiEntropy;
 import dev.dcache.aux.cache.LruCache;
+import dev.dcache.aux.ordering.OrderedWrites;
 import dev.dcache.aux.recovery.Readiness;
 import dev.dcache.aux.cluster.ClusterAgent;
 import dev.dcache.common.http.ApiException;
@@ -33,15 +34,17 @@ public final class InternalApi {
 
     private final LruCache cache;
     private final Readiness readiness;
+    private final OrderedWrites ordered;
     private final AntiEntropy antiEntropy;
     private final ClusterAgent agent;
     private final ObjectMapper mapper;
     private final int maxBatch;
 
-    public InternalApi(LruCache cache, Readiness readiness, AntiEntropy antiEntropy, ClusterAgent agent,
-                       ObjectMapper mapper, int maxBatch) {
+    public InternalApi(LruCache cache, Readiness readiness, OrderedWrites ordered, AntiEntropy antiEntropy,
+                       ClusterAgent agent, ObjectMapper mapper, int maxBatch) {
         this.cache = cache;
         this.readiness = readiness;
+        this.ordered = ordered;
         this.antiEntropy = antiEntropy;
         this.agent = agent;
         this.mapper = mapper;
@@ -73,11 +76,27 @@ public final class InternalApi {
         }
     }
 
-    /** An ordering write (see {@code WriteMode#ORDERING}) is refused like a read while the node does not serve. */
-    private void requireServingIfOrdering(Context ctx) {
+    /**
+     * An ordering write (see {@code WriteMode}) is refused like a read while the node does not serve.
+     *
+     * @return true for an ordering write
+     */
+    private boolean requireServingIfOrdering(Context ctx) {
         if ("true".equals(ctx.queryParam(InternalPaths.ORDERING_PARAM))) {
             requireServing();
+            return true;
         }
+        return false;
+    }
+
+    /** The client request an ordering write carries out, or null. */
+    private static String requestId(Context ctx) {
+        String id = ctx.queryParam(InternalPaths.REQUEST_ID_PARAM);
+        if (id != null && (id.isEmpty() || id.length() > dev.dcache.common.proto.Frames.MAX_REQUEST_ID)) {
+            throw ApiException.badRequest("request id must be 1.." + dev.dcache.common.proto.Frames.MAX_REQUEST_ID
+                    + " characters");
+        }
+        return id;
     }
 
     /** Reads are refused, with a marker masters recognise, while the node catches up or drains. */
@@ -115,8 +134,7 @@ public final class InternalApi {
 
     private void put(Context ctx) throws IOException {
         Entry e = checked(mapper.readValue(ctx.bodyAsBytes(), Entry.class));
-        requireServingIfOrdering(ctx);
-        PutOutcome outcome = cache.put(e);
+        PutOutcome outcome = requireServingIfOrdering(ctx) ? ordered.put(e, requestId(ctx)) : cache.put(e);
         if (!outcome.applied() && outcome.version() < 0) {
             throw ApiException.tooLarge("record exceeds this node's per-segment byte budget");
         }
@@ -135,8 +153,7 @@ public final class InternalApi {
         if (version <= 0) {
             throw ApiException.badRequest("version must be a positive integer");
         }
-        requireServingIfOrdering(ctx);
-        ctx.json(cache.deleteAt(key, version));
+        ctx.json(requireServingIfOrdering(ctx) ? ordered.delete(key, version, requestId(ctx)) : cache.deleteAt(key, version));
     }
 
     private void batchGet(Context ctx) throws IOException {

@@ -1,6 +1,7 @@
 package dev.dcache.aux.proto;
 
 import dev.dcache.aux.cache.LruCache;
+import dev.dcache.aux.ordering.OrderedWrites;
 import dev.dcache.aux.recovery.Readiness;
 import dev.dcache.common.proto.Frames;
 import dev.dcache.common.wire.DeleteOutcome;
@@ -43,6 +44,7 @@ public final class BinaryServer implements AutoCloseable {
 
     private final LruCache cache;
     private final Readiness readiness;
+    private final OrderedWrites ordered;
     private final byte[] token;
     private final ServerSocket server;
     private final Semaphore slots;
@@ -52,14 +54,17 @@ public final class BinaryServer implements AutoCloseable {
     /**
      * Binds and starts accepting.
      *
-     * @param readiness whether reads may be answered now; a GET is answered {@link Frames#NOT_SERVING} when not
+     * @param readiness whether reads may be answered now; a GET, or an ordering write, is answered
+     *                  {@link Frames#NOT_SERVING} when not
+     * @param ordered   applies ordering writes, once per client request
      * @param port 0 for an ephemeral port
      * @param token cluster token the first frame must carry, or null
      */
-    public BinaryServer(LruCache cache, Readiness readiness, String bind, int port, String token, int maxConnections)
-            throws IOException {
+    public BinaryServer(LruCache cache, Readiness readiness, OrderedWrites ordered, String bind, int port,
+                        String token, int maxConnections) throws IOException {
         this.cache = cache;
         this.readiness = readiness;
+        this.ordered = ordered;
         this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
         this.slots = new Semaphore(maxConnections);
         this.server = new ServerSocket();
@@ -162,11 +167,13 @@ public final class BinaryServer implements AutoCloseable {
                     Frames.writeReply(out, r.id(), Frames.BAD_REQUEST, false, 0, 0, "put needs a value and a positive version");
                     return;
                 }
-                PutOutcome o = cache.put(new Entry(r.key(), r.value(), r.version(), r.expiresAt()));
+                Entry e = new Entry(r.key(), r.value(), r.version(), r.expiresAt());
+                PutOutcome o = r.op() == Frames.PUT_ORDERING ? ordered.put(e, r.requestId()) : cache.put(e);
                 if (!o.applied() && o.version() < 0) {
                     Frames.writeReply(out, r.id(), Frames.TOO_LARGE, false, -1, 0, null);
                 } else {
-                    Frames.writeReply(out, r.id(), Frames.OK, o.applied(), o.version(), 0, null);
+                    Frames.writeReply(out, r.id(), o.replayed() ? Frames.REPLAYED : Frames.OK, o.applied(), o.version(), 0,
+                            null);
                 }
             }
             case Frames.DELETE, Frames.DELETE_ORDERING -> {
@@ -178,8 +185,10 @@ public final class BinaryServer implements AutoCloseable {
                     Frames.writeReply(out, r.id(), Frames.BAD_REQUEST, false, 0, 0, "delete needs a positive version");
                     return;
                 }
-                DeleteOutcome o = cache.deleteAt(r.key(), r.version());
-                Frames.writeReply(out, r.id(), Frames.OK, o.existed(), o.version(), 0, null);
+                DeleteOutcome o = r.op() == Frames.DELETE_ORDERING ? ordered.delete(r.key(), r.version(), r.requestId())
+                        : cache.deleteAt(r.key(), r.version());
+                Frames.writeReply(out, r.id(), o.replayed() ? Frames.REPLAYED : Frames.OK, o.existed(), o.version(), 0,
+                        null);
             }
             default -> Frames.writeReply(out, r.id(), Frames.BAD_REQUEST, false, 0, 0, "unknown op " + r.op());
         }

@@ -99,7 +99,7 @@ public final class BinaryAuxClient implements AuxClient {
 
     @Override
     public CompletableFuture<ReadReply> startRead(NodeAddress node, String key) {
-        return send(node, Frames.GET, 0, 0, key, null, r -> switch (r.status()) {
+        return send(node, Frames.GET, 0, 0, key, null, null, r -> switch (r.status()) {
             case Frames.OK -> ReadReply.of(new Entry(key, r.value(), r.version(), r.expiresAt())); // value null: tombstone
             case Frames.NOT_FOUND -> ReadReply.of(null);
             case Frames.NOT_SERVING -> ReadReply.NOT_SERVING;
@@ -109,10 +109,11 @@ public final class BinaryAuxClient implements AuxClient {
 
     @Override
     public CompletableFuture<PutOutcome> startPut(NodeAddress node, Entry entry, WriteMode mode) {
-        byte op = mode == WriteMode.ORDERING ? Frames.PUT_ORDERING : Frames.PUT;
-        return send(node, op, entry.version(), entry.expiresAt(), entry.key(), entry.value(),
+        byte op = mode.ordering() ? Frames.PUT_ORDERING : Frames.PUT;
+        return send(node, op, entry.version(), entry.expiresAt(), entry.key(), entry.value(), mode.requestId(),
                 r -> switch (r.status()) {
                     case Frames.OK -> new PutOutcome(r.flag(), r.version());
+                    case Frames.REPLAYED -> new PutOutcome(true, r.version(), true);
                     case Frames.TOO_LARGE -> new PutOutcome(false, -1);
                     case Frames.NOT_SERVING -> throw notServing(node);
                     default -> throw bad(node, r);
@@ -121,9 +122,10 @@ public final class BinaryAuxClient implements AuxClient {
 
     @Override
     public CompletableFuture<DeleteOutcome> startDelete(NodeAddress node, String key, long version, WriteMode mode) {
-        byte op = mode == WriteMode.ORDERING ? Frames.DELETE_ORDERING : Frames.DELETE;
-        return send(node, op, version, 0, key, null, r -> switch (r.status()) {
+        byte op = mode.ordering() ? Frames.DELETE_ORDERING : Frames.DELETE;
+        return send(node, op, version, 0, key, null, mode.requestId(), r -> switch (r.status()) {
             case Frames.OK -> new DeleteOutcome(r.flag(), r.version());
+            case Frames.REPLAYED -> new DeleteOutcome(r.flag(), r.version(), true);
             case Frames.NOT_SERVING -> throw notServing(node);
             default -> throw bad(node, r);
         });
@@ -183,16 +185,17 @@ public final class BinaryAuxClient implements AuxClient {
      * into the buffer a writer ahead of us flushes); without one, a virtual thread connects first.
      */
     private <T> CompletableFuture<T> send(NodeAddress node, byte op, long version, long expiresAt, String key,
-                                          String value, Decoder<T> decoder) {
+                                          String value, String requestId, Decoder<T> decoder) {
         Pool pool = pools.computeIfAbsent(node, Pool::new);
         CompletableFuture<T> answer = new CompletableFuture<>();
         Connection open = pool.openConnection();
         if (open != null) {
-            open.send(op, version, expiresAt, key, value, System.nanoTime() + requestTimeoutNanos, node, decoder, answer);
+            open.send(op, version, expiresAt, key, value, requestId, System.nanoTime() + requestTimeoutNanos, node,
+                    decoder, answer);
         } else {
             Thread.ofVirtual().name("aux-connect-" + node.id()).start(() -> {
                 try {
-                    pool.connection().send(op, version, expiresAt, key, value,
+                    pool.connection().send(op, version, expiresAt, key, value, requestId,
                             System.nanoTime() + requestTimeoutNanos, node, decoder, answer);
                 } catch (AuxCallException | RuntimeException | Error e) {
                     answer.completeExceptionally(e); // never leave a caller without an answer
@@ -378,8 +381,8 @@ public final class BinaryAuxClient implements AuxClient {
          * is registered first, so {@link #MAX_PENDING} bounds those threads too, and one whose
          * deadline passed while it waited writes nothing.
          */
-        <T> void send(byte op, long version, long expiresAt, String key, String value, long deadlineNanos,
-                      NodeAddress node, Decoder<T> decoder, CompletableFuture<T> answer) {
+        <T> void send(byte op, long version, long expiresAt, String key, String value, String requestId,
+                      long deadlineNanos, NodeAddress node, Decoder<T> decoder, CompletableFuture<T> answer) {
             if (pending.size() >= MAX_PENDING) {
                 // the node has stopped reading (paused, overloaded): fail fast rather than queue
                 answer.completeExceptionally(new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT,
@@ -394,13 +397,13 @@ public final class BinaryAuxClient implements AuxClient {
             pending.put(id, w);
             long bound = Frames.maxRequestBytes(key, value);
             if (Thread.currentThread().isVirtual()) {
-                writeWaiting(id, w, bound, op, version, expiresAt, key, value);
+                writeWaiting(id, w, bound, op, version, expiresAt, key, value, requestId);
                 return;
             }
             if (bound <= NON_BLOCKING_WRITE_BYTES && writeLock.tryLock()) {
                 try {
                     if (written - acked + bound <= NON_BLOCKING_WRITE_BYTES) {
-                        write(id, w, bound, op, version, expiresAt, key, value);
+                        write(id, w, bound, op, version, expiresAt, key, value, requestId);
                         return;
                     }
                 } finally {
@@ -409,15 +412,15 @@ public final class BinaryAuxClient implements AuxClient {
             }
             int frameId = id;
             Thread.ofVirtual().name("aux-write-" + node.id())
-                    .start(() -> writeWaiting(frameId, w, bound, op, version, expiresAt, key, value));
+                    .start(() -> writeWaiting(frameId, w, bound, op, version, expiresAt, key, value, requestId));
         }
 
         private void writeWaiting(int id, Waiting w, long bound, byte op, long version, long expiresAt,
-                                  String key, String value) {
+                                  String key, String value, String requestId) {
             writeLock.lock();
             try {
                 if (pending.get(id) == w) { // else it timed out or failed while this thread waited
-                    write(id, w, bound, op, version, expiresAt, key, value);
+                    write(id, w, bound, op, version, expiresAt, key, value, requestId);
                 }
             } finally {
                 writeLock.unlock();
@@ -426,14 +429,14 @@ public final class BinaryAuxClient implements AuxClient {
 
         /** Under {@link #writeLock}. */
         private void write(int id, Waiting w, long bound, byte op, long version, long expiresAt, String key,
-                           String value) {
+                           String value, String requestId) {
             try {
                 if (!open) {
                     throw new IOException("connection to " + node.id() + " is closed");
                 }
                 written += bound;
                 w.writtenAt = written;
-                Frames.writeRequest(out, id, op, version, expiresAt, key, value);
+                Frames.writeRequest(out, id, op, version, expiresAt, key, value, requestId);
                 if (!writeLock.hasQueuedThreads()) {
                     out.flush(); // otherwise the next writer in line flushes for both
                 }

@@ -90,9 +90,13 @@ public final class HttpAuxClient implements AuxClient {
         return read(node, expectOk(node, r), DeleteOutcome.class);
     }
 
-    /** The query parameter that makes a write an ordering one, after {@code separator}; nothing for a copy. */
+    /** The query parameters that make a write an ordering one, after {@code separator}; nothing for a copy. */
     private static String ordering(WriteMode mode, char separator) {
-        return mode == WriteMode.ORDERING ? separator + InternalPaths.ORDERING_PARAM + "=true" : "";
+        if (!mode.ordering()) {
+            return "";
+        }
+        return separator + InternalPaths.ORDERING_PARAM + "=true"
+                + (mode.requestId() == null ? "" : "&" + InternalPaths.REQUEST_ID_PARAM + "=" + enc(mode.requestId()));
     }
 
     @Override

@@ -32,6 +32,8 @@ public final class InternalPaths {
     public static final String SYNC = "/internal/sync";
     /** Query parameter ({@code =true}) of {@code PUT/DELETE ENTRY} and {@code BATCH_PUT}: an ordering write. */
     public static final String ORDERING_PARAM = "ordering";
+    /** Query parameter of an ordering {@code PUT/DELETE ENTRY}: the client request id it carries out. */
+    public static final String REQUEST_ID_PARAM = "request";
     /** Set (to "true") on a 503 from an aux node that does not serve reads now. */
     public static final String NOT_SERVING_HEADER = "X-Dcache-Not-Serving";
     public static final String HEALTH = "/health";

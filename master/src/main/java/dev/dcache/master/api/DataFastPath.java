@@ -102,20 +102,33 @@ public final class DataFastPath extends Handler.Wrapper {
         boolean get = "GET".equals(method);
         if ((get || "DELETE".equals(method)) && path.startsWith(DATA_PREFIX)) {
             String key = plainKey(path);
-            if (key != null && edge.inflight().tryAcquire()) {
+            String requestId = get ? null : plainRequestId(request);
+            if (key != null && requestId != INVALID && edge.inflight().tryAcquire()) {
                 served.increment();
                 if (get) {
                     answer(router.getAsync(key),
                             e -> new DataApi.GetResponse(key, e.value(), api.remainingSeconds(e)),
                             method, KEY_ROUTE, response, callback, start);
                 } else {
-                    answer(router.deleteAsync(key).thenApply(existed -> existed ? Boolean.TRUE : null),
+                    answer(router.deleteAsync(key, requestId).thenApply(existed -> existed ? Boolean.TRUE : null),
                             existed -> new DataApi.DeleteResponse(key, true), method, KEY_ROUTE, response, callback, start);
                 }
                 return true;
             }
         }
         return delegate(request, response, callback);
+    }
+
+    /** Marks a request id Javalin must refuse (400); compared by identity. */
+    private static final String INVALID = new String("invalid request id");
+
+    /** The request's {@code X-Request-Id}, null without one, {@link #INVALID} when Javalin must refuse it. */
+    private static String plainRequestId(Request request) {
+        try {
+            return DataApi.requestId(request.getHeaders().get(DataApi.REQUEST_ID_HEADER));
+        } catch (ApiException invalid) {
+            return INVALID;
+        }
     }
 
     /**
@@ -149,13 +162,14 @@ public final class DataFastPath extends Handler.Wrapper {
     private boolean post(Request request, Response response, Callback callback, long start) {
         long length = request.getLength();
         String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
-        if (length <= 0 || length > maxBodyBytes || type == null || !type.startsWith(JSON)
+        String requestId = plainRequestId(request);
+        if (length <= 0 || length > maxBodyBytes || type == null || !type.startsWith(JSON) || requestId == INVALID
                 || !edge.inflight().tryAcquire()) {
             return delegate(request, response, callback);
         }
         Content.Source.asByteArrayAsync(request, (int) length).whenComplete((body, failure) -> {
             try {
-                posted(request, response, callback, start, type, body, failure);
+                posted(request, response, callback, start, type, requestId, body, failure);
             } catch (RuntimeException | Error bug) {
                 // never leave the client without an answer, nor the permit taken
                 log.error("unhandled error on POST {}", DATA, bug);
@@ -168,7 +182,7 @@ public final class DataFastPath extends Handler.Wrapper {
 
     /** The rest of {@link #post} once the body is read; answers, or passes the request on, exactly once. */
     private void posted(Request request, Response response, Callback callback, long start, String type,
-                        byte[] body, Throwable failure) {
+                        String requestId, byte[] body, Throwable failure) {
         DataRouter.BulkItem item = null;
         if (failure == null) {
             try {
@@ -191,7 +205,7 @@ public final class DataFastPath extends Handler.Wrapper {
         served.increment();
         String key = item.key();
         DataRouter.BulkItem valid = item;
-        answer(router.putAsync(key, valid.value(), valid.ttlMillis()),
+        answer(router.putAsync(key, valid.value(), valid.ttlMillis(), requestId),
                 r -> new DataApi.PutResponse(key, r.version(), r.replicas()), "POST", DATA, response, callback, start);
     }
 

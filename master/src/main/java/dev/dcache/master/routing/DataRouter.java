@@ -264,23 +264,38 @@ public final class DataRouter implements AutoCloseable {
      * @return the version written and how many owners stored it
      */
     public WriteResult put(String key, String value, long ttlMillis) {
-        return await(putAsync(key, value, ttlMillis));
+        return put(key, value, ttlMillis, null);
+    }
+
+    /** {@link #put} for a client request; see {@link #putAsync(String, String, long, String)}. */
+    public WriteResult put(String key, String value, long ttlMillis, String requestId) {
+        return await(putAsync(key, value, ttlMillis, requestId));
     }
 
     /** {@link #put} without holding the caller's thread; see {@link #getAsync}. */
     public CompletableFuture<WriteResult> putAsync(String key, String value, long ttlMillis) {
-        return Futures.started(() -> startPut(key, value, ttlMillis));
+        return putAsync(key, value, ttlMillis, null);
     }
 
-    private CompletableFuture<WriteResult> startPut(String key, String value, long ttlMillis) {
+    /**
+     * {@link #putAsync} for a client request: the same request id again (a retry through any master)
+     * takes effect once, as long as the key's ordering owner is the same.
+     *
+     * @param requestId the client request's id ({@code X-Request-Id}), or null
+     */
+    public CompletableFuture<WriteResult> putAsync(String key, String value, long ttlMillis, String requestId) {
+        return Futures.started(() -> startPut(key, value, ttlMillis, requestId));
+    }
+
+    private CompletableFuture<WriteResult> startPut(String key, String value, long ttlMillis, String requestId) {
         long expiresAt = ttlMillis == 0 ? 0 : clock.millis() + ttlMillis;
-        return write(key, value, expiresAt).thenApply(r -> new WriteResult(r.version(), r.replicas()));
+        return write(key, value, expiresAt, requestId).thenApply(r -> new WriteResult(r.version(), r.replicas()));
     }
 
     /** Writes {@code value} (null: a tombstone) to every owner; near copies are dropped whatever the outcome. */
-    private CompletableFuture<ReplicatedWrite.Result> write(String key, String value, long expiresAt) {
+    private CompletableFuture<ReplicatedWrite.Result> write(String key, String value, long expiresAt, String requestId) {
         List<NodeAddress> owners = preferServing(owners(membership.view(), key));
-        return ReplicatedWrite.start(writes, key, value, expiresAt, owners).whenComplete((r, failure) -> {
+        return ReplicatedWrite.start(writes, requestId, key, value, expiresAt, owners).whenComplete((r, failure) -> {
             // the owners have answered; before ours: read-your-writes through this master, even for a
             // failed write that some owner may have applied
             nearReads.invalidate(key);
@@ -293,16 +308,25 @@ public final class DataRouter implements AutoCloseable {
      * @return true when some owner held a live value
      */
     public boolean delete(String key) {
-        return await(deleteAsync(key));
+        return delete(key, null);
+    }
+
+    /** {@link #delete} for a client request; see {@link #deleteAsync(String, String)}. */
+    public boolean delete(String key, String requestId) {
+        return await(deleteAsync(key, requestId));
     }
 
     /** {@link #delete} without holding the caller's thread; see {@link #getAsync}. */
     public CompletableFuture<Boolean> deleteAsync(String key) {
-        return Futures.started(() -> startDelete(key));
+        return deleteAsync(key, null);
     }
 
-    private CompletableFuture<Boolean> startDelete(String key) {
-        return write(key, null, 0).thenApply(ReplicatedWrite.Result::existed);
+    /**
+     * {@link #deleteAsync} for a client request: a retry of it through any master answers as the
+     * first try did; see {@link #putAsync(String, String, long, String)}.
+     */
+    public CompletableFuture<Boolean> deleteAsync(String key, String requestId) {
+        return Futures.started(() -> write(key, null, 0, requestId).thenApply(ReplicatedWrite.Result::existed));
     }
 
     /**
@@ -352,7 +376,8 @@ public final class DataRouter implements AutoCloseable {
             for (Entry e : sent) {
                 if (refused.contains(e.key())) {
                     // applied nowhere: ordered again, above what the ordering owner holds
-                    singles.add(ReplicatedWrite.start(writes, e.key(), e.value(), e.expiresAt(), ownersOf.get(e.key())));
+                    singles.add(ReplicatedWrite.start(writes, null, e.key(), e.value(), e.expiresAt(),
+                            ownersOf.get(e.key())));
                 } else {
                     orderedBy.put(e.key(), orderer);
                     for (NodeAddress other : ownersOf.get(e.key())) {

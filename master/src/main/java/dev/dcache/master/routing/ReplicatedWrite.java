@@ -51,6 +51,13 @@ import java.util.function.Consumer;
  * attempt is found applied: whether a value existed is lost with the answer. A write fails with
  * 503 only when no owner can have applied it (a retry is safe), with 504 otherwise.
  *
+ * <p><b>A retried request takes effect once.</b> The ordering call carries the client request id
+ * (nginx's, or the client's own {@code X-Request-Id}); an ordering owner that already ordered this
+ * request for this key answers with that first outcome (its version, and for a delete whether the
+ * key existed) instead of applying it again, and the write goes on with it. So nginx may retry a
+ * {@code DELETE} on the other master after the first timed out, and it still answers 200 if the
+ * key existed when the first try deleted it.
+ *
  * <p>Writing first to one owner costs one more round trip of latency, not more messages: each
  * owner still gets one call per write. Rounds never overlap (each waits for its calls, every call
  * bounded by the client's request timeout, and the next starts from the completion or a delayed
@@ -90,6 +97,7 @@ final class ReplicatedWrite {
     }
 
     private final Context ctx;
+    private final String requestId;
     private final String key;
     private final String value;
     private final long expiresAt;
@@ -109,8 +117,10 @@ final class ReplicatedWrite {
     private int conflicts;
     private long backoffMillis = FIRST_BACKOFF_MILLIS;
 
-    private ReplicatedWrite(Context ctx, String key, String value, long expiresAt, List<NodeAddress> owners) {
+    private ReplicatedWrite(Context ctx, String requestId, String key, String value, long expiresAt,
+                            List<NodeAddress> owners) {
         this.ctx = ctx;
+        this.requestId = requestId;
         this.key = key;
         this.value = value;
         this.expiresAt = expiresAt;
@@ -121,12 +131,13 @@ final class ReplicatedWrite {
     /**
      * Starts writing {@code value} (null: a delete) to {@code owners}; never blocks.
      *
-     * @param owners the key's owners, the one to try first as ordering owner first
-     * @return completes with the result, or exceptionally with an {@link ApiException} (413, 503)
+     * @param requestId the client request this write carries out (see {@link WriteMode#requestId}), or null
+     * @param owners    the key's owners, the one to try first as ordering owner first
+     * @return completes with the result, or exceptionally with an {@link ApiException} (413, 503, 504)
      */
-    static CompletableFuture<Result> start(Context ctx, String key, String value, long expiresAt,
+    static CompletableFuture<Result> start(Context ctx, String requestId, String key, String value, long expiresAt,
                                            List<NodeAddress> owners) {
-        ReplicatedWrite w = new ReplicatedWrite(ctx, key, value, expiresAt, owners);
+        ReplicatedWrite w = new ReplicatedWrite(ctx, requestId, key, value, expiresAt, owners);
         w.version = ctx.versions().next();
         w.order();
         return w.result;
@@ -137,7 +148,7 @@ final class ReplicatedWrite {
      * batch that failed): it is ordered again with that same version, as an uncertain one.
      */
     static CompletableFuture<Result> resume(Context ctx, Entry entry, List<NodeAddress> owners) {
-        ReplicatedWrite w = new ReplicatedWrite(ctx, entry.key(), entry.value(), entry.expiresAt(), owners);
+        ReplicatedWrite w = new ReplicatedWrite(ctx, null, entry.key(), entry.value(), entry.expiresAt(), owners);
         w.version = entry.version();
         w.uncertain = true;
         w.order();
@@ -146,7 +157,7 @@ final class ReplicatedWrite {
 
     /** Sends to the other owners a write that {@code orderedBy} applied with {@code entry}'s version. */
     static CompletableFuture<Result> replicate(Context ctx, Entry entry, List<NodeAddress> owners, NodeAddress orderedBy) {
-        ReplicatedWrite w = new ReplicatedWrite(ctx, entry.key(), entry.value(), entry.expiresAt(), owners);
+        ReplicatedWrite w = new ReplicatedWrite(ctx, null, entry.key(), entry.value(), entry.expiresAt(), owners);
         w.version = entry.version();
         w.holding.add(orderedBy.id());
         w.copying = true;
@@ -176,7 +187,7 @@ final class ReplicatedWrite {
             return;
         }
         NodeAddress node = owners.get(ordering);
-        call(node, WriteMode.ORDERING).handle((answer, failure) -> {
+        call(node, WriteMode.ordering(requestId)).handle((answer, failure) -> {
             try {
                 ordered(node, failure == null ? answer : Futures.cause(failure));
             } catch (RuntimeException | Error e) {
@@ -203,6 +214,16 @@ final class ReplicatedWrite {
             } else {
                 later(this::order, node);
             }
+            return;
+        }
+        if (answer instanceof PutOutcome p && p.replayed() || answer instanceof DeleteOutcome d && d.replayed()) {
+            // this request was ordered before (a retry of it, through another master or the client):
+            // it keeps the version it was ordered with, and the outcome it had
+            version = answer instanceof PutOutcome p ? p.version() : ((DeleteOutcome) answer).version();
+            existed = answer instanceof DeleteOutcome d && d.existed();
+            holding.add(node.id());
+            copying = true;
+            copies(others(owners, node));
             return;
         }
         long held = held(answer);

@@ -199,6 +199,15 @@ class DataRouterTest {
     }
 
     @Test
+    void delete_retriedWithTheSameRequestId_answersAsTheFirstTry_notAbsent() {
+        router.put("k", "v", 0);
+        assertThat(router.delete("k", "req-1")).isTrue();
+        assertThat(router.delete("k", "req-1")).as("a retry of the request that deleted it").isTrue();
+        assertThat(router.delete("k", "req-2")).as("another request").isFalse();
+        assertThat(router.get("k")).isNull();
+    }
+
+    @Test
     void get_skipsAnOwnerThatDoesNotServeReads_andReadsTheOther() {
         router.put("k", "v", 0);
         String primary = owners("k").get(0);
