@@ -2,6 +2,7 @@ package dev.dcache.master.routing;
 
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
+import dev.dcache.common.client.WriteMode;
 import dev.dcache.common.concurrent.Futures;
 import dev.dcache.common.http.ApiException;
 import dev.dcache.common.ring.NodeAddress;
@@ -17,10 +18,16 @@ import dev.dcache.master.nearcache.NearReads;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -191,7 +198,7 @@ public final class DataRouter implements AutoCloseable {
             }
             return new Entry[]{r.entry()};
         })).thenApply(answers -> {
-                    if (answers.stream().allMatch(java.util.Objects::isNull)) {
+                    if (answers.stream().allMatch(Objects::isNull)) {
                         throw ApiException.unavailable("no replica of the key could be reached");
                     }
                     Entry newest = newest(answers);
@@ -232,7 +239,7 @@ public final class DataRouter implements AutoCloseable {
             return owners;
         }
         List<NodeAddress> ordered = new ArrayList<>(owners);
-        ordered.sort(java.util.Comparator.comparingInt(this::rank)); // stable: ring order within a rank
+        ordered.sort(Comparator.comparingInt(this::rank)); // stable: ring order within a rank
         return ordered;
     }
 
@@ -358,7 +365,7 @@ public final class DataRouter implements AutoCloseable {
         }
         List<NodeAddress> orderers = new ArrayList<>(byOrderer.keySet());
         List<BatchPutOutcome> ordered = onEach(orderers,
-                node -> client.putBatch(node, byOrderer.get(node), dev.dcache.common.client.WriteMode.ORDERING));
+                node -> client.putBatch(node, byOrderer.get(node), WriteMode.ORDERING));
         List<CompletableFuture<ReplicatedWrite.Result>> singles = new ArrayList<>();
         Map<NodeAddress, List<Entry>> copies = new LinkedHashMap<>();
         Map<String, NodeAddress> orderedBy = new HashMap<>();
@@ -371,7 +378,7 @@ public final class DataRouter implements AutoCloseable {
                 sent.forEach(e -> singles.add(ReplicatedWrite.resume(writes, e, ownersOf.get(e.key()))));
                 continue;
             }
-            java.util.Set<String> refused = new java.util.HashSet<>();
+            Set<String> refused = new HashSet<>();
             o.superseded().forEach(kv -> refused.add(kv.key()));
             for (Entry e : sent) {
                 if (refused.contains(e.key())) {
@@ -388,7 +395,7 @@ public final class DataRouter implements AutoCloseable {
                 }
             }
         }
-        java.util.Set<String> incomplete = new java.util.LinkedHashSet<>();
+        Set<String> incomplete = new LinkedHashSet<>();
         List<NodeAddress> targets = new ArrayList<>(copies.keySet());
         List<BatchPutOutcome> copied = onEach(targets, node -> client.putBatch(node, copies.get(node)));
         for (int i = 0; i < targets.size(); i++) {
@@ -520,7 +527,7 @@ public final class DataRouter implements AutoCloseable {
             return List.of();
         }
         if (nodes.size() == 1) {
-            return java.util.Collections.singletonList(attempt(nodes.get(0), call));
+            return Collections.singletonList(attempt(nodes.get(0), call));
         }
         List<Future<T>> futures = new ArrayList<>(nodes.size());
         for (int i = 1; i < nodes.size(); i++) {
