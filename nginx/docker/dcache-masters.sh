@@ -14,6 +14,7 @@
 #                          template is then rendered from MASTER_SERVERS by the image itself)
 #   MASTER_SERVER_OPTIONS  appended to every server line [max_fails=0]
 #   MASTER_DNS_INTERVAL    seconds between lookups [2]
+#   MASTER_DNS_FOLLOW      false: render once and exit, start no follower (bin/check-deploy) [true]
 #   NGINX_PORT             the port the site listens on (substituted into the template)
 #   DCACHE_NGINX_TEMPLATE  [/etc/dcache/nginx/dcache.conf.template]
 #   DCACHE_NGINX_CONF      [/etc/nginx/conf.d/dcache.conf]
@@ -60,6 +61,8 @@ render() {
 current="$(addresses)"
 render "$current"
 say "upstream for $MASTER_DNS: $(echo "$current" | tr '\n' ' ')"
+
+[ "${MASTER_DNS_FOLLOW:-true}" != false ] || exit 0
 
 # The follower: a child of nginx's master process once the entrypoint execs nginx, which reaps it.
 # An empty answer keeps the current list: it is a DNS hiccup or no master at all, and in neither
