@@ -75,6 +75,7 @@ public final class LruCache {
     private final LongAdder deletes = new LongAdder();
     private final LongAdder evictions = new LongAdder();
     private final LongAdder expirations = new LongAdder();
+    private final LongAdder dropped = new LongAdder();
 
     /**
      * @param maxEntries         the most records (values and tombstones) held, at least the segment count
@@ -270,6 +271,7 @@ public final class LruCache {
                 return false;
             }
             s.remove(n);
+            dropped.increment();
             return true;
         } finally {
             s.lock.unlock();
@@ -362,12 +364,13 @@ public final class LruCache {
 
     /**
      * A count that grows whenever the stored records change: an applied put or delete, an
-     * eviction, or the removal of an expired record. Reads, refused writes and recency changes do
+     * eviction, a record dropped after rebalancing handed it over ({@link #drop}), or the removal
+     * of an expired record. Reads, refused writes and recency changes do
      * not move it. Equal readings mean nothing was stored or removed in between, which is how the
      * snapshot writer skips an unchanged cache. Cheap: it sums the statistics' adders.
      */
     public long changes() {
-        return puts.sum() + deletes.sum() + evictions.sum() + expirations.sum();
+        return puts.sum() + deletes.sum() + evictions.sum() + expirations.sum() + dropped.sum();
     }
 
     /** Cumulative counters since start. */
