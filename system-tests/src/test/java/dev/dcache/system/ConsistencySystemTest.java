@@ -8,6 +8,7 @@ import dev.dcache.system.history.LinearizabilityChecker;
 import dev.dcache.system.history.Op;
 import dev.dcache.system.history.Verdict;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -35,11 +36,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * acknowledged write may be gone), and every owner of every key must end with the same record
  * (convergence).
  *
- * <p>One cluster per scenario, each fault alone, each run bounded ({@link #LOAD} of load, by
- * default 12 s; {@code -Ddcache.consistency.seconds=N} for a longer soak). Figures are printed as
- * {@code METRIC} lines: operations, acknowledged writes, operations left unknown (5xx, timeouts),
- * reads that were definitely stale, final reads that lost a write, the slowest answer.
+ * <p>Each fault alone, each run bounded ({@link #LOAD} of load, by default 12 s;
+ * {@code -Ddcache.consistency.seconds=N} for a longer soak). The scenarios share one cluster (each
+ * on keys of its own, each waiting until the cluster is whole again before it starts, and undoing
+ * its fault even when it fails), except the one that needs short-lived tombstones. Figures are
+ * printed as {@code METRIC} lines: operations, acknowledged writes, operations left unknown (5xx,
+ * timeouts), reads that were definitely stale, final reads that lost a write, the slowest answer.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ConsistencySystemTest {
     private static final Duration LOAD = Duration.ofSeconds(Long.getLong("dcache.consistency.seconds", 12));
@@ -48,6 +52,7 @@ class ConsistencySystemTest {
     @RegisterExtension
     final Clusters clusters = new Clusters();
     private final Http http = new Http();
+    private LaunchedCluster shared;
 
     /** A fault at a time after the load started. */
     private record Step(Duration at, String what, Episode.Action action) {
@@ -57,18 +62,24 @@ class ConsistencySystemTest {
         return new Step(Duration.ofMillis(millis), what, action);
     }
 
+    /** A cluster of its own, for a scenario that needs other settings. */
     private LaunchedCluster cluster(LaunchedCluster.Layout layout) throws Exception {
         return clusters.forTest(layout.killedOnClose()
                 .withNodeEnv("AUX_ANTI_ENTROPY_INTERVAL_MS", "2000")); // convergence within the test's patience
     }
 
+    /** The cluster the scenarios share: 3 aux nodes, 2 masters, RF 2. */
     private LaunchedCluster cluster() throws Exception {
-        return cluster(LaunchedCluster.Layout.of(3, 2, 2));
+        if (shared == null) {
+            shared = clusters.forClass(LaunchedCluster.Layout.of(3, 2, 2).killedOnClose()
+                    .withNodeEnv("AUX_ANTI_ENTROPY_INTERVAL_MS", "2000"));
+        }
+        return shared;
     }
 
     @Test
     void noFault_historyIsLinearizable() throws Exception {
-        run("no_fault", cluster(), List.of());
+        run("no_fault", cluster(), List.of(), () -> { });
     }
 
     @Test
@@ -114,7 +125,8 @@ class ConsistencySystemTest {
         LaunchedCluster cluster = cluster();
         run("kill_restart_aux", cluster, List.of(
                 at(4000, "kill aux-2", () -> cluster.runOk("kill", "aux-2")),
-                at(5000, "start aux-2", () -> cluster.runOk("start", "aux-2"))));
+                at(5000, "start aux-2", () -> cluster.runOk("start", "aux-2"))),
+                () -> cluster.run("start", "aux-2"));
     }
 
     @Test
@@ -122,7 +134,8 @@ class ConsistencySystemTest {
         LaunchedCluster cluster = cluster();
         run("pause_aux_3s", cluster, List.of(
                 at(4000, "pause aux-2", () -> cluster.runOk("pause", "aux-2")),
-                at(7000, "resume aux-2", () -> cluster.runOk("resume", "aux-2"))));
+                at(7000, "resume aux-2", () -> cluster.runOk("resume", "aux-2"))),
+                () -> cluster.run("resume", "aux-2"));
     }
 
     @Test
@@ -130,7 +143,8 @@ class ConsistencySystemTest {
         LaunchedCluster cluster = cluster();
         run("pause_aux_6s", cluster, List.of(
                 at(3000, "pause aux-2", () -> cluster.runOk("pause", "aux-2")),
-                at(9000, "resume aux-2", () -> cluster.runOk("resume", "aux-2"))));
+                at(9000, "resume aux-2", () -> cluster.runOk("resume", "aux-2"))),
+                () -> cluster.run("resume", "aux-2"));
     }
 
     @Test
@@ -166,7 +180,8 @@ class ConsistencySystemTest {
                             block.dropAnswers(ports);
                         }
                     }),
-                    at(9000, "heal", block::heal)));
+                    at(9000, "heal", block::heal)),
+                    block::heal);
         }
     }
 
@@ -175,7 +190,8 @@ class ConsistencySystemTest {
         LaunchedCluster cluster = cluster();
         run("kill_master", cluster, List.of(
                 at(4000, "kill master-1", () -> cluster.runOk("kill", "master-1")),
-                at(8000, "start master-1", () -> cluster.runOk("start", "master-1"))));
+                at(8000, "start master-1", () -> cluster.runOk("start", "master-1"))),
+                () -> cluster.run("start", "master-1"));
     }
 
     @Test
@@ -196,7 +212,12 @@ class ConsistencySystemTest {
             withOffset.addAll(command);
             return withOffset;
         }, "start", "master-2");
-        run(scenario, cluster, List.of());
+        try {
+            run(scenario, cluster, List.of(), () -> { });
+        } finally {
+            cluster.runOk("stop", "master-2"); // back to a true clock for the scenarios after this one
+            cluster.runOk("start", "master-2");
+        }
     }
 
     /**
@@ -232,7 +253,12 @@ class ConsistencySystemTest {
                 new HistoryLoad.Stats(history.ops().size(), 0, 0, 0, List.of()));
     }
 
-    private void run(String scenario, LaunchedCluster cluster, List<Step> steps) throws Exception {
+    /**
+     * Runs the load with {@code steps} at their times, then {@code undo} (also when a step failed:
+     * the fault must not outlive its scenario on the shared cluster), waits until the cluster is
+     * whole, reads every key once more and checks the history.
+     */
+    private void run(String scenario, LaunchedCluster cluster, List<Step> steps, Episode.Action undo) throws Exception {
         ClusterProbe probe = new ClusterProbe(cluster, http);
         probe.awaitReady();
         History history = new History();
@@ -249,6 +275,7 @@ class ConsistencySystemTest {
             sleepUntil(start, LOAD);
         } finally {
             stats = load.stop();
+            undo.run();
         }
         probe.awaitReady(); // the fault healed: every node back on the ring, placed and serving
         long finalFrom = System.nanoTime();

@@ -91,6 +91,8 @@ public final class Membership implements AutoCloseable {
     private final Map<String, RebalanceStatus> rebalance = new ConcurrentHashMap<>();
     /** Nodes that said (in a heartbeat reply or a read) they do not serve reads now. */
     private final Set<String> notServing = ConcurrentHashMap.newKeySet();
+    /** See {@link #lastSettled()}; written by the heartbeat round. */
+    private volatile ClusterView lastSettled;
     private final Fences fences;
     /** Numbers this master's heartbeat rounds, so a node acts on the newest of two that arrive out of order. */
     private final java.util.concurrent.atomic.AtomicLong rounds = new java.util.concurrent.atomic.AtomicLong();
@@ -196,6 +198,15 @@ public final class Membership implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /**
+     * The latest view this master saw settled (see {@link #settled}), or null before the first: while
+     * a new ring is not settled yet, some master may still route by this one, so writes go to the
+     * owners under both.
+     */
+    public ClusterView lastSettled() {
+        return lastSettled;
     }
 
     /** Tells aux nodes, in later heartbeats, the port this master's HTTP API listens on. */
@@ -368,6 +379,10 @@ public final class Membership implements AutoCloseable {
             synchronized (this) {
                 recompute();
             }
+        }
+        ClusterView afterRound = view.get();
+        if (warm && !afterRound.ring().isEmpty() && settled(afterRound)) {
+            lastSettled = afterRound;
         }
         if (peers != null) {
             List<NodeAddress> now = List.copyOf(peers.values());

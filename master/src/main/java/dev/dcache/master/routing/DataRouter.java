@@ -146,7 +146,7 @@ public final class DataRouter implements AutoCloseable {
     private CompletableFuture<Entry> fetch(String key) {
         ClusterView view = membership.view();
         if (!membership.settled(view)) {
-            return fetchNewest(key, owners(view, key));
+            return fetchNewest(key, transitionOwners(view, key));
         }
         return askInTurn(key, preferServing(owners(view, key)), 0, null, false);
     }
@@ -301,8 +301,12 @@ public final class DataRouter implements AutoCloseable {
 
     /** Writes {@code value} (null: a tombstone) to every owner; near copies are dropped whatever the outcome. */
     private CompletableFuture<ReplicatedWrite.Result> write(String key, String value, long expiresAt, String requestId) {
-        List<NodeAddress> owners = preferServing(owners(membership.view(), key));
-        return ReplicatedWrite.start(writes, requestId, key, value, expiresAt, owners).whenComplete((r, failure) -> {
+        ClusterView view = membership.view();
+        // plain ring order: every master must pick the same ordering owner (see ReplicatedWrite)
+        CompletableFuture<ReplicatedWrite.Result> written = membership.settled(view)
+                ? ReplicatedWrite.start(writes, requestId, key, value, expiresAt, owners(view, key))
+                : ReplicatedWrite.startInTransition(writes, requestId, key, value, expiresAt, transitionOwners(view, key));
+        return written.whenComplete((r, failure) -> {
             // the owners have answered; before ours: read-your-writes through this master, even for a
             // failed write that some owner may have applied
             nearReads.invalidate(key);
@@ -355,10 +359,19 @@ public final class DataRouter implements AutoCloseable {
             last.remove(item.key()); // keeps the order of last occurrences
             last.put(item.key(), item);
         }
+        if (!membership.settled(view)) {
+            // the ring changes: no ordering owner to batch for; each key as a single write does then
+            List<CompletableFuture<ReplicatedWrite.Result>> each = new ArrayList<>(last.size());
+            for (BulkItem item : last.values()) {
+                each.add(ReplicatedWrite.startInTransition(writes, null, item.key(), item.value(),
+                        expiresAt(item.ttlMillis(), now), transitionOwners(view, item.key())));
+            }
+            return acknowledged(each, last.keySet(), 0, items.isEmpty());
+        }
         Map<String, List<NodeAddress>> ownersOf = new HashMap<>();
         Map<NodeAddress, List<Entry>> byOrderer = new LinkedHashMap<>();
         for (BulkItem item : last.values()) {
-            List<NodeAddress> owners = preferServing(owners(view, item.key()));
+            List<NodeAddress> owners = owners(view, item.key()); // ring order, as single writes
             ownersOf.put(item.key(), owners);
             Entry e = new Entry(item.key(), item.value(), versions.next(), expiresAt(item.ttlMillis(), now));
             byOrderer.computeIfAbsent(owners.get(0), n -> new ArrayList<>()).add(e);
@@ -411,19 +424,31 @@ public final class DataRouter implements AutoCloseable {
                     .orElseThrow();
             singles.add(ReplicatedWrite.replicate(writes, e, ownersOf.get(item.key()), orderedBy.get(key)));
         }
+        return acknowledged(singles, last.keySet(), stored, items.isEmpty());
+    }
+
+    /**
+     * Waits for the single writes of a bulk write and counts the keys acknowledged, on top of
+     * {@code stored} already; drops the near copies of every key written.
+     *
+     * @throws ApiException 503 when no key of a non-empty request was acknowledged
+     */
+    private int acknowledged(List<CompletableFuture<ReplicatedWrite.Result>> singles, java.util.Collection<String> keys,
+                             int stored, boolean empty) {
+        int count = stored;
         for (CompletableFuture<ReplicatedWrite.Result> f : singles) {
             try {
                 await(f);
-                stored++;
+                count++;
             } catch (ApiException e) {
                 // that key was not acknowledged; the others still count
             }
         }
-        last.keySet().forEach(nearReads::invalidate);
-        if (stored == 0 && !items.isEmpty()) {
+        keys.forEach(nearReads::invalidate);
+        if (count == 0 && !empty) {
             throw ApiException.unavailable("no replica could be reached");
         }
-        return stored;
+        return count;
     }
 
     private static long expiresAt(long ttlMillis, long now) {
@@ -486,7 +511,7 @@ public final class DataRouter implements AutoCloseable {
     private Map<String, Entry> getAllNewest(ClusterView view, List<String> keys) {
         Map<String, CompletableFuture<Entry>> reads = new LinkedHashMap<>();
         for (String key : keys) {
-            reads.computeIfAbsent(key, k -> Futures.started(() -> fetchNewest(k, owners(view, k))));
+            reads.computeIfAbsent(key, k -> Futures.started(() -> fetchNewest(k, transitionOwners(view, k))));
         }
         Map<String, Entry> found = new HashMap<>();
         boolean anyAnswer = false;
@@ -506,6 +531,26 @@ public final class DataRouter implements AutoCloseable {
             throw last;
         }
         return found;
+    }
+
+    /**
+     * While this master's ring is not settled: the key's owners under it and under the last settled
+     * ring (which other masters may still route by), the newer ring's first.
+     */
+    private List<NodeAddress> transitionOwners(ClusterView view, String key) {
+        List<NodeAddress> owners = owners(view, key);
+        ClusterView before = membership.lastSettled();
+        if (before == null || before.ring().fingerprint().equals(view.ring().fingerprint())) {
+            return owners;
+        }
+        List<NodeAddress> all = new ArrayList<>(owners);
+        for (NodeAddress a : before.owners(key, replicationFactor)) {
+            NodeAddress current = view.members().getOrDefault(a.id(), a);
+            if (all.stream().noneMatch(o -> o.id().equals(current.id()))) {
+                all.add(current);
+            }
+        }
+        return all;
     }
 
     private List<NodeAddress> owners(ClusterView view, String key) {

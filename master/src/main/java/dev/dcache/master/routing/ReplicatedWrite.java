@@ -10,6 +10,7 @@ import dev.dcache.common.time.HybridLogicalClock;
 import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.common.wire.PutOutcome;
+import dev.dcache.common.wire.ReadReply;
 import dev.dcache.master.fencing.Fences;
 
 import java.util.ArrayList;
@@ -31,7 +32,8 @@ import java.util.function.Consumer;
  * masters' clocks do not see each other: B's master may issue a lower version than A's (same
  * millisecond with a smaller counter, or a clock that runs behind). So every write goes first to
  * one owner, the <em>ordering</em> owner: the first owner in ring order that serves reads
- * ({@link WriteMode#ORDERING}). A serving owner holds every acknowledged write (an owner left out
+ * ({@link WriteMode#ORDERING}), in plain ring order, so that every master picks the same one (a
+ * master's own suspicions would make two masters pick two). A serving owner holds every acknowledged write (an owner left out
  * of one refuses reads until it caught up), so it holds A; it applies B only if B's version is
  * higher, and otherwise answers with the version it holds. B has then been applied nowhere, so
  * its master folds that version into its clock ({@link HybridLogicalClock#observe}) and orders B
@@ -50,6 +52,17 @@ import java.util.function.Consumer;
  * 504 (outcome unknown), never reorders. The same holds for a delete whose earlier, timed-out
  * attempt is found applied: whether a value existed is lost with the answer. A write fails with
  * 503 only when no owner can have applied it (a retry is safe), with 504 otherwise.
+ *
+ * <p><b>While the ring changes</b> (this master's newest ring is not yet settled: not every node
+ * has its data placed for it, and other masters may still route by the ring before), owners under
+ * the two rings differ and the ordering owner may lack the key's writes. Then the write first asks
+ * every owner under either ring for its record, gives the newest a serving owner holds to those
+ * that lack it (a write acknowledged before this one started is on at least one such owner, since
+ * one membership change leaves RF-1 owners of every key in place), takes a version above it, and
+ * then is ordered and copied as usual, to the owners under both rings ({@link #startInTransition}):
+ * more messages, for the seconds a ring change takes. What it cannot cover: two masters routing
+ * by different rings for the same moment pick different ordering owners, so two concurrent deletes
+ * of one key through them may both answer that the key existed.
  *
  * <p><b>A retried request takes effect once.</b> The ordering call carries the client request id
  * (nginx's, or the client's own {@code X-Request-Id}); an ordering owner that already ordered this
@@ -144,6 +157,17 @@ final class ReplicatedWrite {
     }
 
     /**
+     * Starts a write while the ring changes (see the class comment): {@code owners} are the key's
+     * owners under this master's newest ring, in ring order, then those only the last settled one has.
+     */
+    static CompletableFuture<Result> startInTransition(Context ctx, String requestId, String key, String value,
+                                                       long expiresAt, List<NodeAddress> owners) {
+        ReplicatedWrite w = new ReplicatedWrite(ctx, requestId, key, value, expiresAt, owners);
+        w.query();
+        return w.result;
+    }
+
+    /**
      * Goes on with a write whose ordering call, with {@code version}, got no clear answer (a bulk
      * batch that failed): it is ordered again with that same version, as an uncertain one.
      */
@@ -177,6 +201,73 @@ final class ReplicatedWrite {
         return Futures.started(() -> value == null
                 ? ctx.client().startDelete(node, key, version, mode).thenApply(Object.class::cast)
                 : ctx.client().startPut(node, entry(), mode).thenApply(Object.class::cast));
+    }
+
+    /** Asks every owner the version it holds, then copies the write above the highest to all of them. */
+    private void query() {
+        Object[] answers = new Object[owners.size()];
+        CompletableFuture<?>[] calls = new CompletableFuture<?>[owners.size()];
+        for (int i = 0; i < calls.length; i++) {
+            int slot = i;
+            calls[i] = Futures.started(() -> ctx.client().startRead(owners.get(slot), key))
+                    .handle((answer, failure) -> answers[slot] = failure != null ? Futures.cause(failure) : answer);
+        }
+        CompletableFuture.allOf(calls).thenRun(() -> {
+            try {
+                queried(answers);
+            } catch (RuntimeException | Error e) {
+                finish(null, e);
+            }
+        });
+    }
+
+    private void queried(Object[] answers) {
+        Entry newest = null;
+        boolean answered = false;
+        for (Object a : answers) {
+            if (a instanceof AuxCallException e) {
+                ctx.failures().accept(e);
+            } else if (a instanceof ReadReply r && r.serving()) {
+                answered = true;
+                if (r.entry() != null && (newest == null || r.entry().version() > newest.version())) {
+                    newest = r.entry();
+                }
+            }
+        }
+        if (!answered) {
+            later(this::query, owners.get(0)); // no serving owner answered: nothing applied yet
+            return;
+        }
+        if (newest != null) {
+            ctx.versions().observe(newest.version());
+        }
+        version = ctx.versions().next();
+        prime(newest, answers);
+    }
+
+    /**
+     * Gives every serving owner that answered with an older record (or none) the newest one, so
+     * that whichever orders the write knows the key's latest state (a delete says whether it
+     * existed from it), then orders the write as usual.
+     */
+    private void prime(Entry newest, Object[] answers) {
+        List<CompletableFuture<?>> repairs = new ArrayList<>();
+        for (int i = 0; i < answers.length && newest != null; i++) {
+            if (answers[i] instanceof ReadReply r && r.serving()
+                    && (r.entry() == null || r.entry().version() < newest.version())) {
+                NodeAddress node = owners.get(i);
+                Entry record = newest;
+                repairs.add(Futures.started(() -> ctx.client().startPut(node, record, WriteMode.COPY))
+                        .exceptionally(failure -> null)); // a failed repair: the ordering owner answers for itself
+            }
+        }
+        CompletableFuture.allOf(repairs.toArray(CompletableFuture[]::new)).thenRun(() -> {
+            try {
+                order();
+            } catch (RuntimeException | Error e) {
+                finish(null, e);
+            }
+        });
     }
 
     /** Asks the current ordering owner to apply the write. */

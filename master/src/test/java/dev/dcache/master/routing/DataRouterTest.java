@@ -208,6 +208,33 @@ class DataRouterTest {
     }
 
     @Test
+    void put_whileTheRingChanges_goesToTheOwnersUnderBothRings_aboveWhatAnyServingOwnerHolds() {
+        membership.heartbeatAll(); // settled on a, b, c: remembered as the last settled ring
+        // c is ejected; the nodes have not placed their data for the new ring yet
+        String key = java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "t" + i)
+                .filter(k -> owners(k).contains("c")).findFirst().orElseThrow();
+        List<String> before = owners(key);
+        aux.down.add("c");
+        aux.placed = false;
+        for (int i = 0; i < 5; i++) {
+            clock.advance(INTERVAL);
+            membership.heartbeatAll();
+        }
+        assertThat(membership.view().ring().nodes()).containsExactly("a", "b");
+        // another master, still on the old ring, acknowledged a write with a clock ahead of ours
+        String survivor = before.stream().filter(o -> !o.equals("c")).findFirst().orElseThrow();
+        long ahead = new HybridLogicalClock(() -> java.time.Instant.ofEpochMilli(clock.millis() + 5000), 2).next();
+        aux.store(survivor).put(key, new Entry(key, "acknowledged elsewhere", ahead, 0));
+
+        DataRouter.WriteResult r = router.put(key, "mine", 0);
+
+        assertThat(r.version()).isGreaterThan(ahead);
+        for (String node : List.of("a", "b")) {
+            assertThat(aux.store(node).get(key).value()).as(node).isEqualTo("mine");
+        }
+    }
+
+    @Test
     void get_skipsAnOwnerThatDoesNotServeReads_andReadsTheOther() {
         router.put("k", "v", 0);
         String primary = owners("k").get(0);
