@@ -44,11 +44,12 @@ final class ClusterProbe {
 
     /** One aux node's rebalancing counters, from a master's admin API. */
     record Rebalance(String appliedFingerprint, String targetFingerprint, boolean running, long runs, long keysMoved,
-                     long keysDropped, long lastDurationMillis) {
+                     long keysDropped, long lastDurationMillis, boolean straysPending) {
         static Rebalance of(JsonNode n) {
             return new Rebalance(n.path("appliedFingerprint").asText(), n.path("targetFingerprint").asText(),
                     n.path("running").asBoolean(), n.path("runs").asLong(), n.path("keysMoved").asLong(),
-                    n.path("keysDropped").asLong(), n.path("lastDurationMillis").asLong());
+                    n.path("keysDropped").asLong(), n.path("lastDurationMillis").asLong(),
+                    n.path("straysPending").asBoolean());
         }
     }
 
@@ -122,7 +123,24 @@ final class ClusterProbe {
      */
     List<String> placementViolations(AckedWrites ledger) throws IOException, InterruptedException {
         MasterView view = view(1);
+        awaitStraysSwept(view.ring(), Duration.ofSeconds(30));
         return ledger.placementViolations(dumps(view.ring()), view.ring(), view.vnodes(), view.replicationFactor());
+    }
+
+    /**
+     * Waits (bounded; then returns anyway, and the placement check reports what is left) until no
+     * node of {@code ring} still holds records it took as a former owner while the ring settled:
+     * nodes sweep them a few heartbeat intervals after every master writes by the new ring alone.
+     */
+    private void awaitStraysSwept(List<String> ring, Duration max) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        while (System.nanoTime() < deadline) {
+            Map<String, Rebalance> progress = rebalance();
+            if (ring.stream().noneMatch(id -> progress.get(id) == null || progress.get(id).straysPending())) {
+                return;
+            }
+            Thread.sleep(POLL_MILLIS);
+        }
     }
 
     /**

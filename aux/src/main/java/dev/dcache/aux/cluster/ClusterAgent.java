@@ -60,6 +60,7 @@ public final class ClusterAgent implements AutoCloseable {
         }
     }
     private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final AtomicBoolean sweepScheduled = new AtomicBoolean();
     private volatile boolean draining;
     /** How long a ring reached from an unknown placement must hold before copies not owned are dropped. */
     private static final Duration CLEANUP_DELAY = Duration.ofSeconds(3);
@@ -99,6 +100,7 @@ public final class ClusterAgent implements AutoCloseable {
         }
         readiness.heard(hb.master(), hb.seq(), hb.intervalMillis(), hb.fenced());
         tracker.heard(hb);
+        maybeSweepStrays(hb.intervalMillis());
         return new HeartbeatReply(draining ? "draining" : "up", selfId, binaryPort, tracker.changes().all(),
                 rebalancer.status(), cache.size(), TokenProof.prove(token, hb.nonce()),
                 nearCacheMasters(hb, master), readiness.serving());
@@ -203,6 +205,31 @@ public final class ClusterAgent implements AutoCloseable {
                         .execute(this::cleanUp);
             }
         }
+    }
+
+    /**
+     * Schedules a stray sweep (see {@link Rebalancer#sweepStrays}) once every master has written by
+     * the ring this node is placed for alone for three heartbeat intervals (at least a second), so
+     * writes a master sent to former owners just before it settled have landed.
+     */
+    private void maybeSweepStrays(long intervalMillis) {
+        RingSpec ring = rebalancer.straysRing();
+        if (ring == null || closed || draining || readiness.rebuilding() || rebalancer.pending()
+                || !tracker.settledOn(ring.fingerprint(), Math.max(1000, 3 * intervalMillis))
+                || !sweepScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        worker.execute(() -> {
+            try {
+                if (!closed && !draining && !rebalancer.pending()) {
+                    rebalancer.sweepStrays();
+                }
+            } catch (RuntimeException e) {
+                log.error("stray sweep failed", e);
+            } finally {
+                sweepScheduled.set(false);
+            }
+        });
     }
 
     private void cleanUp() {

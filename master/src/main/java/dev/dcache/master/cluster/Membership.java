@@ -314,7 +314,8 @@ public final class Membership implements AutoCloseable {
         ClusterView current = view.get();
         // while warming up the ring is not yet this master's opinion: send none
         Heartbeat hb = new Heartbeat(masterId, intervalMillis, warm ? ringSpec(current) : null, changes.all(), port,
-                token == null ? null : TokenProof.nonce(), nearCache, rounds.incrementAndGet(), false);
+                token == null ? null : TokenProof.nonce(), nearCache, rounds.incrementAndGet(), false,
+                warm && settled(current));
         List<String> ids = new ArrayList<>(current.members().keySet());
         List<Future<HeartbeatReply>> replies = new ArrayList<>(ids.size());
         boolean[] flagged = new boolean[ids.size()];
