@@ -1,6 +1,7 @@
 package dev.dcache.aux;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dcache.aux.antientropy.AntiEntropy;
 import dev.dcache.aux.api.InternalApi;
 import dev.dcache.common.admission.Admission;
 import dev.dcache.common.admission.ByteBudget;
@@ -9,7 +10,11 @@ import dev.dcache.aux.cache.LruCache;
 import dev.dcache.aux.cluster.ClusterAgent;
 import dev.dcache.aux.config.AuxConfig;
 import dev.dcache.aux.metrics.AuxMetrics;
+import dev.dcache.aux.ordering.OrderedWrites;
 import dev.dcache.aux.proto.BinaryServer;
+import dev.dcache.aux.recovery.Readiness;
+import dev.dcache.aux.recovery.Recovery;
+import dev.dcache.aux.snapshot.RestoreResult;
 import dev.dcache.common.client.HttpAuxClient;
 import dev.dcache.aux.snapshot.Snapshotter;
 import dev.dcache.common.config.ConfigException;
@@ -42,6 +47,9 @@ public final class AuxMain implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AuxMain.class);
     /** Largest batch a master may send in one internal call. */
     public static final int MAX_BATCH = 10_000;
+    /** How long an ordered write's request id is remembered: far longer than any retry of it. */
+    private static final Duration ORDERED_WRITES_KEPT = Duration.ofSeconds(60);
+    private static final int ORDERED_WRITES_MAX = 100_000;
 
     private final AuxConfig config;
     private final LruCache cache;
@@ -50,6 +58,8 @@ public final class AuxMain implements AutoCloseable {
     private final BinaryServer binary;
     private final HttpAuxClient peers;
     private final ClusterAgent agent;
+    private final Readiness readiness;
+    private final Recovery recovery;
     private volatile boolean running = true;
     private final Snapshotter snapshots;
 
@@ -60,19 +70,32 @@ public final class AuxMain implements AutoCloseable {
                 config.tombstoneTtl().toMillis(), clock);
         PrometheusMeterRegistry registry = Registries.create("aux", config.id());
         AuxMetrics.bind(registry, cache);
+        // the node starts recovering: it serves no read until it has caught up with its co-owners
+        this.readiness = new Readiness(System::nanoTime, clock, config.tombstoneTtl());
         // persistence (dev.dcache.aux.snapshot): restore before anything can serve, schedule once serving
-        this.snapshots = new Snapshotter(config.dataDir(), cache, clock, AuxMetrics.snapshots(registry));
-        snapshots.restore();
+        this.snapshots = new Snapshotter(config.dataDir(), cache, clock, readiness::asOfMillis,
+                AuxMetrics.snapshots(registry));
+        RestoreResult restored = snapshots.restore();
+        if (restored.outcome() == RestoreResult.Outcome.RESTORED && restored.held() > 0) {
+            readiness.restoredFrom(restored.asOfMillis());
+        }
         ObjectMapper mapper = Json.mapper(Integer.MAX_VALUE / 4);
         TokenGuard guard = new TokenGuard(config.clusterToken());
-        this.binary = config.binaryPort() < 0 ? null : new BinaryServer(cache, config.bind(), config.binaryPort(),
+        OrderedWrites ordered = new OrderedWrites(cache, System::nanoTime, ORDERED_WRITES_KEPT, ORDERED_WRITES_MAX);
+        this.binary = config.binaryPort() < 0 ? null : new BinaryServer(cache, readiness, ordered, config.bind(), config.binaryPort(),
                 config.clusterToken(), config.maxConnections());
         int binaryPort = binary == null ? 0
                 : config.advertisedBinaryPort() > 0 ? config.advertisedBinaryPort() : binary.port();
         this.peers = new HttpAuxClient(mapper, Duration.ofSeconds(1), Duration.ofSeconds(10), config.clusterToken());
-        this.agent = new ClusterAgent(config.id(), binaryPort, cache, peers, clock, config.clusterToken());
+        this.agent = new ClusterAgent(config.id(), binaryPort, cache, readiness, peers, clock, config.clusterToken());
         AuxMetrics.bindRebalance(registry, agent.rebalancer());
-        InternalApi api = new InternalApi(cache, agent, mapper, MAX_BATCH, config.maxBodyBytes());
+        AntiEntropy antiEntropy = new AntiEntropy(config.id(), cache, AntiEntropy.Peers.over(peers));
+        this.recovery = new Recovery(config.id(), readiness, antiEntropy, agent::agreedRing,
+                () -> !agent.rebalancer().pending() && !agent.rebalancer().running(), agent::caughtUp,
+                System::nanoTime, config.antiEntropyInterval());
+        AuxMetrics.bindRecovery(registry, readiness, antiEntropy);
+        InternalApi api = new InternalApi(cache, readiness, ordered, antiEntropy, agent, mapper, MAX_BATCH,
+                config.maxBodyBytes());
         this.server = HttpServers.create(
                 new HttpServers.Options(config.maxBodyBytes(), config.idleTimeout().toMillis(),
                         new Admission(config.maxInflight(), new ByteBudget(config.maxInflightBytes(), config.admissionWait())),
@@ -92,6 +115,7 @@ public final class AuxMain implements AutoCloseable {
         sweeper.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.MILLISECONDS);
         HttpServers.start(server, config.bind(), config.port(), config.idleTimeout().toMillis());
         snapshots.start(config.snapshotInterval());
+        recovery.start();
     }
 
     private void sweep() {
@@ -119,6 +143,10 @@ public final class AuxMain implements AutoCloseable {
         return agent;
     }
 
+    public Readiness readiness() {
+        return readiness;
+    }
+
     public AuxConfig config() {
         return config;
     }
@@ -143,6 +171,7 @@ public final class AuxMain implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        recovery.close();
         agent.close();
         peers.close();
         sweeper.shutdownNow();

@@ -6,9 +6,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** A read-only view of the parts of docker-compose.yml the consistency checks look at. */
 record ComposeFile(JsonNode root) {
+    private static final Pattern DEFAULTED = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*):-([^}]*)}");
 
     static ComposeFile read(Repo repo) {
         return new ComposeFile(repo.yaml("docker-compose.yml"));
@@ -46,6 +49,35 @@ record ComposeFile(JsonNode root) {
         List<String> out = new ArrayList<>();
         for (JsonNode p : service(service).path("ports")) {
             out.add(p.isObject() ? p.path("published").asText() + ":" + p.path("target").asText() : p.asText());
+        }
+        return out;
+    }
+
+    /** The service's build arguments ({@code build.args}), as written (before interpolation). */
+    Map<String, String> buildArgs(String service) {
+        Map<String, String> out = new LinkedHashMap<>();
+        service(service).path("build").path("args").properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
+        return out;
+    }
+
+    /** The service's volumes in short syntax ("./a:/b:ro"). */
+    List<String> volumes(String service) {
+        List<String> out = new ArrayList<>();
+        service(service).path("volumes").forEach(v -> out.add(v.asText()));
+        return out;
+    }
+
+    /** {@code text} with every {@code ${NAME:-default}} replaced by its default: the value with NAME unset. */
+    static String withDefaults(String text) {
+        return DEFAULTED.matcher(text).replaceAll(m -> Matcher.quoteReplacement(m.group(2)));
+    }
+
+    /** {@code NAME -> default} of every {@code ${NAME:-default}} in {@code text}. */
+    static Map<String, String> defaults(String text) {
+        Map<String, String> out = new LinkedHashMap<>();
+        Matcher m = DEFAULTED.matcher(text);
+        while (m.find()) {
+            out.put(m.group(1), m.group(2));
         }
         return out;
     }

@@ -25,6 +25,7 @@ class DeploymentConsistencyTest {
     private static final int AUX_BINARY_PORT = 19000;
     private static final int MASTER_PORT = 8000;
     private static final int NGINX_PORT = 8080;
+    private static final String MASTERS_SCRIPT = "nginx/docker/dcache-masters.sh";
 
     private static Repo repo;
     private static ComposeFile compose;
@@ -66,9 +67,28 @@ class DeploymentConsistencyTest {
     void nginxTemplate_everyPlaceholder_isSetByComposeAndK8s() {
         Set<String> placeholders = NginxUpstream.placeholders(repo.text(NginxUpstream.TEMPLATE));
         assertThat(placeholders).contains("NGINX_PORT", "MASTER_SERVERS");
-        // the image's envsubst leaves an unset ${NAME} in place, and nginx then fails to start
-        assertThat(compose.environment("nginx").keySet()).as("nginx environment in docker-compose.yml").containsAll(placeholders);
+        // envsubst leaves an unset ${NAME} in place, and nginx then fails to start. In Compose,
+        // nginx/docker/dcache-masters.sh fills MASTER_SERVERS in from MASTER_DNS.
+        Set<String> composeSets = new TreeSet<>(compose.environment("nginx").keySet());
+        if (composeSets.contains("MASTER_DNS")) {
+            composeSets.add("MASTER_SERVERS");
+        }
+        assertThat(composeSets).as("nginx environment in docker-compose.yml").containsAll(placeholders);
         assertThat(K8sManifests.environment(k8s.get("Deployment", "nginx")).keySet()).as("nginx Deployment env").containsAll(placeholders);
+    }
+
+    @Test
+    void composeNginx_mountsTheTemplateAndTheUpstreamScriptWhereTheScriptLooks() {
+        String script = repo.text(MASTERS_SCRIPT);
+        assertThat(compose.volumes("nginx"))
+                .contains("./nginx/templates:/etc/dcache/nginx:ro")
+                .contains("./" + MASTERS_SCRIPT + ":/docker-entrypoint.d/40-dcache-masters.sh:ro");
+        assertThat(script).contains("${DCACHE_NGINX_TEMPLATE:-/etc/dcache/nginx/dcache.conf.template}")
+                .contains("envsubst '${NGINX_PORT} ${MASTER_SERVERS}'");
+        // the official image runs only executable scripts from /docker-entrypoint.d
+        assertThat(repo.path(MASTERS_SCRIPT).toFile().canExecute()).as(MASTERS_SCRIPT + " is executable").isTrue();
+        // the image's own template step must not render the template a second time, unfilled
+        assertThat(compose.volumes("nginx")).noneMatch(v -> v.contains(":/etc/nginx/templates"));
     }
 
     @Test
@@ -94,7 +114,7 @@ class DeploymentConsistencyTest {
             String jar = "dcache-" + module + ".jar";
             assertThat(repo.text(module + "/pom.xml")).as(module + " shade output").contains("${project.build.directory}/" + jar);
             assertThat(repo.text(module + "/Dockerfile"))
-                    .contains("mvn -B -q -pl " + module + " -am package -DskipTests")
+                    .contains("mvn -B -q -pl aux,master -am package -DskipTests")
                     .contains("COPY --from=build /src/" + module + "/target/" + jar + " /opt/dcache/" + jar);
             assertThat(repo.text(module + "/docker/entrypoint.sh")).contains("-jar /opt/dcache/" + jar);
         }
@@ -115,13 +135,55 @@ class DeploymentConsistencyTest {
 
     @Test
     void composeNginxUpstream_pointsAtTheMasterServiceAndPort() {
-        List<NginxUpstream.Server> servers = NginxUpstream.servers(compose.environment("nginx").get("MASTER_SERVERS"));
-        assertThat(servers).isNotEmpty();
-        for (NginxUpstream.Server s : servers) {
-            assertThat(compose.hasService(s.host())).as("upstream host '%s' is a compose service", s.host()).isTrue();
-            assertThat(s.host()).startsWith("master");
-            assertThat(s.port()).isEqualTo(MASTER_PORT);
+        String masterDns = compose.environment("nginx").get("MASTER_DNS");
+        assertThat(masterDns).as("MASTER_DNS of nginx in docker-compose.yml").isNotNull();
+        String host = masterDns.substring(0, masterDns.lastIndexOf(':'));
+        assertThat(compose.hasService(host)).as("MASTER_DNS host '%s' is a compose service", host).isTrue();
+        assertThat(host).isEqualTo("master");
+        assertThat(Integer.parseInt(masterDns.substring(masterDns.lastIndexOf(':') + 1))).isEqualTo(MASTER_PORT);
+    }
+
+    @Test
+    void dockerfiles_buildStageIsTheSameInBothAndCopiesEveryModulePom() {
+        Dockerfile aux = Dockerfile.of(repo, "aux");
+        Dockerfile master = Dockerfile.of(repo, "master");
+        // byte for byte: the second image build then takes the whole stage from the layer cache
+        assertThat(master.buildStage()).isEqualTo(aux.buildStage());
+        // the dependency layer runs the reactor, which reads every module's pom
+        List<String> poms = new ArrayList<>(List.of("pom.xml"));
+        modules().forEach(m -> poms.add(m + "/pom.xml"));
+        assertThat(aux.copiedPoms()).containsExactlyInAnyOrderElementsOf(poms);
+        assertThat(aux.text()).doesNotContain("# syntax=").doesNotContain("--mount=");
+    }
+
+    @Test
+    void baseImages_composeArgsAndDockerfileArgsHaveTheSameDefaults() {
+        for (String module : List.of("aux", "master")) {
+            Map<String, String> args = Dockerfile.of(repo, module).argDefaults();
+            assertThat(args).as(module + "/Dockerfile ARGs").containsOnlyKeys("BUILD_IMAGE", "RUNTIME_IMAGE");
+            Map<String, String> composeArgs = compose.buildArgs(module);
+            assertThat(composeArgs.keySet()).as("build args of %s in docker-compose.yml", module).isEqualTo(args.keySet());
+            for (Map.Entry<String, String> arg : args.entrySet()) {
+                assertThat(ComposeFile.withDefaults(composeArgs.get(arg.getKey())))
+                        .as("default of %s for %s in docker-compose.yml", arg.getKey(), module).isEqualTo(arg.getValue());
+            }
         }
+    }
+
+    @Test
+    void baseImages_pinnedAndEachHasADebianStandInExceptGrafana() {
+        Map<String, String> images = ComposeFile.defaults(repo.text("docker-compose.yml"));
+        images.keySet().removeIf(name -> !name.matches("DCACHE_[A-Z]+_IMAGE"));
+        assertThat(images).containsOnlyKeys("DCACHE_BUILD_IMAGE", "DCACHE_RUNTIME_IMAGE", "DCACHE_NGINX_IMAGE",
+                "DCACHE_PROMETHEUS_IMAGE", "DCACHE_GRAFANA_IMAGE");
+        images.forEach((name, image) -> {
+            // a tag with a version number in it: never latest, never a bare major version
+            assertThat(image).as(name).matches("[a-z0-9./-]+:v?\\d+\\.\\d+[-._a-z0-9]*");
+            String standIn = name.substring("DCACHE_".length(), name.length() - "_IMAGE".length()).toLowerCase(java.util.Locale.ROOT);
+            if (!standIn.equals("grafana")) {
+                assertThat(repo.exists("deploy/stand-ins/" + standIn + "/Dockerfile")).as("stand-in for %s (bin/local-images)", name).isTrue();
+            }
+        });
     }
 
     @Test
@@ -132,7 +194,8 @@ class DeploymentConsistencyTest {
                 .allSatisfy(n -> assertThat(compose.isInternalNetwork(n)).as("aux network '%s' is internal", n).isTrue());
         for (String service : compose.root().path("services").properties().stream().map(Map.Entry::getKey).toList()) {
             if (!service.equals("nginx")) {
-                assertThat(compose.ports(service)).as("ports of %s", service).allSatisfy(p -> assertThat(p).startsWith("127.0.0.1:"));
+                assertThat(compose.ports(service)).as("ports of %s (variables unset)", service)
+                        .allSatisfy(p -> assertThat(ComposeFile.withDefaults(p)).startsWith("127.0.0.1:"));
             }
         }
     }
@@ -188,16 +251,20 @@ class DeploymentConsistencyTest {
 
     @Test
     void dockerignore_keepsEveryMavenModuleInTheBuildContext() {
+        List<String> ignored = repo.text(".dockerignore").lines()
+                .map(String::trim).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+        assertThat(modules()).isNotEmpty();
+        // the reactor reads every module's pom, even for -pl aux
+        assertThat(modules()).allSatisfy(module -> assertThat(ignored).as(".dockerignore").doesNotContain(module, module + "/", "/" + module));
+    }
+
+    private static List<String> modules() {
         List<String> modules = new ArrayList<>();
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("<module>([^<]+)</module>").matcher(repo.text("pom.xml"));
         while (m.find()) {
             modules.add(m.group(1));
         }
-        List<String> ignored = repo.text(".dockerignore").lines()
-                .map(String::trim).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
-        assertThat(modules).isNotEmpty();
-        // the reactor reads every module's pom, even for -pl aux
-        assertThat(modules).allSatisfy(module -> assertThat(ignored).as(".dockerignore").doesNotContain(module, module + "/", "/" + module));
+        return modules;
     }
 
     @Test

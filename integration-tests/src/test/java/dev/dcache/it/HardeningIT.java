@@ -62,7 +62,8 @@ class HardeningIT {
 
     @Test
     void slowAux_readsAreBoundedByTheTimeout_andFailOverToTheReplica() throws IOException {
-        startWithSlowAux2(Map.of("AUX_REQUEST_TIMEOUT_MS", "300", "HEALTH_INTERVAL_MS", "60000"));
+        // heartbeats go on (aux nodes serve reads only while they hear masters), but never eject aux-2
+        startWithSlowAux2(Map.of("AUX_REQUEST_TIMEOUT_MS", "300", "HEALTH_INTERVAL_MS", "1000", "HEALTH_FAILURES", "100"));
         String m = cluster.masterUrl(0);
         HashRing ring = new HashRing(List.of("aux-1", "aux-2", "aux-3"), 256, HashFunction.FNV1A_MIX);
         List<String> onAux2 = new ArrayList<>();
@@ -97,7 +98,7 @@ class HardeningIT {
     @Test
     void overload_answers503WithRetryAfter_andRecovers() throws Exception {
         startWithSlowAux2(Map.of("MASTER_MAX_INFLIGHT", "4", "AUX_REQUEST_TIMEOUT_MS", "2000",
-                "HEALTH_INTERVAL_MS", "60000"));
+                "HEALTH_INTERVAL_MS", "1000", "HEALTH_FAILURES", "100"));
         String m = cluster.masterUrl(0);
         HashRing ring = new HashRing(List.of("aux-1", "aux-2", "aux-3"), 256, HashFunction.FNV1A_MIX);
         List<String> keys = new ArrayList<>();

@@ -69,7 +69,32 @@ public final class TestCluster implements AutoCloseable {
         env.putAll(extra);
         MasterMain m = new MasterMain(MasterConfig.from(new Env(env)), clock);
         masters.add(m);
+        awaitServing(m);
         return m;
+    }
+
+    /**
+     * Waits (at most 15 s) until every running aux node serves reads and {@code master} has heard
+     * so: a node starts recovering and serves once it has heard its masters for two heartbeat
+     * intervals and caught up with its co-owners. Returns anyway after the bound, for tests that
+     * start masters next to nodes that cannot serve.
+     */
+    public void awaitServing(MasterMain master) {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(15).toNanos();
+        while (System.nanoTime() < deadline) {
+            boolean all = aux.stream().filter(AuxMain::isRunning).allMatch(a -> a.readiness().serving()
+                    && !master.membership().isNotServing(a.config().id())
+                    && master.membership().view().ring().nodes().contains(a.config().id()));
+            if (all) {
+                return;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** {@code AUX_NODES} for the aux nodes started so far. */

@@ -25,6 +25,7 @@ import dev.dcache.master.api.InvalidationApi;
 import dev.dcache.master.cluster.Membership;
 import dev.dcache.master.cluster.NodeSource;
 import dev.dcache.master.config.MasterConfig;
+import dev.dcache.master.fencing.Fences;
 import dev.dcache.master.metrics.MasterMetrics;
 import dev.dcache.master.nearcache.InvalidationPush;
 import dev.dcache.master.nearcache.NearCache;
@@ -74,7 +75,8 @@ public final class MasterMain implements AutoCloseable {
     private static final long SILENCE_CHECK_MILLIS = 250;
 
     /** Builds and starts a master. */
-    public MasterMain(MasterConfig config, InstantSource clock) {
+    public MasterMain(MasterConfig config, InstantSource wallClock) {
+        InstantSource clock = wallClock;
         this.config = config;
         PrometheusMeterRegistry registry = Registries.create("master", config.id());
         MasterMetrics metrics = new MasterMetrics(registry);
@@ -86,11 +88,18 @@ public final class MasterMain implements AutoCloseable {
                 : httpData;
         this.probeClient = new HttpAuxClient(mapper, config.healthTimeout(), config.healthTimeout(), config.clusterToken());
         this.nodeSource = new NodeSource(config.auxNodes(), config.auxNodesFile(), config.auxDns(), this::askId);
+        Fences fences = new Fences(System::nanoTime, Fences.fenceAfter(config.healthInterval()), config.writeTimeout());
         this.membership = new Membership(new Membership.Settings(config.id(), config.vnodes(), config.replicationFactor(),
                 config.healthInterval().toMillis(), config.failureThreshold(), config.successThreshold(),
                 config.clusterToken()),
-                nodeSource.current(), probeClient);
+                nodeSource.current(), probeClient, fences);
         metrics.bindMembership(membership);
+        metrics.bindFencedNodes(fences::flagged);
+        if (!config.clockOffset().isZero()) {
+            clock = offset(clock, config.clockOffset());
+            log.warn("MASTER_CLOCK_OFFSET_MS: this master's wall clock runs {} ms off (a test setting)",
+                    config.clockOffset().toMillis());
+        }
         membership.warmUp(); // start from facts, not optimism; bounded by the heartbeat timeout
         HybridLogicalClock versions = new HybridLogicalClock(clock, config.versionTag());
         MasterConfig.NearCacheSettings near = config.nearCache();
@@ -106,7 +115,7 @@ public final class MasterMain implements AutoCloseable {
         metrics.bindPushReceiver(pushReceiver);
         InvalidationApi invalidations = push == null ? null : new InvalidationApi(pushReceiver, mapper);
         this.router = new DataRouter(membership, dataClient, versions, clock, config.replicationFactor(), metrics,
-                nearReads);
+                nearReads, config.writeTimeout());
         Admission admission = new Admission(config.maxInflight(),
                 new ByteBudget(config.maxInflightBytes(), config.admissionWait()));
         if (config.maxInflightBytes() < config.maxBodyBytes()) {
@@ -164,6 +173,20 @@ public final class MasterMain implements AutoCloseable {
         if (restorer != null) {
             Thread.ofVirtual().name("restore").start(this::restore);
         }
+    }
+
+    private static InstantSource offset(InstantSource clock, java.time.Duration offset) {
+        return new InstantSource() {
+            @Override
+            public java.time.Instant instant() {
+                return clock.instant().plus(offset);
+            }
+
+            @Override
+            public long millis() {
+                return clock.millis() + offset.toMillis();
+            }
+        };
     }
 
     private static BackupLog openBackup(MasterConfig config) {

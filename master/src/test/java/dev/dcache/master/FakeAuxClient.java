@@ -2,6 +2,7 @@ package dev.dcache.master;
 
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
+import dev.dcache.common.client.WriteMode;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.wire.BatchPutOutcome;
 import dev.dcache.common.wire.DeleteOutcome;
@@ -11,6 +12,7 @@ import dev.dcache.common.wire.HeartbeatReply;
 import dev.dcache.common.wire.KeyVersion;
 import dev.dcache.common.wire.NodeHealth;
 import dev.dcache.common.wire.PutOutcome;
+import dev.dcache.common.wire.ReadReply;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +25,10 @@ public final class FakeAuxClient implements AuxClient {
     public final Map<String, Map<String, Entry>> stores = new ConcurrentHashMap<>();
     public final Set<String> down = ConcurrentHashMap.newKeySet();
     public final Set<String> draining = ConcurrentHashMap.newKeySet();
+    /** Nodes whose data calls fail while their heartbeats succeed (a broken data connection). */
+    public final Set<String> dataDown = ConcurrentHashMap.newKeySet();
+    /** Nodes that answer reads as not serving (catching up) and say so in heartbeat replies. */
+    public final Set<String> notServing = ConcurrentHashMap.newKeySet();
     /** Whether the nodes report their data placed for the ring they are told (rebalancing done). */
     public volatile boolean placed = true;
     /** The token these nodes prove they know; null for none. */
@@ -39,7 +45,7 @@ public final class FakeAuxClient implements AuxClient {
 
     private void reach(NodeAddress n) throws AuxCallException {
         calls.add(n.id());
-        if (down.contains(n.id())) {
+        if (down.contains(n.id()) || dataDown.contains(n.id())) {
             throw new AuxCallException(n.id(), AuxCallException.Kind.REFUSED, "down", null);
         }
     }
@@ -51,24 +57,49 @@ public final class FakeAuxClient implements AuxClient {
     }
 
     @Override
-    public Entry get(NodeAddress node, String key) throws AuxCallException {
+    public ReadReply read(NodeAddress node, String key) throws AuxCallException {
         reach(node);
-        return store(node.id()).get(key);
+        return notServing.contains(node.id()) ? ReadReply.NOT_SERVING : ReadReply.of(store(node.id()).get(key));
+    }
+
+    /** Outcomes of ordering deletes with a request id, by node, request and key: a retry replays it. */
+    private final Map<String, DeleteOutcome> orderedDeletes = new ConcurrentHashMap<>();
+
+    /** An ordering write to a node that does not serve is refused, as the real ones do. */
+    private void order(NodeAddress n, WriteMode mode) throws AuxCallException {
+        if (mode == WriteMode.ORDERING && notServing.contains(n.id())) {
+            throw new AuxCallException(n.id(), AuxCallException.Kind.NOT_SERVING, "not serving", null);
+        }
     }
 
     @Override
-    public PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException {
+    public PutOutcome put(NodeAddress node, Entry entry, WriteMode mode) throws AuxCallException {
         reach(node);
+        order(node, mode);
         boolean ok = apply(node.id(), entry);
         return new PutOutcome(ok, store(node.id()).get(entry.key()).version());
     }
 
     @Override
-    public DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException {
+    public DeleteOutcome delete(NodeAddress node, String key, long version, WriteMode mode) throws AuxCallException {
         reach(node);
+        order(node, mode);
+        String id = mode.requestId() == null ? null : node.id() + '|' + mode.requestId() + '|' + key;
+        DeleteOutcome before = id == null ? null : orderedDeletes.get(id);
+        if (before != null) {
+            return new DeleteOutcome(before.existed(), before.version(), true);
+        }
+        DeleteOutcome done = applyDelete(node, key, version);
+        if (id != null && done.version() == version) {
+            orderedDeletes.put(id, done);
+        }
+        return done;
+    }
+
+    private DeleteOutcome applyDelete(NodeAddress node, String key, long version) {
         Entry old = store(node.id()).get(key);
-        apply(node.id(), new Entry(key, null, version, 0));
-        return new DeleteOutcome(old != null && !old.isTombstone());
+        boolean applied = apply(node.id(), new Entry(key, null, version, 0));
+        return new DeleteOutcome(applied && old != null && !old.isTombstone(), store(node.id()).get(key).version());
     }
 
     @Override
@@ -78,13 +109,19 @@ public final class FakeAuxClient implements AuxClient {
     }
 
     @Override
-    public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException {
+    public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries, WriteMode mode) throws AuxCallException {
         reach(node);
+        order(node, mode);
         int applied = 0;
+        List<KeyVersion> superseded = new ArrayList<>();
         for (Entry e : entries) {
-            applied += apply(node.id(), e) ? 1 : 0;
+            if (apply(node.id(), e)) {
+                applied++;
+            } else if (store(node.id()).get(e.key()).version() > e.version()) {
+                superseded.add(new KeyVersion(e.key(), store(node.id()).get(e.key()).version()));
+            }
         }
-        return new BatchPutOutcome(applied, entries.size() - applied);
+        return new BatchPutOutcome(applied, entries.size() - applied, superseded);
     }
 
     @Override
@@ -100,14 +137,18 @@ public final class FakeAuxClient implements AuxClient {
 
     @Override
     public HeartbeatReply heartbeat(NodeAddress node, Heartbeat heartbeat) throws AuxCallException {
-        reach(node);
+        calls.add(node.id());
+        if (down.contains(node.id())) {
+            throw new AuxCallException(node.id(), AuxCallException.Kind.REFUSED, "down", null);
+        }
         heartbeats.put(node.id(), heartbeat);
         String status = draining.contains(node.id()) ? "draining" : "up";
         // placed for whatever ring it is told: reads take the fast path once the ring is agreed
         String fp = heartbeat.ring() == null || !placed ? "" : heartbeat.ring().fingerprint();
         dev.dcache.common.wire.RebalanceStatus placed = new dev.dcache.common.wire.RebalanceStatus(fp, fp, false, 0, 0, 0, 0);
         return new HeartbeatReply(status, node.id(), 0, List.of(), placed, store(node.id()).size(),
-                dev.dcache.common.cluster.TokenProof.prove(token, heartbeat.nonce()), nearCacheMasters);
+                dev.dcache.common.cluster.TokenProof.prove(token, heartbeat.nonce()), nearCacheMasters,
+                !notServing.contains(node.id()));
     }
 
     @Override

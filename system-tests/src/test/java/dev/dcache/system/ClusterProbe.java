@@ -36,7 +36,7 @@ final class ClusterProbe {
      * @param states node id to "up" / "down"
      */
     record MasterView(String master, String fingerprint, List<String> ring, int vnodes, int replicationFactor,
-                      Map<String, String> states) {
+                      Map<String, String> states, Set<String> notServing) {
         boolean ringIs(Set<String> ids) {
             return new TreeSet<>(ring).equals(new TreeSet<>(ids));
         }
@@ -44,11 +44,12 @@ final class ClusterProbe {
 
     /** One aux node's rebalancing counters, from a master's admin API. */
     record Rebalance(String appliedFingerprint, String targetFingerprint, boolean running, long runs, long keysMoved,
-                     long keysDropped, long lastDurationMillis) {
+                     long keysDropped, long lastDurationMillis, boolean straysPending) {
         static Rebalance of(JsonNode n) {
             return new Rebalance(n.path("appliedFingerprint").asText(), n.path("targetFingerprint").asText(),
                     n.path("running").asBoolean(), n.path("runs").asLong(), n.path("keysMoved").asLong(),
-                    n.path("keysDropped").asLong(), n.path("lastDurationMillis").asLong());
+                    n.path("keysDropped").asLong(), n.path("lastDurationMillis").asLong(),
+                    n.path("straysPending").asBoolean());
         }
     }
 
@@ -61,9 +62,15 @@ final class ClusterProbe {
         List<String> ring = new ArrayList<>();
         j.path("ring").forEach(n -> ring.add(n.asText()));
         Map<String, String> states = new TreeMap<>();
-        j.path("nodes").forEach(n -> states.put(n.path("id").asText(), n.path("state").asText()));
+        Set<String> notServing = new TreeSet<>();
+        j.path("nodes").forEach(n -> {
+            states.put(n.path("id").asText(), n.path("state").asText());
+            if (!n.path("serving").asBoolean(true)) {
+                notServing.add(n.path("id").asText());
+            }
+        });
         return new MasterView(j.path("master").asText(), j.path("fingerprint").asText(), ring, j.path("vnodes").asInt(),
-                j.path("replicationFactor").asInt(), states);
+                j.path("replicationFactor").asInt(), states, notServing);
     }
 
     List<MasterView> views() throws IOException, InterruptedException {
@@ -116,7 +123,24 @@ final class ClusterProbe {
      */
     List<String> placementViolations(AckedWrites ledger) throws IOException, InterruptedException {
         MasterView view = view(1);
+        awaitStraysSwept(view.ring(), Duration.ofSeconds(30));
         return ledger.placementViolations(dumps(view.ring()), view.ring(), view.vnodes(), view.replicationFactor());
+    }
+
+    /**
+     * Waits (bounded; then returns anyway, and the placement check reports what is left) until no
+     * node of {@code ring} still holds records it took as a former owner while the ring settled:
+     * nodes sweep them a few heartbeat intervals after every master writes by the new ring alone.
+     */
+    private void awaitStraysSwept(List<String> ring, Duration max) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        while (System.nanoTime() < deadline) {
+            Map<String, Rebalance> progress = rebalance();
+            if (ring.stream().noneMatch(id -> progress.get(id) == null || progress.get(id).straysPending())) {
+                return;
+            }
+            Thread.sleep(POLL_MILLIS);
+        }
     }
 
     /**
@@ -148,7 +172,8 @@ final class ClusterProbe {
 
     /**
      * Waits until every master routes by a ring of exactly {@code ids} (so they agree on one
-     * fingerprint) and every node of that ring reports its data placed for it, no pass running.
+     * fingerprint), every node of that ring reports its data placed for it, no pass running, and
+     * every master has heard that each of them serves reads (none is still catching up).
      *
      * @return milliseconds from {@code sinceNanos} until that was seen
      */
@@ -159,7 +184,8 @@ final class ClusterProbe {
             List<MasterView> views = views();
             String fingerprint = views.get(0).fingerprint();
             Map<String, Rebalance> progress = rebalance();
-            boolean agreed = views.stream().allMatch(v -> v.ringIs(ids) && v.fingerprint().equals(fingerprint));
+            boolean agreed = views.stream().allMatch(v -> v.ringIs(ids) && v.fingerprint().equals(fingerprint)
+                    && ids.stream().noneMatch(v.notServing()::contains));
             if (agreed && ids.stream().allMatch(id -> placedFor(progress.get(id), fingerprint))) {
                 return (System.nanoTime() - sinceNanos) / 1_000_000;
             }

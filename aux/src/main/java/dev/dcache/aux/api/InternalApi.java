@@ -2,18 +2,21 @@ package dev.dcache.aux.api;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dcache.aux.antientropy.AntiEntropy;
 import dev.dcache.aux.cache.LruCache;
+import dev.dcache.aux.ordering.OrderedWrites;
+import dev.dcache.aux.recovery.Readiness;
 import dev.dcache.aux.cluster.ClusterAgent;
 import dev.dcache.common.http.ApiException;
 import dev.dcache.common.http.CheckedBody;
 import dev.dcache.common.http.HttpServers;
 import dev.dcache.common.wire.BatchPutOutcome;
-import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.common.wire.Heartbeat;
 import dev.dcache.common.wire.InternalPaths;
 import dev.dcache.common.wire.KeyVersion;
 import dev.dcache.common.wire.PutOutcome;
+import dev.dcache.common.wire.SyncRequest;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 
@@ -36,13 +39,20 @@ public final class InternalApi {
     private static final TypeReference<List<KeyVersion>> DELETES = new TypeReference<>() { };
 
     private final LruCache cache;
+    private final Readiness readiness;
+    private final OrderedWrites ordered;
+    private final AntiEntropy antiEntropy;
     private final ClusterAgent agent;
     private final ObjectMapper mapper;
     private final int maxBatch;
     private final long maxBodyBytes;
 
-    public InternalApi(LruCache cache, ClusterAgent agent, ObjectMapper mapper, int maxBatch, long maxBodyBytes) {
+    public InternalApi(LruCache cache, Readiness readiness, OrderedWrites ordered, AntiEntropy antiEntropy,
+                       ClusterAgent agent, ObjectMapper mapper, int maxBatch, long maxBodyBytes) {
         this.cache = cache;
+        this.readiness = readiness;
+        this.ordered = ordered;
+        this.antiEntropy = antiEntropy;
         this.agent = agent;
         this.mapper = mapper;
         this.maxBatch = maxBatch;
@@ -58,6 +68,52 @@ public final class InternalApi {
         config.routes.post(InternalPaths.BATCH_DELETE, this::batchDelete);
         config.routes.post(InternalPaths.HEARTBEAT, this::heartbeat);
         config.routes.get(InternalPaths.DUMP, this::dump);
+        config.routes.post(InternalPaths.SYNC, this::sync);
+    }
+
+    private void sync(Context ctx) throws IOException {
+        SyncRequest request = mapper.readValue(ctx.bodyAsBytes(), SyncRequest.class);
+        if (request == null || request.from() == null || request.ring() == null || request.ring().nodes() == null
+                || request.ring().replicationFactor() < 1 || request.ring().vnodes() < 1) {
+            throw ApiException.badRequest("sync needs from, ring and digests");
+        }
+        try {
+            ctx.json(antiEntropy.answer(request, readiness.rebuilding()));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
+    }
+
+    /**
+     * An ordering write (see {@code WriteMode}) is refused like a read while the node does not serve.
+     *
+     * @return true for an ordering write
+     */
+    private boolean requireServingIfOrdering(Context ctx) {
+        if ("true".equals(ctx.queryParam(InternalPaths.ORDERING_PARAM))) {
+            requireServing();
+            return true;
+        }
+        return false;
+    }
+
+    /** The client request an ordering write carries out, or null. */
+    private static String requestId(Context ctx) {
+        String id = ctx.queryParam(InternalPaths.REQUEST_ID_PARAM);
+        if (id != null && (id.isEmpty() || id.length() > dev.dcache.common.proto.Frames.MAX_REQUEST_ID)) {
+            throw ApiException.badRequest("request id must be 1.." + dev.dcache.common.proto.Frames.MAX_REQUEST_ID
+                    + " characters");
+        }
+        return id;
+    }
+
+    /** Reads are refused, with a marker masters recognise, while the node catches up or drains. */
+    private void requireServing() {
+        if (!readiness.serving()) {
+            throw new ApiException(503, "this node does not serve reads now: "
+                    + java.util.Objects.requireNonNullElse(readiness.reason(), "recovering"),
+                    java.util.Map.of("Retry-After", "1", InternalPaths.NOT_SERVING_HEADER, "true"));
+        }
     }
 
     private void heartbeat(Context ctx) throws IOException {
@@ -75,7 +131,9 @@ public final class InternalApi {
     }
 
     private void get(Context ctx) {
-        Entry e = cache.getOrTombstone(keyParam(ctx));
+        String key = keyParam(ctx);
+        requireServing();
+        Entry e = cache.getOrTombstone(key);
         if (e == null) {
             throw ApiException.notFound("no such key");
         }
@@ -84,7 +142,7 @@ public final class InternalApi {
 
     private void put(Context ctx) throws IOException {
         Entry e = checked(mapper.readValue(ctx.bodyAsBytes(), Entry.class));
-        PutOutcome outcome = cache.put(e);
+        PutOutcome outcome = requireServingIfOrdering(ctx) ? ordered.put(e, requestId(ctx)) : cache.put(e);
         if (!outcome.applied() && outcome.version() < 0) {
             throw ApiException.tooLarge("record exceeds this node's per-segment byte budget");
         }
@@ -103,11 +161,12 @@ public final class InternalApi {
         if (version <= 0) {
             throw ApiException.badRequest("version must be a positive integer");
         }
-        ctx.json(new DeleteOutcome(cache.delete(key, version)));
+        ctx.json(requireServingIfOrdering(ctx) ? ordered.delete(key, version, requestId(ctx)) : cache.deleteAt(key, version));
     }
 
     private void batchGet(Context ctx) throws IOException {
         List<String> keys = batch(mapper.readValue(ctx.bodyAsBytes(), KEYS));
+        requireServing();
         List<Entry> found = new ArrayList<>(keys.size());
         for (String key : keys) {
             if (key == null || key.isEmpty()) {
@@ -131,16 +190,22 @@ public final class InternalApi {
             throw e;
         }
         entries.forEach(InternalApi::checked);
+        requireServingIfOrdering(ctx);
         int applied = 0;
         int stale = 0;
+        List<KeyVersion> superseded = new ArrayList<>();
         for (Entry e : entries) {
-            if (cache.put(e).applied()) {
+            PutOutcome o = cache.put(e);
+            if (o.applied()) {
                 applied++;
             } else {
                 stale++;
+                if (o.version() > e.version()) {
+                    superseded.add(new KeyVersion(e.key(), o.version()));
+                }
             }
         }
-        ctx.json(new BatchPutOutcome(applied, stale));
+        ctx.json(new BatchPutOutcome(applied, stale, superseded));
     }
 
     private void batchDelete(Context ctx) throws IOException {

@@ -1,5 +1,6 @@
 package dev.dcache.aux.cache;
 
+import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.common.wire.PutOutcome;
 
@@ -74,6 +75,7 @@ public final class LruCache {
     private final LongAdder deletes = new LongAdder();
     private final LongAdder evictions = new LongAdder();
     private final LongAdder expirations = new LongAdder();
+    private final LongAdder dropped = new LongAdder();
 
     /**
      * @param maxEntries         the most records (values and tombstones) held, at least the segment count
@@ -193,7 +195,16 @@ public final class LruCache {
      * @return true when a live value was there before
      */
     public boolean delete(String key, long version) {
-        return apply(key, null, version, 0).hadLiveValue;
+        return deleteAt(key, version).existed();
+    }
+
+    /**
+     * {@link #delete}, also saying which version the key holds afterwards: {@code version} when the
+     * tombstone was written, a higher one when a newer write was already there.
+     */
+    public DeleteOutcome deleteAt(String key, long version) {
+        Applied a = apply(key, null, version, 0);
+        return new DeleteOutcome(a.hadLiveValue, a.outcome.version());
     }
 
     private record Applied(PutOutcome outcome, boolean hadLiveValue) {
@@ -260,6 +271,7 @@ public final class LruCache {
                 return false;
             }
             s.remove(n);
+            dropped.increment();
             return true;
         } finally {
             s.lock.unlock();
@@ -352,12 +364,13 @@ public final class LruCache {
 
     /**
      * A count that grows whenever the stored records change: an applied put or delete, an
-     * eviction, or the removal of an expired record. Reads, refused writes and recency changes do
+     * eviction, a record dropped after rebalancing handed it over ({@link #drop}), or the removal
+     * of an expired record. Reads, refused writes and recency changes do
      * not move it. Equal readings mean nothing was stored or removed in between, which is how the
      * snapshot writer skips an unchanged cache. Cheap: it sums the statistics' adders.
      */
     public long changes() {
-        return puts.sum() + deletes.sum() + evictions.sum() + expirations.sum();
+        return puts.sum() + deletes.sum() + evictions.sum() + expirations.sum() + dropped.sum();
     }
 
     /** Cumulative counters since start. */

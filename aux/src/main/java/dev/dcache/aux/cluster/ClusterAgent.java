@@ -1,6 +1,7 @@
 package dev.dcache.aux.cluster;
 
 import dev.dcache.aux.cache.LruCache;
+import dev.dcache.aux.recovery.Readiness;
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.HttpAuxClient;
 import dev.dcache.common.cluster.TokenProof;
@@ -44,6 +45,7 @@ public final class ClusterAgent implements AutoCloseable {
     private final Rebalancer rebalancer;
     private final ExecutorService worker;
     private final LruCache cache;
+    private final Readiness readiness;
     private final HttpAuxClient peers;
     private final String token;
     /** Where each master heard from takes backups; any one of them will do. */
@@ -58,15 +60,20 @@ public final class ClusterAgent implements AutoCloseable {
         }
     }
     private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final AtomicBoolean sweepScheduled = new AtomicBoolean();
     private volatile boolean draining;
     /** How long a ring reached from an unknown placement must hold before copies not owned are dropped. */
     private static final Duration CLEANUP_DELAY = Duration.ofSeconds(3);
     private volatile boolean closed;
 
-    /** @param token the cluster token, proven to masters in heartbeat replies; null for none */
-    public ClusterAgent(String selfId, int binaryPort, LruCache cache, HttpAuxClient peers, InstantSource clock,
-                        String token) {
+    /**
+     * @param readiness told of every heartbeat; decides whether the node serves reads
+     * @param token     the cluster token, proven to masters in heartbeat replies; null for none
+     */
+    public ClusterAgent(String selfId, int binaryPort, LruCache cache, Readiness readiness, HttpAuxClient peers,
+                        InstantSource clock, String token) {
         this.selfId = selfId;
+        this.readiness = readiness;
         this.clock = clock;
         this.token = token;
         this.binaryPort = binaryPort;
@@ -91,10 +98,12 @@ public final class ClusterAgent implements AutoCloseable {
         if (master != null) {
             backupTargets.put(hb.master(), master);
         }
+        readiness.heard(hb.master(), hb.seq(), hb.intervalMillis(), hb.fenced());
         tracker.heard(hb);
+        maybeSweepStrays(hb.intervalMillis());
         return new HeartbeatReply(draining ? "draining" : "up", selfId, binaryPort, tracker.changes().all(),
                 rebalancer.status(), cache.size(), TokenProof.prove(token, hb.nonce()),
-                nearCacheMasters(hb, master));
+                nearCacheMasters(hb, master), readiness.serving());
     }
 
     /**
@@ -134,6 +143,21 @@ public final class ClusterAgent implements AutoCloseable {
         return rebalancer;
     }
 
+    /** The ring every master heard from recently agrees on, or null. */
+    public RingSpec agreedRing() {
+        return tracker.agreed();
+    }
+
+    /**
+     * The node caught up (see {@code Readiness}): a rebalance held back while it was rebuilding may
+     * run now.
+     */
+    public void caughtUp() {
+        if (!closed && !draining && rebalancer.pending()) {
+            schedule();
+        }
+    }
+
     public boolean draining() {
         return draining;
     }
@@ -164,7 +188,8 @@ public final class ClusterAgent implements AutoCloseable {
     private void work() {
         try {
             int attempt = 0;
-            while (!closed && !draining && rebalancer.pending()) {
+            // a rebuilding node's records may be long deleted elsewhere: handed to no one until checked
+            while (!closed && !draining && rebalancer.pending() && !readiness.rebuilding()) {
                 if (!rebalancer.run()) {
                     sleep(Math.min(5000, 250L << Math.min(attempt++, 4)));
                 }
@@ -173,7 +198,7 @@ public final class ClusterAgent implements AutoCloseable {
             log.error("rebalance failed", e);
         } finally {
             scheduled.set(false);
-            if (!closed && !draining && rebalancer.pending()) {
+            if (!closed && !draining && rebalancer.pending() && !readiness.rebuilding()) {
                 schedule();
             } else if (!closed && rebalancer.cleanupPending()) {
                 CompletableFuture.delayedExecutor(CLEANUP_DELAY.toMillis(), TimeUnit.MILLISECONDS, worker)
@@ -182,8 +207,33 @@ public final class ClusterAgent implements AutoCloseable {
         }
     }
 
+    /**
+     * Schedules a stray sweep (see {@link Rebalancer#sweepStrays}) once every master has written by
+     * the ring this node is placed for alone for three heartbeat intervals (at least a second), so
+     * writes a master sent to former owners just before it settled have landed.
+     */
+    private void maybeSweepStrays(long intervalMillis) {
+        RingSpec ring = rebalancer.straysRing();
+        if (ring == null || closed || draining || readiness.rebuilding() || rebalancer.pending()
+                || !tracker.settledOn(ring.fingerprint(), Math.max(1000, 3 * intervalMillis))
+                || !sweepScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        worker.execute(() -> {
+            try {
+                if (!closed && !draining && !rebalancer.pending()) {
+                    rebalancer.sweepStrays();
+                }
+            } catch (RuntimeException e) {
+                log.error("stray sweep failed", e);
+            } finally {
+                sweepScheduled.set(false);
+            }
+        });
+    }
+
     private void cleanUp() {
-        if (!closed && !draining && !rebalancer.pending()) {
+        if (!closed && !draining && !rebalancer.pending() && !readiness.rebuilding()) {
             try {
                 rebalancer.cleanUp();
             } catch (RuntimeException e) {
@@ -210,6 +260,14 @@ public final class ClusterAgent implements AutoCloseable {
         if (known == null) {
             log.warn("draining: no ring known from masters; nothing handed off");
             return false;
+        }
+        if (readiness.rebuilding()) {
+            log.warn("draining: this node's records were never checked against its peers; nothing handed off");
+            return false;
+        }
+        if (known.replicationFactor() > 1) {
+            // other owners hold every key: reads go there, never to a copy the hand-off may leave behind
+            readiness.drain();
         }
         List<NodeAddress> others = known.nodes().stream().filter(n -> !n.id().equals(selfId)).toList();
         if (others.isEmpty()) {

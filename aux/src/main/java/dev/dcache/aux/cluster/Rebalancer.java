@@ -48,6 +48,16 @@ import java.util.function.Consumer;
  * that could not reach some owner keeps those records and is retried; {@code applied} advances
  * only when a pass completes.
  *
+ * <p><b>Strays.</b> While the masters' new ring is not settled (some node has not placed its data
+ * for it yet), masters write each key to its owners under the new ring <em>and</em> under the
+ * last settled one, so a master still reading by the old ring sees the write. A node that already
+ * finished its pass therefore keeps taking records it no longer owns. Once every master says it
+ * writes by the new ring alone ({@link RingTracker#settledOn}), {@link #sweepStrays} sends each
+ * record the node does not own to its owners (they apply by version, so a copy they already have
+ * changes nothing) and drops it if no newer write raced the sweep. The masters do not wait for the
+ * sweep ({@link RebalanceStatus#straysPending()} is for operators and tests), so there is no cycle
+ * between "settled" and "swept".
+ *
  * <p>Threading: passes run one at a time on the caller's thread ({@link #run}); status reads are
  * lock-free.
  */
@@ -62,6 +72,8 @@ public final class Rebalancer {
     private final Consumer<List<Entry>> movedSink;
     private volatile RingSpec applied;
     private volatile RingSpec cleanupFor;
+    /** The ring reached by the last pass, until records taken as a former owner meanwhile are swept; or null. */
+    private volatile RingSpec straysFor;
     private volatile RingSpec target;
     private volatile boolean running;
     private final AtomicLong runs = new AtomicLong();
@@ -92,6 +104,7 @@ public final class Rebalancer {
         this.target = ring;
         if (cache.size() == 0 && !running) {
             applied = ring;
+            straysFor = ring; // it may yet take writes as a former owner
             cleanupFor = null;
             return true;
         }
@@ -129,12 +142,14 @@ public final class Rebalancer {
         long epoch = placementEpoch.get();
         if (from == null && cache.size() == 0) {
             applied = to; // nothing held, so nothing can be misplaced
+            straysFor = to;
             log.info("rebalance: no records held, data placed for ring {}", to.fingerprint());
             return true;
         }
         boolean complete = pass(from, to);
         if (complete && to == target && epoch == placementEpoch.get()) {
             applied = to;
+            straysFor = to;
             if (from == null) {
                 cleanupFor = to; // copies it does not own are dropped a few seconds later, if this ring holds
             }
@@ -172,6 +187,35 @@ public final class Rebalancer {
         }
     }
 
+    /** True when records taken as a former owner while the masters' ring was settling may be held. */
+    public boolean straysPending() {
+        return straysFor != null;
+    }
+
+    /** The ring strays are pending for (see {@link #straysPending}), or null. */
+    public RingSpec straysRing() {
+        return straysFor;
+    }
+
+    /**
+     * Sends every record this node does not own under the ring it is placed for to that ring's
+     * owners and drops it (see the class comment), if that ring is still the target and no
+     * clean-up is pending. Call only once every master writes by that ring alone.
+     *
+     * @return true when done (or nothing to do); false when some owner was unreachable (kept, retry later)
+     */
+    public boolean sweepStrays() {
+        RingSpec ring = straysFor;
+        if (ring == null || ring != applied || ring != target || cleanupFor != null) {
+            return ring == null;
+        }
+        boolean complete = pass(ring, ring, true, true);
+        if (complete && straysFor == ring) {
+            straysFor = null;
+        }
+        return complete;
+    }
+
     /** Forgets where the data is placed, so the next pass re-places every record (see {@link RingTracker}). */
     public void forgetPlacement() {
         placementEpoch.incrementAndGet();
@@ -179,14 +223,22 @@ public final class Rebalancer {
     }
 
     private boolean pass(RingSpec from, RingSpec to) {
-        return pass(from, to, true);
+        return pass(from, to, true, false);
     }
 
     private boolean pass(RingSpec from, RingSpec to, boolean drop) {
+        return pass(from, to, drop, false);
+    }
+
+    /**
+     * @param strays sweep mode: send every record not owned under {@code to} to its owners before
+     *               dropping it; does not show as running, so masters do not see the ring unsettled
+     */
+    private boolean pass(RingSpec from, RingSpec to, boolean drop, boolean strays) {
         if (to.nodes().isEmpty()) {
             return false; // nowhere to put anything: keep every record
         }
-        running = true;
+        running = !strays;
         long start = System.nanoTime();
         Map<String, NodeAddress> addresses = new HashMap<>();
         to.nodes().forEach(n -> addresses.put(n.id(), n));
@@ -200,26 +252,26 @@ public final class Rebalancer {
             chunk.add(e);
             if (chunk.size() == CHUNK) {
                 complete[0] &= moveChunk(chunk, oldRing, newRing, rf, from == null ? 0 : from.replicationFactor(),
-                        addresses, counts, drop);
+                        addresses, counts, drop, strays);
                 chunk.clear();
             }
         });
         if (!chunk.isEmpty()) {
             complete[0] &= moveChunk(chunk, oldRing, newRing, rf, from == null ? 0 : from.replicationFactor(),
-                    addresses, counts, drop);
+                    addresses, counts, drop, strays);
         }
         long ms = (System.nanoTime() - start) / 1_000_000;
         running = false;
         runs.incrementAndGet();
         lastDurationMillis = ms;
-        log.info("rebalance {} -> {}: examined {} records, sent {} copies, dropped {}, {} ms{}",
-                from == null ? "unknown" : from.fingerprint(), to.fingerprint(), counts[0], counts[1], counts[2], ms,
+        log.info("{} {} -> {}: examined {} records, sent {} copies, dropped {}, {} ms{}",
+                strays ? "stray sweep" : "rebalance", from == null ? "unknown" : from.fingerprint(), to.fingerprint(), counts[0], counts[1], counts[2], ms,
                 complete[0] ? "" : " (incomplete: some owners unreachable, will retry)");
         return complete[0];
     }
 
     private boolean moveChunk(List<Entry> chunk, HashRing oldRing, HashRing newRing, int rf, int oldRf,
-                              Map<String, NodeAddress> addresses, long[] counts, boolean drop) {
+                              Map<String, NodeAddress> addresses, long[] counts, boolean drop, boolean strays) {
         Map<String, List<Entry>> perTarget = new LinkedHashMap<>();
         List<Entry> toDrop = new ArrayList<>();
         Map<Entry, List<String>> dropNeeds = new HashMap<>();
@@ -233,8 +285,8 @@ public final class Rebalancer {
             List<String> targets;
             if (!owners.contains(selfId)) {
                 // leaving owner: a staying owner copies the record to the new ones; without one
-                // (or without knowing), this node must
-                targets = staying.isEmpty() ? owners : List.of();
+                // (or without knowing), this node must; a stray may be newer than the owners' copy
+                targets = staying.isEmpty() || strays ? owners : List.of();
                 toDrop.add(e);
                 dropNeeds.put(e, targets);
             } else if (oldOwners == null) {
@@ -286,7 +338,7 @@ public final class Rebalancer {
         // copies awaiting the clean-up pass count as not yet placed
         return new RebalanceStatus(a == null || cleanupFor != null ? "" : a.fingerprint(), t == null ? "" : t.fingerprint(),
                 running,
-                runs.get(), moved.get(), dropped.get(), lastDurationMillis);
+                runs.get(), moved.get(), dropped.get(), lastDurationMillis, straysFor != null);
     }
 
     public boolean running() {

@@ -36,7 +36,8 @@ public final class RingTracker {
     /** Guarded by {@code this}. */
     private String agreedFingerprint = "";
 
-    private record Heard(Heartbeat heartbeat, long atMillis) {
+    /** @param settledSince when this master's heartbeats began to say it writes by its ring alone, -1 while not */
+    private record Heard(Heartbeat heartbeat, long atMillis, long settledSince) {
     }
 
     /**
@@ -58,7 +59,7 @@ public final class RingTracker {
         boolean newSplit = false;
         synchronized (this) {
             long now = clock.millis();
-            masters.put(hb.master(), new Heard(hb, now));
+            masters.put(hb.master(), new Heard(hb, now, settledSince(masters.get(hb.master()), hb, now)));
             agreed = agreedLocked();
             if (agreed == null) {
                 if (disagreeing()) {
@@ -86,6 +87,37 @@ public final class RingTracker {
         if (agreed != null) {
             onAgreement.accept(agreed);
         }
+    }
+
+    private static long settledSince(Heard before, Heartbeat hb, long now) {
+        if (hb.ring() == null || !hb.settled()) {
+            return -1;
+        }
+        boolean continued = before != null && before.settledSince() >= 0 && before.heartbeat().ring() != null
+                && before.heartbeat().ring().fingerprint().equals(hb.ring().fingerprint());
+        return continued ? before.settledSince() : now;
+    }
+
+    /**
+     * True when every recently heard master routes by the ring {@code fingerprint} and has said for
+     * at least {@code forMillis} that it writes by that ring alone (no longer also to the owners
+     * under the ring before): records a node took as a former owner will not be read there again.
+     */
+    public synchronized boolean settledOn(String fingerprint, long forMillis) {
+        if (agreedLocked() == null) {
+            return false;
+        }
+        long now = clock.millis();
+        for (Heard h : masters.values()) {
+            RingSpec r = h.heartbeat().ring();
+            if (r == null) {
+                continue;
+            }
+            if (!r.fingerprint().equals(fingerprint) || h.settledSince() < 0 || now - h.settledSince() < forMillis) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Two recently heard masters report different non-empty rings. Caller holds the lock. */

@@ -37,13 +37,17 @@ import java.time.Duration;
  *                           left after the cache's budget and 48 MiB); see {@code common.admission.ByteBudget}
  * @param admissionWait      {@code AUX_ADMISSION_WAIT_MS}: longest a batch waits for bytes of that budget
  *                           before it is refused with 503 (default 500; masters wait AUX_REQUEST_TIMEOUT_MS)
+ * @param antiEntropyInterval {@code AUX_ANTI_ENTROPY_INTERVAL_MS}: how often the node compares the records it
+ *                           shares with each co-owner and repairs differences (default 30000; 0 turns the
+ *                           periodic runs off, the catch-up after a restart or a fault still runs)
  */
 public record AuxConfig(String id, String bind, int port, long maxEntries, long maxBytes, int segments,
                         Duration tombstoneTtl, Duration sweepInterval, Path dataDir, long maxBodyBytes,
                         Duration idleTimeout, String clusterToken, int binaryPort, int maxConnections,
                         Duration drainTimeout, int maxInflight, int advertisedBinaryPort,
                         int maxHeaderBytes,
-                        Duration snapshotInterval, long maxInflightBytes, Duration admissionWait) {
+                        Duration snapshotInterval, long maxInflightBytes, Duration admissionWait,
+                        Duration antiEntropyInterval) {
 
     /** Heap set aside for the node itself, besides the cache, before the byte budget is derived. */
     static final long OWN_HEAP_BYTES = 48L << 20;
@@ -99,14 +103,17 @@ public record AuxConfig(String id, String bind, int port, long maxEntries, long 
                 env.intIn("MAX_HEADER_BYTES", 16 * 1024, 1024, 1 << 20),
                 Duration.ofMillis(env.longIn("AUX_SNAPSHOT_INTERVAL_MS", 10_000, 0, 86_400_000)),
                 env.longIn("AUX_MAX_INFLIGHT_BYTES", derivedInflightBytes(maxHeapBytes, maxBytes), 1L << 20, 1L << 40),
-                Duration.ofMillis(env.longIn("AUX_ADMISSION_WAIT_MS", 500, 0, 60_000)));
+                Duration.ofMillis(env.longIn("AUX_ADMISSION_WAIT_MS", 500, 0, 60_000)),
+                Duration.ofMillis(env.longIn("AUX_ANTI_ENTROPY_INTERVAL_MS", 30_000, 0, 86_400_000)));
+
     }
 
     /** One line for the start-up log, the token masked. */
     public String describe() {
         return "id=" + id + " bind=" + bind + ":" + port + " maxEntries=" + maxEntries + " maxBytes=" + maxBytes
                 + " segments=" + segments + " tombstoneTtl=" + tombstoneTtl + " sweep=" + sweepInterval
-                + " binaryPort=" + binaryPort + " dataDir=" + dataDir + " snapshot=" + snapshotInterval + " maxBody=" + maxBodyBytes
+                + " binaryPort=" + binaryPort + " dataDir=" + dataDir + " snapshot=" + snapshotInterval
+                + " antiEntropy=" + antiEntropyInterval + " maxBody=" + maxBodyBytes
                 + " admission(requests=" + maxInflight + " bytes=" + maxInflightBytes + " wait=" + admissionWait.toMillis()
                 + "ms) token=" + (clusterToken == null ? "none" : "***");
     }

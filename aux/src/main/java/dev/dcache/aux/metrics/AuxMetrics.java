@@ -1,7 +1,9 @@
 package dev.dcache.aux.metrics;
 
+import dev.dcache.aux.antientropy.AntiEntropy;
 import dev.dcache.aux.cache.LruCache;
 import dev.dcache.aux.cluster.Rebalancer;
+import dev.dcache.aux.recovery.Readiness;
 import dev.dcache.aux.snapshot.RestoreResult;
 import dev.dcache.aux.snapshot.SnapshotListener;
 import io.micrometer.core.instrument.Counter;
@@ -58,6 +60,39 @@ public final class AuxMetrics {
                 .register(registry);
         Gauge.builder("dcache.rebalance.last.duration", rebalancer, r -> r.status().lastDurationMillis() / 1000.0)
                 .baseUnit("seconds").description("Duration of the last completed rebalance pass").register(registry);
+    }
+
+    /** Binds whether the node serves reads, its catch-ups and the anti-entropy between co-owners. */
+    public static void bindRecovery(MeterRegistry registry, Readiness readiness, AntiEntropy antiEntropy) {
+        Gauge.builder("dcache.recovery.serving", readiness, r -> r.serving() ? 1 : 0)
+                .description("1 while the node answers reads; 0 while it catches up on writes it may have missed,"
+                        + " or drains").register(registry);
+        Gauge.builder("dcache.recovery.rebuilding", readiness, r -> r.rebuilding() ? 1 : 0)
+                .description("1 while the node, back after more than half the tombstone TTL, keeps its records"
+                        + " only once another owner confirms them").register(registry);
+        FunctionCounter.builder("dcache.recovery.latches", readiness, Readiness::latches)
+                .description("Times the node stopped serving reads to catch up (start, silence of every master,"
+                        + " a master's fence), since start").register(registry);
+        FunctionCounter.builder("dcache.recovery.completed", readiness, Readiness::recoveries)
+                .description("Times the node caught up from its co-owners and served reads again").register(registry);
+        FunctionCounter.builder("dcache.antientropy.exchanges", antiEntropy, AntiEntropy::exchanges)
+                .description("Comparisons with a co-owner completed (catch-ups and periodic runs)").register(registry);
+        FunctionCounter.builder("dcache.antientropy.failures", antiEntropy, AntiEntropy::failures)
+                .description("Comparisons with a co-owner that failed (the peer did not answer)").register(registry);
+        FunctionCounter.builder("dcache.antientropy.ranges.compared", antiEntropy, AntiEntropy::bucketsCompared)
+                .description("Ranges of the key hash space whose digests were compared with a co-owner")
+                .register(registry);
+        FunctionCounter.builder("dcache.antientropy.ranges.differing", antiEntropy, AntiEntropy::bucketsDiffering)
+                .description("Compared ranges whose digests differed").register(registry);
+        String repaired = "dcache.antientropy.keys.repaired";
+        String what = "Records repaired by comparing with co-owners: newer ones taken (pulled), ones a peer lacked or"
+                + " held older sent (pushed), or dropped while rebuilding (no other owner holds the key)";
+        FunctionCounter.builder(repaired, antiEntropy, AntiEntropy::pulled).description(what)
+                .tag("direction", "pulled").register(registry);
+        FunctionCounter.builder(repaired, antiEntropy, AntiEntropy::pushed).description(what)
+                .tag("direction", "pushed").register(registry);
+        FunctionCounter.builder(repaired, antiEntropy, AntiEntropy::dropped).description(what)
+                .tag("direction", "dropped").register(registry);
     }
 
     /**

@@ -1,7 +1,10 @@
 package dev.dcache.aux.proto;
 
 import dev.dcache.aux.cache.LruCache;
+import dev.dcache.aux.ordering.OrderedWrites;
+import dev.dcache.aux.recovery.Readiness;
 import dev.dcache.common.proto.Frames;
+import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.common.wire.PutOutcome;
 import org.slf4j.Logger;
@@ -40,6 +43,8 @@ public final class BinaryServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BinaryServer.class);
 
     private final LruCache cache;
+    private final Readiness readiness;
+    private final OrderedWrites ordered;
     private final byte[] token;
     private final ServerSocket server;
     private final Semaphore slots;
@@ -49,11 +54,17 @@ public final class BinaryServer implements AutoCloseable {
     /**
      * Binds and starts accepting.
      *
+     * @param readiness whether reads may be answered now; a GET, or an ordering write, is answered
+     *                  {@link Frames#NOT_SERVING} when not
+     * @param ordered   applies ordering writes, once per client request
      * @param port 0 for an ephemeral port
      * @param token cluster token the first frame must carry, or null
      */
-    public BinaryServer(LruCache cache, String bind, int port, String token, int maxConnections) throws IOException {
+    public BinaryServer(LruCache cache, Readiness readiness, OrderedWrites ordered, String bind, int port,
+                        String token, int maxConnections) throws IOException {
         this.cache = cache;
+        this.readiness = readiness;
+        this.ordered = ordered;
         this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
         this.slots = new Semaphore(maxConnections);
         this.server = new ServerSocket();
@@ -136,6 +147,10 @@ public final class BinaryServer implements AutoCloseable {
         }
         switch (r.op()) {
             case Frames.GET -> {
+                if (!readiness.serving()) {
+                    Frames.writeReply(out, r.id(), Frames.NOT_SERVING, false, 0, 0, null);
+                    return;
+                }
                 Entry e = cache.getOrTombstone(r.key());
                 if (e == null) {
                     Frames.writeReply(out, r.id(), Frames.NOT_FOUND, false, 0, 0, null);
@@ -143,25 +158,37 @@ public final class BinaryServer implements AutoCloseable {
                     Frames.writeReply(out, r.id(), Frames.OK, true, e.version(), e.expiresAt(), e.value()); // null: tombstone
                 }
             }
-            case Frames.PUT -> {
+            case Frames.PUT, Frames.PUT_ORDERING -> {
+                if (r.op() == Frames.PUT_ORDERING && !readiness.serving()) {
+                    Frames.writeReply(out, r.id(), Frames.NOT_SERVING, false, 0, 0, null);
+                    return;
+                }
                 if (r.version() <= 0 || r.expiresAt() < 0 || r.value() == null) {
                     Frames.writeReply(out, r.id(), Frames.BAD_REQUEST, false, 0, 0, "put needs a value and a positive version");
                     return;
                 }
-                PutOutcome o = cache.put(new Entry(r.key(), r.value(), r.version(), r.expiresAt()));
+                Entry e = new Entry(r.key(), r.value(), r.version(), r.expiresAt());
+                PutOutcome o = r.op() == Frames.PUT_ORDERING ? ordered.put(e, r.requestId()) : cache.put(e);
                 if (!o.applied() && o.version() < 0) {
                     Frames.writeReply(out, r.id(), Frames.TOO_LARGE, false, -1, 0, null);
                 } else {
-                    Frames.writeReply(out, r.id(), Frames.OK, o.applied(), o.version(), 0, null);
+                    Frames.writeReply(out, r.id(), o.replayed() ? Frames.REPLAYED : Frames.OK, o.applied(), o.version(), 0,
+                            null);
                 }
             }
-            case Frames.DELETE -> {
+            case Frames.DELETE, Frames.DELETE_ORDERING -> {
+                if (r.op() == Frames.DELETE_ORDERING && !readiness.serving()) {
+                    Frames.writeReply(out, r.id(), Frames.NOT_SERVING, false, 0, 0, null);
+                    return;
+                }
                 if (r.version() <= 0) {
                     Frames.writeReply(out, r.id(), Frames.BAD_REQUEST, false, 0, 0, "delete needs a positive version");
                     return;
                 }
-                boolean existed = cache.delete(r.key(), r.version());
-                Frames.writeReply(out, r.id(), Frames.OK, existed, r.version(), 0, null);
+                DeleteOutcome o = r.op() == Frames.DELETE_ORDERING ? ordered.delete(r.key(), r.version(), r.requestId())
+                        : cache.deleteAt(r.key(), r.version());
+                Frames.writeReply(out, r.id(), o.replayed() ? Frames.REPLAYED : Frames.OK, o.existed(), o.version(), 0,
+                        null);
             }
             default -> Frames.writeReply(out, r.id(), Frames.BAD_REQUEST, false, 0, 0, "unknown op " + r.op());
         }

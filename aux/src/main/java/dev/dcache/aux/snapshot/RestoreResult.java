@@ -18,9 +18,17 @@ import java.time.Duration;
  * @param problem  for {@link Outcome#DISCARDED}, what was wrong; otherwise null
  * @param movedTo  for {@link Outcome#DISCARDED}, where the file was moved; null when it was not
  *                 moved (moving failed too, see the log)
+ * @param asOfMillis for {@link Outcome#RESTORED}, the wall-clock time up to which the snapshot's data
+ *                 was known current (its header's time); 0 otherwise
  */
 public record RestoreResult(Outcome outcome, Path file, long loaded, long expired, long rejected, long held,
-                            long bytes, Duration took, String problem, Path movedTo) {
+                            long bytes, Duration took, String problem, Path movedTo, long asOfMillis) {
+
+    /** A result that does not say how current the data was. */
+    public RestoreResult(Outcome outcome, Path file, long loaded, long expired, long rejected, long held,
+                         long bytes, Duration took, String problem, Path movedTo) {
+        this(outcome, file, loaded, expired, rejected, held, bytes, took, problem, movedTo, 0);
+    }
 
     /** How the restore went. */
     public enum Outcome {

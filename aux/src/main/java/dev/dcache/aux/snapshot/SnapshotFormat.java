@@ -11,7 +11,9 @@ import java.util.zip.CRC32C;
  *   0  8  magic          0x89 'D' 'C' 'S' 'N' 'A' 'P' '\n'
  *   8  2  format version 1
  *  10  2  flags          0 (reserved)
- *  12  8  created at     epoch milliseconds when the write began (informational)
+ *  12  8  current as of  epoch milliseconds up to which the data was known current with the
+ *                        cluster: when the write began, or, for a node that may have missed writes
+ *                        (recovering), its last contact with a master before that
  *  20  8  record count
  *  28  4  header CRC32C  over bytes 0..27
  * records (record count of them, from byte 32)

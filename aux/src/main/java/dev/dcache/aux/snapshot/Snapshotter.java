@@ -14,6 +14,7 @@ import java.time.InstantSource;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Keeps an aux node's cache on disk across restarts: restores it at start, snapshots it
@@ -58,6 +59,7 @@ public final class Snapshotter implements AutoCloseable {
     private final Path file;
     private final LruCache cache;
     private final InstantSource clock;
+    private final LongSupplier asOf;
     private final SnapshotListener listener;
 
     private final Object writeLock = new Object();
@@ -75,10 +77,20 @@ public final class Snapshotter implements AutoCloseable {
      * @param listener told about every restore, write and failure, for metrics
      */
     public Snapshotter(Path dir, LruCache cache, InstantSource clock, SnapshotListener listener) {
+        this(dir, cache, clock, clock::millis, listener);
+    }
+
+    /**
+     * @param asOf the wall-clock time up to which the cache is known current with the cluster, written
+     *             as the snapshot's time: now while the node serves, the last contact with a master
+     *             before it may have missed writes otherwise ({@code Readiness#asOfMillis})
+     */
+    public Snapshotter(Path dir, LruCache cache, InstantSource clock, LongSupplier asOf, SnapshotListener listener) {
         this.dir = dir;
         this.file = dir.resolve(SnapshotFormat.FILE_NAME);
         this.cache = cache;
         this.clock = clock;
+        this.asOf = asOf;
         this.listener = listener;
     }
 
@@ -104,7 +116,7 @@ public final class Snapshotter implements AutoCloseable {
         try {
             bytes = Files.size(file);
             SnapshotReader.verify(file);
-            SnapshotReader.read(file, e -> {
+            SnapshotFormat.Header header = SnapshotReader.read(file, e -> {
                 if (e.isExpiredAt(now)) {
                     counts[1]++;
                 } else if (cache.put(e).applied()) {
@@ -114,7 +126,7 @@ public final class Snapshotter implements AutoCloseable {
                 }
             });
             r = new RestoreResult(RestoreResult.Outcome.RESTORED, file, counts[0], counts[1], counts[2], cache.size(),
-                    bytes, since(start), null, null);
+                    bytes, since(start), null, null, header.createdAtMillis());
             log.info("restored {} records from {} ({} bytes) in {} ms: {} expired dropped, {} evicted to fit, {} refused as too large",
                     r.held(), file, bytes, r.took().toMillis(), r.expired(), r.loaded() - r.held(), r.rejected());
             markSaved();
@@ -202,7 +214,7 @@ public final class Snapshotter implements AutoCloseable {
         }
         long start = System.nanoTime();
         try {
-            SnapshotWriter.Written w = SnapshotWriter.write(cache, dir, clock.millis());
+            SnapshotWriter.Written w = SnapshotWriter.write(cache, dir, asOf.getAsLong());
             long took = System.nanoTime() - start;
             savedChanges = changes;
             listener.written(took, w.bytes(), clock.millis());

@@ -44,6 +44,17 @@ class LruCacheChangesTest {
     }
 
     @Test
+    void changes_aRecordDroppedAfterItsHandOver_movesIt_soTheNextSnapshotNoLongerHoldsIt() {
+        cache.put(new Entry("a", "1", 1, 0));
+        long before = cache.changes();
+
+        assertThat(cache.drop("a", 1)).isTrue();
+        assertThat(cache.drop("a", 1)).as("gone already: no change").isFalse();
+
+        assertThat(cache.changes()).isEqualTo(before + 1);
+    }
+
+    @Test
     void changes_eviction_movesIt() {
         cache.put(new Entry("a", "1", 1, 0));
         cache.put(new Entry("b", "1", 2, 0));

@@ -1,6 +1,7 @@
 package dev.dcache.aux.cluster;
 
 import dev.dcache.aux.cache.LruCache;
+import dev.dcache.aux.recovery.Readiness;
 import dev.dcache.common.client.HttpAuxClient;
 import dev.dcache.common.http.Json;
 import dev.dcache.common.ring.NodeAddress;
@@ -21,7 +22,8 @@ class ClusterAgentTest {
     private final HttpAuxClient peers = new HttpAuxClient(Json.mapper(1 << 20), Duration.ofSeconds(1),
             Duration.ofSeconds(1), null);
     private final ClusterAgent agent = new ClusterAgent("aux-1", 0,
-            new LruCache(1000, 1 << 20, 1, 60_000, clock), peers, clock, null);
+            new LruCache(1000, 1 << 20, 1, 60_000, clock), new Readiness(clock::nanos, clock, Duration.ofMinutes(5)),
+            peers, clock, null);
 
     @AfterEach
     void tearDown() {

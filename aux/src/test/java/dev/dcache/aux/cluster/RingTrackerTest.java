@@ -96,4 +96,50 @@ class RingTrackerTest {
         clock.advance(Duration.ofSeconds(2));
         assertThat(tracker.agreed()).isNull();
     }
+
+    private static Heartbeat hb(String master, RingSpec ring, boolean settled) {
+        return new Heartbeat(master, 1000, ring, List.of(), 8000, null, false, 0L, false, settled);
+    }
+
+    @Test
+    void settledOn_needsEveryMasterSettledOnTheRing_forTheWholeDelay() {
+        RingSpec r = ring("a", "b", "c");
+        tracker.heard(hb("m1", r, true));
+        tracker.heard(hb("m2", r, false)); // m2 still writes to the last settled ring's owners too
+        clock.advance(Duration.ofSeconds(5));
+        tracker.heard(hb("m1", r, true));
+        tracker.heard(hb("m2", r, false));
+        assertThat(tracker.settledOn(r.fingerprint(), 1000)).isFalse();
+
+        tracker.heard(hb("m2", r, true));
+        assertThat(tracker.settledOn(r.fingerprint(), 1000)).as("m2 only just settled").isFalse();
+        clock.advance(Duration.ofMillis(600));
+        tracker.heard(hb("m1", r, true));
+        tracker.heard(hb("m2", r, true));
+        assertThat(tracker.settledOn(r.fingerprint(), 1000)).isFalse();
+        clock.advance(Duration.ofMillis(600));
+        tracker.heard(hb("m1", r, true));
+        tracker.heard(hb("m2", r, true));
+        assertThat(tracker.settledOn(r.fingerprint(), 1000)).isTrue();
+        assertThat(tracker.settledOn(ring("a", "b").fingerprint(), 1000)).as("another ring").isFalse();
+    }
+
+    @Test
+    void settledOn_restartsWhenAMastersRingChanges() {
+        RingSpec r = ring("a", "b", "c");
+        RingSpec less = ring("a", "b");
+        tracker.heard(hb("m1", r, true));
+        clock.advance(Duration.ofSeconds(2));
+        tracker.heard(hb("m1", less, true));
+        tracker.heard(hb("m1", r, true));
+        assertThat(tracker.settledOn(r.fingerprint(), 1000)).isFalse();
+        clock.advance(Duration.ofMillis(1500));
+        tracker.heard(hb("m1", r, true));
+        assertThat(tracker.settledOn(r.fingerprint(), 1000)).isTrue();
+    }
+
+    @Test
+    void heartbeatWithoutSettledFlag_countsAsSettled() {
+        assertThat(hb("m1", ring("a")).settled()).isTrue();
+    }
 }

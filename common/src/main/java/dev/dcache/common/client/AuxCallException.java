@@ -7,7 +7,11 @@ package dev.dcache.common.client;
  */
 public final class AuxCallException extends Exception {
     /** Why the call failed. */
-    public enum Kind { TIMEOUT, REFUSED, IO, BAD_STATUS }
+    public enum Kind {
+        TIMEOUT, REFUSED, IO, BAD_STATUS,
+        /** The node answered but does not serve reads now (recovering, draining): not a health failure. */
+        NOT_SERVING
+    }
 
     private final String nodeId;
     private final Kind kind;

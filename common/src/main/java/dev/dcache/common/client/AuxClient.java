@@ -9,6 +9,7 @@ import dev.dcache.common.wire.HeartbeatReply;
 import dev.dcache.common.wire.KeyVersion;
 import dev.dcache.common.wire.NodeHealth;
 import dev.dcache.common.wire.PutOutcome;
+import dev.dcache.common.wire.ReadReply;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -23,33 +24,56 @@ import java.util.concurrent.ExecutionException;
 public interface AuxClient extends AutoCloseable {
     /**
      * The record for {@code key}: a live entry, a tombstone ({@link Entry#isTombstone()}) when the
-     * node remembers a delete, or {@code null} when it holds nothing for the key.
+     * node remembers a delete, or {@code null} when it holds nothing for the key; or
+     * {@link ReadReply#NOT_SERVING} when the node does not answer reads now.
      */
-    Entry get(NodeAddress node, String key) throws AuxCallException;
-
-    PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException;
-
-    DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException;
+    ReadReply read(NodeAddress node, String key) throws AuxCallException;
 
     /**
-     * Starts {@link #get}: the future completes with its answer, or exceptionally with the
+     * Writes {@code entry} if its version is newer than what the node holds.
+     *
+     * @throws AuxCallException of kind {@link AuxCallException.Kind#NOT_SERVING} for an
+     *                          {@link WriteMode#ORDERING} write to a node that does not serve
+     */
+    PutOutcome put(NodeAddress node, Entry entry, WriteMode mode) throws AuxCallException;
+
+    /** Writes a tombstone at {@code version} if it is newer than what the node holds; see {@link #put}. */
+    DeleteOutcome delete(NodeAddress node, String key, long version, WriteMode mode) throws AuxCallException;
+
+    /** A {@link WriteMode#COPY} put. */
+    default PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException {
+        return put(node, entry, WriteMode.COPY);
+    }
+
+    /** A {@link WriteMode#COPY} delete. */
+    default DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException {
+        return delete(node, key, version, WriteMode.COPY);
+    }
+
+    /**
+     * Starts {@link #read}: the future completes with its answer, or exceptionally with the
      * {@link AuxCallException} it would have thrown, within the same bounds. Lets a caller put calls
      * to several owners on the wire before waiting for any, and lets an asynchronous HTTP handler
      * answer when the reply arrives instead of holding a thread. The default runs the blocking
      * call on a virtual thread; pipelining clients override it.
      */
-    default CompletableFuture<Entry> startGet(NodeAddress node, String key) {
-        return onVirtualThread(() -> get(node, key));
+    default CompletableFuture<ReadReply> startRead(NodeAddress node, String key) {
+        return onVirtualThread(() -> read(node, key));
     }
 
-    /** Starts {@link #put}; see {@link #startGet}. */
+    /** Starts {@link #put}; see {@link #startRead}. */
+    default CompletableFuture<PutOutcome> startPut(NodeAddress node, Entry entry, WriteMode mode) {
+        return onVirtualThread(() -> put(node, entry, mode));
+    }
+
+    /** Starts a {@link WriteMode#COPY} put. */
     default CompletableFuture<PutOutcome> startPut(NodeAddress node, Entry entry) {
-        return onVirtualThread(() -> put(node, entry));
+        return startPut(node, entry, WriteMode.COPY);
     }
 
-    /** Starts {@link #delete}; see {@link #startGet}. */
-    default CompletableFuture<DeleteOutcome> startDelete(NodeAddress node, String key, long version) {
-        return onVirtualThread(() -> delete(node, key, version));
+    /** Starts {@link #delete}; see {@link #startRead}. */
+    default CompletableFuture<DeleteOutcome> startDelete(NodeAddress node, String key, long version, WriteMode mode) {
+        return onVirtualThread(() -> delete(node, key, version, mode));
     }
 
     /** A blocking call. */
@@ -94,7 +118,12 @@ public interface AuxClient extends AutoCloseable {
         }
     }
 
-    /** The live entries among {@code keys}; absent keys are simply missing from the result. */
+    /**
+     * The live entries among {@code keys}; absent keys are simply missing from the result.
+     *
+     * @throws AuxCallException of kind {@link AuxCallException.Kind#NOT_SERVING} when the node does
+     *                          not answer reads now
+     */
     List<Entry> getBatch(NodeAddress node, List<String> keys) throws AuxCallException;
 
     /**
@@ -109,11 +138,20 @@ public interface AuxClient extends AutoCloseable {
     }
 
     /**
-     * Stores {@code entries} on the node; implementations may send them in several calls (each
-     * bounded in bytes), in which case a failure after the first call leaves the earlier ones
-     * applied. Applying an entry twice is harmless: the node keeps the highest version.
+     * Writes each entry whose version is newer than what the node holds; implementations may send
+     * them in several calls (each bounded in bytes), in which case a failure after the first call
+     * leaves the earlier ones applied. Applying an entry twice is harmless: the node keeps the
+     * highest version.
+     *
+     * @throws AuxCallException of kind {@link AuxCallException.Kind#NOT_SERVING} for an
+     *                          {@link WriteMode#ORDERING} batch to a node that does not serve
      */
-    BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException;
+    BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries, WriteMode mode) throws AuxCallException;
+
+    /** A {@link WriteMode#COPY} batch. */
+    default BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException {
+        return putBatch(node, entries, WriteMode.COPY);
+    }
 
     /** Writes tombstones; returns the keys that held a live value before. */
     List<String> deleteBatch(NodeAddress node, List<KeyVersion> deletes) throws AuxCallException;

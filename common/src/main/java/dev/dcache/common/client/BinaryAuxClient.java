@@ -10,6 +10,7 @@ import dev.dcache.common.wire.HeartbeatReply;
 import dev.dcache.common.wire.KeyVersion;
 import dev.dcache.common.wire.NodeHealth;
 import dev.dcache.common.wire.PutOutcome;
+import dev.dcache.common.wire.ReadReply;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -82,46 +83,51 @@ public final class BinaryAuxClient implements AuxClient {
     }
 
     @Override
-    public Entry get(NodeAddress node, String key) throws AuxCallException {
-        return AuxClient.await(startGet(node, key), node.id());
+    public ReadReply read(NodeAddress node, String key) throws AuxCallException {
+        return AuxClient.await(startRead(node, key), node.id());
     }
 
     @Override
-    public PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException {
-        return AuxClient.await(startPut(node, entry), node.id());
+    public PutOutcome put(NodeAddress node, Entry entry, WriteMode mode) throws AuxCallException {
+        return AuxClient.await(startPut(node, entry, mode), node.id());
     }
 
     @Override
-    public DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException {
-        return AuxClient.await(startDelete(node, key, version), node.id());
+    public DeleteOutcome delete(NodeAddress node, String key, long version, WriteMode mode) throws AuxCallException {
+        return AuxClient.await(startDelete(node, key, version, mode), node.id());
     }
 
     @Override
-    public CompletableFuture<Entry> startGet(NodeAddress node, String key) {
-        return send(node, Frames.GET, 0, 0, key, null, r -> switch (r.status()) {
-            case Frames.OK -> new Entry(key, r.value(), r.version(), r.expiresAt()); // value null: tombstone
-            case Frames.NOT_FOUND -> null;
+    public CompletableFuture<ReadReply> startRead(NodeAddress node, String key) {
+        return send(node, Frames.GET, 0, 0, key, null, null, r -> switch (r.status()) {
+            case Frames.OK -> ReadReply.of(new Entry(key, r.value(), r.version(), r.expiresAt())); // value null: tombstone
+            case Frames.NOT_FOUND -> ReadReply.of(null);
+            case Frames.NOT_SERVING -> ReadReply.NOT_SERVING;
             default -> throw bad(node, r);
         });
     }
 
     @Override
-    public CompletableFuture<PutOutcome> startPut(NodeAddress node, Entry entry) {
-        return send(node, Frames.PUT, entry.version(), entry.expiresAt(), entry.key(), entry.value(),
+    public CompletableFuture<PutOutcome> startPut(NodeAddress node, Entry entry, WriteMode mode) {
+        byte op = mode.ordering() ? Frames.PUT_ORDERING : Frames.PUT;
+        return send(node, op, entry.version(), entry.expiresAt(), entry.key(), entry.value(), mode.requestId(),
                 r -> switch (r.status()) {
                     case Frames.OK -> new PutOutcome(r.flag(), r.version());
+                    case Frames.REPLAYED -> new PutOutcome(true, r.version(), true);
                     case Frames.TOO_LARGE -> new PutOutcome(false, -1);
+                    case Frames.NOT_SERVING -> throw notServing(node);
                     default -> throw bad(node, r);
                 });
     }
 
     @Override
-    public CompletableFuture<DeleteOutcome> startDelete(NodeAddress node, String key, long version) {
-        return send(node, Frames.DELETE, version, 0, key, null, r -> {
-            if (r.status() != Frames.OK) {
-                throw bad(node, r);
-            }
-            return new DeleteOutcome(r.flag());
+    public CompletableFuture<DeleteOutcome> startDelete(NodeAddress node, String key, long version, WriteMode mode) {
+        byte op = mode.ordering() ? Frames.DELETE_ORDERING : Frames.DELETE;
+        return send(node, op, version, 0, key, null, mode.requestId(), r -> switch (r.status()) {
+            case Frames.OK -> new DeleteOutcome(r.flag(), r.version());
+            case Frames.REPLAYED -> new DeleteOutcome(r.flag(), r.version(), true);
+            case Frames.NOT_SERVING -> throw notServing(node);
+            default -> throw bad(node, r);
         });
     }
 
@@ -137,8 +143,8 @@ public final class BinaryAuxClient implements AuxClient {
     }
 
     @Override
-    public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException {
-        return http.putBatch(node, entries);
+    public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries, WriteMode mode) throws AuxCallException {
+        return http.putBatch(node, entries, mode);
     }
 
     @Override
@@ -163,6 +169,11 @@ public final class BinaryAuxClient implements AuxClient {
         pools.clear();
     }
 
+    private static AuxCallException notServing(NodeAddress node) {
+        return new AuxCallException(node.id(), AuxCallException.Kind.NOT_SERVING, "does not serve now: not an ordering owner",
+                null);
+    }
+
     private static AuxCallException bad(NodeAddress node, Frames.Reply r) {
         return new AuxCallException(node.id(), AuxCallException.Kind.BAD_STATUS,
                 "binary reply status " + r.status() + (r.value() == null ? "" : ": " + r.value()), null);
@@ -180,16 +191,17 @@ public final class BinaryAuxClient implements AuxClient {
      * into the buffer a writer ahead of us flushes); without one, a virtual thread connects first.
      */
     private <T> CompletableFuture<T> send(NodeAddress node, byte op, long version, long expiresAt, String key,
-                                          String value, Decoder<T> decoder) {
+                                          String value, String requestId, Decoder<T> decoder) {
         Pool pool = pools.computeIfAbsent(node, Pool::new);
         CompletableFuture<T> answer = new CompletableFuture<>();
         Connection open = pool.openConnection();
         if (open != null) {
-            open.send(op, version, expiresAt, key, value, System.nanoTime() + requestTimeoutNanos, node, decoder, answer);
+            open.send(op, version, expiresAt, key, value, requestId, System.nanoTime() + requestTimeoutNanos, node,
+                    decoder, answer);
         } else {
             Thread.ofVirtual().name("aux-connect-" + node.id()).start(() -> {
                 try {
-                    pool.connection().send(op, version, expiresAt, key, value,
+                    pool.connection().send(op, version, expiresAt, key, value, requestId,
                             System.nanoTime() + requestTimeoutNanos, node, decoder, answer);
                 } catch (AuxCallException | RuntimeException | Error e) {
                     answer.completeExceptionally(e); // never leave a caller without an answer
@@ -375,8 +387,8 @@ public final class BinaryAuxClient implements AuxClient {
          * is registered first, so {@link #MAX_PENDING} bounds those threads too, and one whose
          * deadline passed while it waited writes nothing.
          */
-        <T> void send(byte op, long version, long expiresAt, String key, String value, long deadlineNanos,
-                      NodeAddress node, Decoder<T> decoder, CompletableFuture<T> answer) {
+        <T> void send(byte op, long version, long expiresAt, String key, String value, String requestId,
+                      long deadlineNanos, NodeAddress node, Decoder<T> decoder, CompletableFuture<T> answer) {
             if (pending.size() >= MAX_PENDING) {
                 // the node has stopped reading (paused, overloaded): fail fast rather than queue
                 answer.completeExceptionally(new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT,
@@ -391,13 +403,13 @@ public final class BinaryAuxClient implements AuxClient {
             pending.put(id, w);
             long bound = Frames.maxRequestBytes(key, value);
             if (Thread.currentThread().isVirtual()) {
-                writeWaiting(id, w, bound, op, version, expiresAt, key, value);
+                writeWaiting(id, w, bound, op, version, expiresAt, key, value, requestId);
                 return;
             }
             if (bound <= NON_BLOCKING_WRITE_BYTES && writeLock.tryLock()) {
                 try {
                     if (written - acked + bound <= NON_BLOCKING_WRITE_BYTES) {
-                        write(id, w, bound, op, version, expiresAt, key, value);
+                        write(id, w, bound, op, version, expiresAt, key, value, requestId);
                         return;
                     }
                 } finally {
@@ -406,15 +418,15 @@ public final class BinaryAuxClient implements AuxClient {
             }
             int frameId = id;
             Thread.ofVirtual().name("aux-write-" + node.id())
-                    .start(() -> writeWaiting(frameId, w, bound, op, version, expiresAt, key, value));
+                    .start(() -> writeWaiting(frameId, w, bound, op, version, expiresAt, key, value, requestId));
         }
 
         private void writeWaiting(int id, Waiting w, long bound, byte op, long version, long expiresAt,
-                                  String key, String value) {
+                                  String key, String value, String requestId) {
             writeLock.lock();
             try {
                 if (pending.get(id) == w) { // else it timed out or failed while this thread waited
-                    write(id, w, bound, op, version, expiresAt, key, value);
+                    write(id, w, bound, op, version, expiresAt, key, value, requestId);
                 }
             } finally {
                 writeLock.unlock();
@@ -423,14 +435,14 @@ public final class BinaryAuxClient implements AuxClient {
 
         /** Under {@link #writeLock}. */
         private void write(int id, Waiting w, long bound, byte op, long version, long expiresAt, String key,
-                           String value) {
+                           String value, String requestId) {
             try {
                 if (!open) {
                     throw new IOException("connection to " + node.id() + " is closed");
                 }
                 written += bound;
                 w.writtenAt = written;
-                Frames.writeRequest(out, id, op, version, expiresAt, key, value);
+                Frames.writeRequest(out, id, op, version, expiresAt, key, value, requestId);
                 if (!writeLock.hasQueuedThreads()) {
                     out.flush(); // otherwise the next writer in line flushes for both
                 }

@@ -13,6 +13,9 @@ import dev.dcache.common.wire.Invalidation;
 import dev.dcache.common.wire.KeyVersion;
 import dev.dcache.common.wire.NodeHealth;
 import dev.dcache.common.wire.PutOutcome;
+import dev.dcache.common.wire.ReadReply;
+import dev.dcache.common.wire.SyncReply;
+import dev.dcache.common.wire.SyncRequest;
 
 import java.io.IOException;
 import java.net.ConnectException;
@@ -86,25 +89,37 @@ public final class HttpAuxClient implements AuxClient {
     }
 
     @Override
-    public Entry get(NodeAddress node, String key) throws AuxCallException {
+    public ReadReply read(NodeAddress node, String key) throws AuxCallException {
         HttpResponse<byte[]> r = send(node, request(node, InternalPaths.ENTRY + "?key=" + enc(key)).GET());
         if (r.statusCode() == 404) {
-            return null;
+            return ReadReply.of(null);
         }
-        return read(node, expectOk(node, r), Entry.class);
+        if (notServing(r.statusCode(), r.headers())) {
+            return ReadReply.NOT_SERVING;
+        }
+        return ReadReply.of(read(node, expectOk(node, r), Entry.class));
     }
 
     @Override
-    public PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException {
-        HttpResponse<byte[]> r = send(node, request(node, InternalPaths.ENTRY).PUT(body(entry)));
+    public PutOutcome put(NodeAddress node, Entry entry, WriteMode mode) throws AuxCallException {
+        HttpResponse<byte[]> r = send(node, request(node, InternalPaths.ENTRY + ordering(mode, '?')).PUT(body(entry)));
         return read(node, expectOk(node, r), PutOutcome.class);
     }
 
     @Override
-    public DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException {
+    public DeleteOutcome delete(NodeAddress node, String key, long version, WriteMode mode) throws AuxCallException {
         HttpResponse<byte[]> r = send(node, request(node,
-                InternalPaths.ENTRY + "?key=" + enc(key) + "&version=" + version).DELETE());
+                InternalPaths.ENTRY + "?key=" + enc(key) + "&version=" + version + ordering(mode, '&')).DELETE());
         return read(node, expectOk(node, r), DeleteOutcome.class);
+    }
+
+    /** The query parameters that make a write an ordering one, after {@code separator}; nothing for a copy. */
+    private static String ordering(WriteMode mode, char separator) {
+        if (!mode.ordering()) {
+            return "";
+        }
+        return separator + InternalPaths.ORDERING_PARAM + "=true"
+                + (mode.requestId() == null ? "" : "&" + InternalPaths.REQUEST_ID_PARAM + "=" + enc(mode.requestId()));
     }
 
     @Override
@@ -119,7 +134,7 @@ public final class HttpAuxClient implements AuxClient {
                 HttpResponse.BodyHandlers.ofInputStream());
         try (Charged in = new Charged(r.body(), charge)) {
             if (r.statusCode() != 200) {
-                expectOk(node, r.statusCode(), in.readNBytes(200));
+                expectOk(node, r.statusCode(), r.headers(), in.readNBytes(200));
             }
             try {
                 return mapper.readValue(in, ENTRY_LIST);
@@ -135,16 +150,24 @@ public final class HttpAuxClient implements AuxClient {
     }
 
     @Override
-    public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException {
+    public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries, WriteMode mode) throws AuxCallException {
         int applied = 0;
         int stale = 0;
+        List<KeyVersion> superseded = new java.util.ArrayList<>();
+        boolean listed = true;
         for (List<Entry> chunk : chunks(entries)) {
-            HttpResponse<byte[]> r = send(node, request(node, InternalPaths.BATCH_PUT).POST(body(chunk)));
+            HttpResponse<byte[]> r = send(node, request(node, InternalPaths.BATCH_PUT + ordering(mode, '?'))
+                    .POST(body(chunk)));
             BatchPutOutcome o = read(node, expectOk(node, r), BatchPutOutcome.class);
             applied += o.applied();
             stale += o.stale();
+            if (o.superseded() == null) {
+                listed = false;
+            } else {
+                superseded.addAll(o.superseded());
+            }
         }
-        return new BatchPutOutcome(applied, stale);
+        return new BatchPutOutcome(applied, stale, listed ? superseded : null);
     }
 
     /**
@@ -186,6 +209,15 @@ public final class HttpAuxClient implements AuxClient {
     public HeartbeatReply heartbeat(NodeAddress node, Heartbeat heartbeat) throws AuxCallException {
         HttpResponse<byte[]> r = send(node, request(node, InternalPaths.HEARTBEAT).POST(body(heartbeat)));
         return read(node, expectOk(node, r), HeartbeatReply.class);
+    }
+
+    /**
+     * Asks a peer to compare the records both own ({@link InternalPaths#SYNC}). Not part of
+     * {@link AuxClient}: it is the aux-to-aux direction.
+     */
+    public SyncReply sync(NodeAddress peer, SyncRequest request) throws AuxCallException {
+        HttpResponse<byte[]> r = send(peer, request(peer, InternalPaths.SYNC).POST(body(request)));
+        return read(peer, expectOk(peer, r), SyncReply.class);
     }
 
     /**
@@ -253,11 +285,19 @@ public final class HttpAuxClient implements AuxClient {
         }
     }
 
-    private static byte[] expectOk(NodeAddress node, HttpResponse<byte[]> r) throws AuxCallException {
-        return expectOk(node, r.statusCode(), r.body());
+    private static boolean notServing(int status, java.net.http.HttpHeaders headers) {
+        return status == 503 && headers.firstValue(InternalPaths.NOT_SERVING_HEADER).isPresent();
     }
 
-    private static byte[] expectOk(NodeAddress node, int status, byte[] body) throws AuxCallException {
+    private static byte[] expectOk(NodeAddress node, HttpResponse<byte[]> r) throws AuxCallException {
+        return expectOk(node, r.statusCode(), r.headers(), r.body());
+    }
+
+    private static byte[] expectOk(NodeAddress node, int status, java.net.http.HttpHeaders headers, byte[] body)
+            throws AuxCallException {
+        if (notServing(status, headers)) {
+            throw new AuxCallException(node.id(), AuxCallException.Kind.NOT_SERVING, "does not serve reads now", null);
+        }
         if (status != 200) {
             String text = new String(body, StandardCharsets.UTF_8);
             throw new AuxCallException(node.id(), AuxCallException.Kind.BAD_STATUS,

@@ -38,6 +38,14 @@ public class ApiException extends RuntimeException {
         return new ApiException(413, message);
     }
 
+    /**
+     * 504: a write whose outcome is unknown: some owner may have applied it (an owner answered too
+     * late, or not at all). Unlike 503, not "nothing happened"; nginx does not retry it.
+     */
+    public static ApiException outcomeUnknown(String message) {
+        return new ApiException(504, message + "; the write may or may not have taken effect");
+    }
+
     /** 503 with {@code Retry-After: 1}: the cluster cannot serve this now, a retry may succeed. */
     public static ApiException unavailable(String message) {
         return new ApiException(503, message, java.util.Map.of("Retry-After", "1"));

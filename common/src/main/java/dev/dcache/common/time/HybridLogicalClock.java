@@ -79,9 +79,15 @@ public final class HybridLogicalClock {
         }
     }
 
-    /** Folds in a version seen from elsewhere so later versions from this clock exceed it. */
+    /**
+     * Folds in a version seen from elsewhere so later versions from this clock exceed it. Cheap when
+     * the clock is already past it (one volatile read, no write): reads call it on every answer.
+     */
     public void observe(long version) {
-        last.accumulateAndGet(version & ~((1L << TAG_BITS) - 1), Math::max);
+        long seen = version & ~((1L << TAG_BITS) - 1);
+        if (seen > last.get()) {
+            last.accumulateAndGet(seen, Math::max);
+        }
     }
 
     /** Wall-clock milliseconds at which {@code version} was issued. */

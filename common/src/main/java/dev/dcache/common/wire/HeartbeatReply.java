@@ -18,8 +18,19 @@ import java.util.List;
  *                   near cache ({@link Heartbeat#nearCache()}), each with the id it heartbeats as,
  *                   the address its heartbeat came from and its HTTP port; the asking master is
  *                   among them. Null from older nodes
+ * @param serving    the node answers reads: false while it recovers (catches up on writes it may
+ *                   have missed) or drains. Absent (older nodes): true
  */
 public record HeartbeatReply(String status, String id, int binaryPort, List<MemberChange> changes,
                              RebalanceStatus rebalance, long entries, String proof,
-                             List<NodeAddress> nearCacheMasters) {
+                             List<NodeAddress> nearCacheMasters, Boolean serving) {
+    public HeartbeatReply {
+        serving = serving == null || serving;
+    }
+
+    /** A reply of a node that does not report whether it serves reads (tests, older nodes). */
+    public HeartbeatReply(String status, String id, int binaryPort, List<MemberChange> changes,
+                          RebalanceStatus rebalance, long entries, String proof, List<NodeAddress> nearCacheMasters) {
+        this(status, id, binaryPort, changes, rebalance, entries, proof, nearCacheMasters, true);
+    }
 }

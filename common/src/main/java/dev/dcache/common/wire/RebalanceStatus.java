@@ -10,7 +10,20 @@ package dev.dcache.common.wire;
  * @param keysMoved          records sent to other nodes, all passes
  * @param keysDropped        records removed after their new owners took them, all passes
  * @param lastDurationMillis duration of the last completed pass
+ * @param straysPending      the node may still hold records it took as a former owner while the masters
+ *                           also wrote to the owners under the ring before; it sends them to their owners
+ *                           and drops them once every master writes by the new ring alone. Masters do not
+ *                           wait for it (see {@code Rebalancer}). Absent (older nodes): false
  */
 public record RebalanceStatus(String appliedFingerprint, String targetFingerprint, boolean running, long runs,
-                              long keysMoved, long keysDropped, long lastDurationMillis) {
+                              long keysMoved, long keysDropped, long lastDurationMillis, Boolean straysPending) {
+    public RebalanceStatus {
+        straysPending = straysPending != null && straysPending;
+    }
+
+    /** A status without stray records pending. */
+    public RebalanceStatus(String appliedFingerprint, String targetFingerprint, boolean running, long runs,
+                           long keysMoved, long keysDropped, long lastDurationMillis) {
+        this(appliedFingerprint, targetFingerprint, running, runs, keysMoved, keysDropped, lastDurationMillis, false);
+    }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.wire.Entry;
+import dev.dcache.common.wire.ReadReply;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -46,7 +47,7 @@ class BinaryAuxClientTest {
     }
 
     @Test
-    void startGet_returnsBeforeTheConnectionIsMade() throws Exception {
+    void startRead_returnsBeforeTheConnectionIsMade() throws Exception {
         CountDownLatch healthAsked = new CountDownLatch(1);
         CountDownLatch answerHealth = new CountDownLatch(1);
         ServerSocket binary = stalledBinaryPort();
@@ -56,8 +57,8 @@ class BinaryAuxClientTest {
         });
         BinaryAuxClient client = client(Duration.ofSeconds(5));
 
-        CompletableFuture<Entry> started = assertTimeoutPreemptively(Duration.ofSeconds(5),
-                () -> client.startGet(node, "k"));
+        CompletableFuture<ReadReply> started = assertTimeoutPreemptively(Duration.ofSeconds(5),
+                () -> client.startRead(node, "k"));
 
         assertThat(healthAsked.await(5, TimeUnit.SECONDS)).isTrue();
         assertThat(started).as("still connecting, yet the caller already has its future").isNotDone();
@@ -70,7 +71,7 @@ class BinaryAuxClientTest {
         NodeAddress node = healthServer(closedPort, () -> { });
         BinaryAuxClient client = client(Duration.ofSeconds(5));
 
-        CompletableFuture<Entry> started = client.startGet(node, "k");
+        CompletableFuture<ReadReply> started = client.startRead(node, "k");
 
         assertThatThrownBy(() -> started.get(10, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class)
@@ -83,19 +84,19 @@ class BinaryAuxClientTest {
         ServerSocket binary = stalledBinaryPort();
         NodeAddress node = healthServer(binary.getLocalPort(), () -> { });
         BinaryAuxClient client = client(Duration.ofMillis(500));
-        client.startGet(node, "warm-up").exceptionally(e -> null).get(10, TimeUnit.SECONDS); // connected, timed out
+        client.startRead(node, "warm-up").exceptionally(e -> null).get(10, TimeUnit.SECONDS); // connected, timed out
 
-        List<CompletableFuture<Entry>> calls = new ArrayList<>();
+        List<CompletableFuture<ReadReply>> calls = new ArrayList<>();
         assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
             for (int i = 0; i < BinaryAuxClient.MAX_PENDING + 10; i++) {
-                calls.add(client.startGet(node, "key-" + i));
+                calls.add(client.startRead(node, "key-" + i));
             }
         });
 
-        List<CompletableFuture<Entry>> overCap = calls.subList(BinaryAuxClient.MAX_PENDING, calls.size());
+        List<CompletableFuture<ReadReply>> overCap = calls.subList(BinaryAuxClient.MAX_PENDING, calls.size());
         assertThat(overCap).allSatisfy(f -> assertThat(f).isCompletedExceptionally());
         assertThat(kindOf(overCap.get(0))).isEqualTo(AuxCallException.Kind.TIMEOUT);
-        for (CompletableFuture<Entry> f : calls.subList(0, BinaryAuxClient.MAX_PENDING)) {
+        for (CompletableFuture<ReadReply> f : calls.subList(0, BinaryAuxClient.MAX_PENDING)) {
             assertThat(kindOf(f)).isEqualTo(AuxCallException.Kind.TIMEOUT); // the deadline sweeper
         }
     }
@@ -105,7 +106,7 @@ class BinaryAuxClientTest {
         ServerSocket binary = stalledBinaryPort();
         NodeAddress node = healthServer(binary.getLocalPort(), () -> { });
         BinaryAuxClient client = client(Duration.ofSeconds(1));
-        client.startGet(node, "warm-up").exceptionally(e -> null).get(10, TimeUnit.SECONDS); // connected
+        client.startRead(node, "warm-up").exceptionally(e -> null).get(10, TimeUnit.SECONDS); // connected
         String value = "v".repeat(8 * 1024);
 
         // 2000 x 8 KiB = 16 MiB, far more than the socket buffers of a connection nobody reads;
@@ -125,7 +126,7 @@ class BinaryAuxClientTest {
         }
     }
 
-    private static AuxCallException.Kind kindOf(CompletableFuture<Entry> f) {
+    private static AuxCallException.Kind kindOf(CompletableFuture<ReadReply> f) {
         try {
             f.get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {

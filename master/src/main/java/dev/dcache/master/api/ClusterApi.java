@@ -20,8 +20,14 @@ public final class ClusterApi {
         this.replicationFactor = replicationFactor;
     }
 
-    /** One aux node as {@code /cluster} shows it. */
-    public record NodeInfo(String id, String address, String state) {
+    /**
+     * One aux node as {@code /cluster} shows it.
+     *
+     * @param state   up (on this master's ring) or down
+     * @param serving the node answers reads (false while it catches up on writes it may have missed, or drains)
+     * @param fenced  this master may write without the node, and tells it so in its heartbeats
+     */
+    public record NodeInfo(String id, String address, String state, boolean serving, boolean fenced) {
     }
 
     /** The body of {@code GET /cluster}. */
@@ -39,7 +45,8 @@ public final class ClusterApi {
         List<NodeInfo> nodes = v.members().values().stream()
                 .sorted(java.util.Comparator.comparing(dev.dcache.common.ring.NodeAddress::id))
                 .map(a -> new NodeInfo(a.id(), a.host() + ":" + a.port(),
-                        v.states().get(a.id()).name().toLowerCase(java.util.Locale.ROOT)))
+                        v.states().get(a.id()).name().toLowerCase(java.util.Locale.ROOT),
+                        !membership.isNotServing(a.id()), membership.fences().flag(a.id())))
                 .toList();
         ctx.json(new ClusterInfo(masterId, replicationFactor, v.ring().fingerprint(), v.generation(),
                 v.ring().vnodes(), v.ring().nodes(), nodes));

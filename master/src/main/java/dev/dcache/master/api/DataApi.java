@@ -115,10 +115,31 @@ public final class DataApi {
     public record BulkGetResponse(Map<String, String> values, List<String> missing) {
     }
 
+    /**
+     * The client request id of a write: the {@code X-Request-Id} header nginx sets (its own id for the
+     * request, or the client's), which makes a retry of the request take effect once; null without one.
+     *
+     * @throws ApiException 400 when it is not 1..128 characters of {@code [A-Za-z0-9._:-]}
+     */
+    static String requestId(String header) {
+        if (header == null) {
+            return null;
+        }
+        if (!REQUEST_ID.matcher(header).matches()) {
+            throw ApiException.badRequest(REQUEST_ID_HEADER + " must be 1..128 characters of A-Z a-z 0-9 . _ : -");
+        }
+        return header;
+    }
+
+    /** The header that names a client request. */
+    static final String REQUEST_ID_HEADER = "X-Request-Id";
+    private static final java.util.regex.Pattern REQUEST_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
     private void put(Context ctx) throws IOException {
         refuseIfLate(ctx.header(RequestStart.HEADER));
         DataRouter.BulkItem item = entry(ctx.contentType(), ctx.bodyAsBytes());
-        DataRouter.WriteResult r = router.put(item.key(), item.value(), item.ttlMillis());
+        DataRouter.WriteResult r = router.put(item.key(), item.value(), item.ttlMillis(),
+                requestId(ctx.header(REQUEST_ID_HEADER)));
         ctx.json(new PutResponse(item.key(), r.version(), r.replicas()));
     }
 
@@ -175,7 +196,7 @@ public final class DataApi {
     private void delete(Context ctx) {
         refuseIfLate(ctx.header(RequestStart.HEADER));
         String key = key(ctx.req().getRequestURI());
-        if (!router.delete(key)) {
+        if (!router.delete(key, requestId(ctx.header(REQUEST_ID_HEADER)))) {
             throw ApiException.notFound(KEY_NOT_FOUND);
         }
         ctx.json(new DeleteResponse(key, true));

@@ -114,7 +114,8 @@ public final class DataFastPath extends Handler.Wrapper {
         boolean get = "GET".equals(method);
         if ((get || "DELETE".equals(method)) && path.startsWith(DATA_PREFIX)) {
             String key = plainKey(path);
-            if (key != null && (get || !api.isLate(request.getHeaders().get(RequestStart.HEADER)))
+            String requestId = get ? null : plainRequestId(request);
+            if (key != null && requestId != INVALID && (get || !api.isLate(request.getHeaders().get(RequestStart.HEADER)))
                     && edge.admission().tryEnter()) {
                 served.increment();
                 ByteBudget.Lease lease = edge.admission().bytes().empty();
@@ -123,7 +124,7 @@ public final class DataFastPath extends Handler.Wrapper {
                             e -> new DataApi.GetResponse(key, e.value(), api.remainingSeconds(e)),
                             method, KEY_ROUTE, lease, response, callback, start);
                 } else {
-                    answer(router.deleteAsync(key).thenApply(existed -> existed ? Boolean.TRUE : null),
+                    answer(router.deleteAsync(key, requestId).thenApply(existed -> existed ? Boolean.TRUE : null),
                             existed -> new DataApi.DeleteResponse(key, true), method, KEY_ROUTE, lease, response,
                             callback, start);
                 }
@@ -131,6 +132,18 @@ public final class DataFastPath extends Handler.Wrapper {
             }
         }
         return delegate(request, response, callback);
+    }
+
+    /** Marks a request id Javalin must refuse (400); compared by identity. */
+    private static final String INVALID = new String("invalid request id");
+
+    /** The request's {@code X-Request-Id}, null without one, {@link #INVALID} when Javalin must refuse it. */
+    private static String plainRequestId(Request request) {
+        try {
+            return DataApi.requestId(request.getHeaders().get(DataApi.REQUEST_ID_HEADER));
+        } catch (ApiException invalid) {
+            return INVALID;
+        }
     }
 
     /**
@@ -175,7 +188,8 @@ public final class DataFastPath extends Handler.Wrapper {
     private boolean post(Request request, Response response, Callback callback, long start) {
         long length = request.getLength();
         String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
-        if (length <= 0 || length > maxBodyBytes || type == null || !type.startsWith(JSON)
+        String requestId = plainRequestId(request);
+        if (length <= 0 || length > maxBodyBytes || type == null || !type.startsWith(JSON) || requestId == INVALID
                 || api.isLate(request.getHeaders().get(RequestStart.HEADER))) {
             return delegate(request, response, callback);
         }
@@ -189,7 +203,7 @@ public final class DataFastPath extends Handler.Wrapper {
         }
         Content.Source.asByteArrayAsync(request, (int) length).whenComplete((body, failure) -> {
             try {
-                posted(request, response, callback, start, type, body, failure, lease);
+                posted(request, response, callback, start, type, requestId, body, failure, lease);
             } catch (RuntimeException | Error bug) {
                 // never leave the client without an answer, nor the slot or the bytes taken
                 log.error("unhandled error on POST {}", DATA, bug);
@@ -212,7 +226,8 @@ public final class DataFastPath extends Handler.Wrapper {
 
     /** The rest of {@link #post} once the body is read; answers, or passes the request on, exactly once. */
     private void posted(Request request, Response response, Callback callback, long start, String type,
-                        byte[] body, Throwable failure, ByteBudget.Lease lease) {
+                        String requestId, byte[] body, Throwable failure,
+                        ByteBudget.Lease lease) {
         DataRouter.BulkItem item = null;
         if (failure == null) {
             try {
@@ -237,7 +252,7 @@ public final class DataFastPath extends Handler.Wrapper {
         served.increment();
         String key = item.key();
         DataRouter.BulkItem valid = item;
-        answer(router.putAsync(key, valid.value(), valid.ttlMillis()),
+        answer(router.putAsync(key, valid.value(), valid.ttlMillis(), requestId),
                 r -> new DataApi.PutResponse(key, r.version(), r.replicas()), "POST", DATA, lease, response, callback,
                 start);
     }

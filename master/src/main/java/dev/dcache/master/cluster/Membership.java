@@ -12,6 +12,7 @@ import dev.dcache.common.wire.HeartbeatReply;
 import dev.dcache.common.wire.MemberChange;
 import dev.dcache.common.wire.RebalanceStatus;
 import dev.dcache.common.wire.RingSpec;
+import dev.dcache.master.fencing.Fences;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,6 +89,13 @@ public final class Membership implements AutoCloseable {
     private final java.util.concurrent.atomic.LongAdder ejections = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder readmissions = new java.util.concurrent.atomic.LongAdder();
     private final Map<String, RebalanceStatus> rebalance = new ConcurrentHashMap<>();
+    /** Nodes that said (in a heartbeat reply or a read) they do not serve reads now. */
+    private final Set<String> notServing = ConcurrentHashMap.newKeySet();
+    /** See {@link #lastSettled()}; written by the heartbeat round. */
+    private volatile ClusterView lastSettled;
+    private final Fences fences;
+    /** Numbers this master's heartbeat rounds, so a node acts on the newest of two that arrive out of order. */
+    private final java.util.concurrent.atomic.AtomicLong rounds = new java.util.concurrent.atomic.AtomicLong();
 
     /** Consecutive failures [0] and successes [1] per node; guarded by {@code this}. */
     private final Map<String, int[]> streaks = new TreeMap<>();
@@ -118,7 +126,19 @@ public final class Membership implements AutoCloseable {
                            int failureThreshold, int successThreshold, String token) {
     }
 
+    /** A membership that fences nodes it cannot reach for {@link Fences#fenceAfter} three intervals. */
     public Membership(Settings settings, Collection<NodeAddress> initial, AuxClient probeClient) {
+        this(settings, initial, probeClient, new Fences(System::nanoTime,
+                Fences.fenceAfter(java.time.Duration.ofMillis(settings.intervalMillis())),
+                java.time.Duration.ofMillis(settings.intervalMillis()).multipliedBy(6)));
+    }
+
+    /**
+     * @param fences decides when a node may be left out of writes and what heartbeats tell it; shared
+     *               with the data router
+     */
+    public Membership(Settings settings, Collection<NodeAddress> initial, AuxClient probeClient, Fences fences) {
+        this.fences = fences;
         this.masterId = settings.masterId();
         this.token = settings.token();
         this.probeClient = probeClient;
@@ -147,6 +167,24 @@ public final class Membership implements AutoCloseable {
     }
 
     /**
+     * True when the node said it does not serve reads now (it is catching up or draining), in its
+     * last heartbeat reply or a read since.
+     */
+    public boolean isNotServing(String id) {
+        return !notServing.isEmpty() && notServing.contains(id);
+    }
+
+    /** A read found the node not serving: readers ask its co-owners first until a heartbeat says it serves. */
+    public void reportNotServing(String id) {
+        notServing.add(id);
+    }
+
+    /** What decides when a node may be left out of a write. */
+    public Fences fences() {
+        return fences;
+    }
+
+    /**
      * True when every up node reported (at its last heartbeat) that its data is placed for the
      * ring of {@code v} and no pass is running: then each key's primary holds its newest record.
      * False right after any ring change, until the nodes have rebalanced and said so.
@@ -160,6 +198,15 @@ public final class Membership implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /**
+     * The latest view this master saw settled (see {@link #settled}), or null before the first: while
+     * a new ring is not settled yet, some master may still route by this one, so writes go to the
+     * owners under both.
+     */
+    public ClusterView lastSettled() {
+        return lastSettled;
     }
 
     /** Tells aux nodes, in later heartbeats, the port this master's HTTP API listens on. */
@@ -251,6 +298,11 @@ public final class Membership implements AutoCloseable {
             boolean allUp = !v.members().isEmpty() && v.ring().nodes().size() == v.members().size();
             if (allUp || System.nanoTime() - warmUpDeadlineNanos >= 0) {
                 warm = true;
+                v.states().forEach((id, state) -> {
+                    if (state == NodeState.DOWN) {
+                        fences.routedWithout(id); // from now on this master writes without it
+                    }
+                });
                 log.info("warm-up over: {} of {} aux nodes up", v.ring().nodes().size(), v.members().size());
             }
         }
@@ -262,12 +314,17 @@ public final class Membership implements AutoCloseable {
         ClusterView current = view.get();
         // while warming up the ring is not yet this master's opinion: send none
         Heartbeat hb = new Heartbeat(masterId, intervalMillis, warm ? ringSpec(current) : null, changes.all(), port,
-                token == null ? null : TokenProof.nonce(), nearCache);
+                token == null ? null : TokenProof.nonce(), nearCache, rounds.incrementAndGet(), false,
+                warm && settled(current));
         List<String> ids = new ArrayList<>(current.members().keySet());
         List<Future<HeartbeatReply>> replies = new ArrayList<>(ids.size());
-        for (String id : ids) {
-            NodeAddress a = current.members().get(id);
-            replies.add(probes.submit(() -> heartbeat(a, hb)));
+        boolean[] flagged = new boolean[ids.size()];
+        long sentNanos = fences.now();
+        for (int i = 0; i < ids.size(); i++) {
+            NodeAddress a = current.members().get(ids.get(i));
+            flagged[i] = fences.flag(a.id());
+            Heartbeat toNode = hb.withFenced(flagged[i]);
+            replies.add(probes.submit(() -> heartbeat(a, toNode)));
         }
         List<Departed> leaving;
         synchronized (this) {
@@ -287,6 +344,12 @@ public final class Membership implements AutoCloseable {
                 reply = null;
             }
             if (reply != null) {
+                fences.answered(ids.get(i), sentNanos, flagged[i]);
+                if (reply.serving()) {
+                    notServing.remove(ids.get(i));
+                } else {
+                    notServing.add(ids.get(i));
+                }
                 peers = addPeers(peers, reply.nearCacheMasters());
                 learned |= changes.merge(reply.changes());
                 if (reply.rebalance() != null) {
@@ -317,6 +380,10 @@ public final class Membership implements AutoCloseable {
             synchronized (this) {
                 recompute();
             }
+        }
+        ClusterView afterRound = view.get();
+        if (warm && !afterRound.ring().isEmpty() && settled(afterRound)) {
+            lastSettled = afterRound;
         }
         if (peers != null) {
             List<NodeAddress> now = List.copyOf(peers.values());
@@ -382,7 +449,8 @@ public final class Membership implements AutoCloseable {
             heartbeatFailures.increment();
             streak[1] = 0;
             streak[0]++;
-            if (state == NodeState.UP && streak[0] >= failureThreshold) {
+            // off the ring means written without: only once the node refuses reads by itself
+            if (state == NodeState.UP && streak[0] >= failureThreshold && fences.mayEject(id)) {
                 setState(id, NodeState.DOWN, streak[0] + " failed heartbeats in a row");
             }
         }
@@ -435,6 +503,9 @@ public final class Membership implements AutoCloseable {
             states.put(a.id(), s);
             if (old == null || !old.equals(a)) {
                 streaks.put(a.id(), new int[2]);
+                if (warm) {
+                    fences.routedWithout(a.id());
+                }
             }
         }
         for (NodeAddress old : current.members().values()) {
@@ -444,6 +515,7 @@ public final class Membership implements AutoCloseable {
         }
         departed.keySet().removeAll(members.keySet());
         streaks.keySet().retainAll(members.keySet());
+        notServing.retainAll(members.keySet());
         rebalance.keySet().retainAll(members.keySet());
         entries.keySet().retainAll(members.keySet());
         log.info("aux members: {} -> {}", current.members().keySet(), members.keySet());
@@ -454,8 +526,14 @@ public final class Membership implements AutoCloseable {
         if (state == NodeState.DOWN) {
             ejections.increment();
             ejected.add(id);
-        } else if (ejected.remove(id)) {
-            readmissions.increment(); // a first join is not a re-admission
+            if (warm) {
+                fences.routedWithout(id);
+            }
+        } else {
+            fences.routedWith(id);
+            if (ejected.remove(id)) {
+                readmissions.increment(); // a first join is not a re-admission
+            }
         }
         ClusterView current = view.get();
         Map<String, NodeState> states = new TreeMap<>(current.states());

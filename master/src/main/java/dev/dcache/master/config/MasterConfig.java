@@ -2,6 +2,7 @@ package dev.dcache.master.config;
 
 import dev.dcache.common.config.ConfigException;
 import dev.dcache.common.config.Env;
+import dev.dcache.common.cluster.FencingTimes;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.time.HybridLogicalClock;
 
@@ -62,6 +63,12 @@ import java.util.List;
  *                           and which this master stalled after, is refused, not applied: nginx gave up
  *                           on it (default 1000, the single-key routes' proxy_read_timeout; 0 turns the
  *                           check off; see {@code stall.StallWatch})
+ * @param writeTimeout       {@code WRITE_TIMEOUT_MS}: how long a write or delete may wait for an owner that does
+ *                           not answer, until it is fenced (then left out) or the write fails with 503 (default:
+ *                           the fence wait, {@code FencingTimes#fenceAfter} of HEALTH_INTERVAL_MS, 3.25 s at
+ *                           the default 1 s, plus 1.5 x AUX_REQUEST_TIMEOUT_MS)
+ * @param clockOffset        {@code MASTER_CLOCK_OFFSET_MS}: added to this master's wall clock (default 0); a
+ *                           test knob that shows write order does not depend on synchronized clocks
  */
 public record MasterConfig(String id, String bind, int port, List<NodeAddress> auxNodes, Path auxNodesFile, String auxDns,
                            int replicationFactor, int vnodes, int maxKeyBytes, int maxValueBytes, long maxBodyBytes,
@@ -70,7 +77,8 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                            int successThreshold, Duration idleTimeout, String clusterToken, Path backupDir,
                            boolean binaryProtocol, int connectionsPerNode, int versionTag, int maxInflight, int maxHeaderBytes,
                            NearCacheSettings nearCache, boolean requestCoalescing, boolean fastPath,
-                           long maxInflightBytes, Duration admissionWait, Duration keyTimeout, Duration staleWrite) {
+                           long maxInflightBytes, Duration admissionWait, Duration keyTimeout, Duration staleWrite,
+                           Duration writeTimeout, Duration clockOffset) {
 
     /** Bound on one single-key call to an aux node: {@code keyTimeout} over the binary protocol, else {@code requestTimeout}. */
     public Duration singleKeyTimeout() {
@@ -145,6 +153,10 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                 Duration.ofMillis(env.longIn("NEAR_CACHE_MAX_STALENESS_MS", 1000, 1, 60_000)),
                 env.intIn("NEAR_CACHE_HOT_THRESHOLD", 3, 1, 15),
                 env.bool("NEAR_CACHE_PUSH", true));
+        long interval = env.longIn("HEALTH_INTERVAL_MS", 1000, 10, 600_000);
+        long request = env.longIn("AUX_REQUEST_TIMEOUT_MS", 2000, 1, 120_000);
+        long fenceWait = FencingTimes.fenceAfter(Duration.ofMillis(interval)).toMillis();
+        long writeTimeout = env.longIn("WRITE_TIMEOUT_MS", fenceWait + request * 3 / 2, request, 600_000);
         return new MasterConfig(
                 env.string("MASTER_ID", "master-" + port),
                 env.string("MASTER_BIND", "0.0.0.0"),
@@ -160,8 +172,8 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                 env.intIn("MAX_BULK_ITEMS", 1000, 1, 100_000),
                 env.longIn("MAX_TTL_SECONDS", 10L * 365 * 24 * 3600, 1, 100L * 365 * 24 * 3600),
                 Duration.ofMillis(env.longIn("AUX_CONNECT_TIMEOUT_MS", 500, 1, 60_000)),
-                Duration.ofMillis(env.longIn("AUX_REQUEST_TIMEOUT_MS", 2000, 1, 120_000)),
-                Duration.ofMillis(env.longIn("HEALTH_INTERVAL_MS", 1000, 10, 600_000)),
+                Duration.ofMillis(request),
+                Duration.ofMillis(interval),
                 Duration.ofMillis(env.longIn("HEALTH_TIMEOUT_MS", 500, 1, 60_000)),
                 env.intIn("HEALTH_FAILURES", 3, 1, 100),
                 env.intIn("HEALTH_SUCCESSES", 2, 1, 100),
@@ -179,7 +191,10 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                 env.longIn("MASTER_MAX_INFLIGHT_BYTES", derivedInflightBytes(maxHeapBytes, nearCache), 1L << 20, 1L << 40),
                 Duration.ofMillis(env.longIn("MASTER_ADMISSION_WAIT_MS", 500, 0, 60_000)),
                 Duration.ofMillis(env.longIn("AUX_KEY_TIMEOUT_MS", 800, 1, 120_000)),
-                Duration.ofMillis(env.longIn("MASTER_STALE_WRITE_MS", 1000, 0, 3_600_000)));
+                Duration.ofMillis(env.longIn("MASTER_STALE_WRITE_MS", 1000, 0, 3_600_000)),
+                Duration.ofMillis(writeTimeout),
+                Duration.ofMillis(env.longIn("MASTER_CLOCK_OFFSET_MS", 0, -86_400_000L, 86_400_000L)));
+
     }
 
     private static boolean transport(Env env) {
@@ -230,6 +245,8 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                 + " fastPath=" + (fastPath ? "on" : "off")
                 + " admission(requests=" + maxInflight + " bytes=" + maxInflightBytes + " wait="
                 + admissionWait.toMillis() + "ms staleWrite=" + staleWrite.toMillis() + "ms)"
+                + " writeTimeout=" + writeTimeout.toMillis() + "ms"
+                + (clockOffset.isZero() ? "" : " clockOffset=" + clockOffset.toMillis() + "ms")
                 + " token=" + (clusterToken == null ? "none" : "***")
                 + " backupDir=" + (backupDir == null ? "none" : backupDir);
     }

@@ -15,13 +15,24 @@ import java.util.concurrent.ConcurrentHashMap;
 /** Every meter a master exports beyond the shared HTTP and JVM ones, declared in one place. */
 public final class MasterMetrics {
     /** Outcome tag values of {@code dcache.aux.calls}. */
-    public enum Outcome { OK, TIMEOUT, REFUSED, IO, BAD_STATUS, FAILOVER }
+    public enum Outcome { OK, TIMEOUT, REFUSED, IO, BAD_STATUS, FAILOVER, NOT_SERVING }
+
+    /** What happened to a write on its way to the owners, the tag values of {@code dcache.write.events}. */
+    public enum WriteEvent {
+        /** An owner held a newer version: the write went again with a higher one. */
+        CONFLICT,
+        /** An owner did not answer and was asked again. */
+        RETRY,
+        /** An owner was left out of an acknowledged write: it was fenced. */
+        OWNER_LEFT_OUT
+    }
 
     private final MeterRegistry registry;
     private final ConcurrentHashMap<String, Counter> auxCalls = new ConcurrentHashMap<>();
     private final Counter ringChanges;
     private final Counter readRepairs;
     private final Counter backups;
+    private final java.util.EnumMap<WriteEvent, Counter> writeEvents = new java.util.EnumMap<>(WriteEvent.class);
 
     public MasterMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -31,6 +42,24 @@ public final class MasterMetrics {
                 .description("Moved records appended to this master's backup").register(registry);
         this.readRepairs = Counter.builder("dcache.read.repairs")
                 .description("Records written back to an owner that lacked them, found on a read").register(registry);
+        for (WriteEvent e : WriteEvent.values()) {
+            writeEvents.put(e, Counter.builder("dcache.write.events")
+                    .description("Writes and deletes on their way to the owners: version conflicts (written again with a"
+                            + " higher version), retries of an owner that did not answer, owners left out (fenced)")
+                    .tag("event", e.name().toLowerCase(java.util.Locale.ROOT)).register(registry));
+        }
+    }
+
+    /** Counts one event of a write on its way to the owners. */
+    public void write(WriteEvent event) {
+        writeEvents.get(event).increment();
+    }
+
+    /** Binds the count of aux nodes this master's heartbeats tell they may be written without. */
+    public void bindFencedNodes(java.util.function.LongSupplier fenced) {
+        Gauge.builder("dcache.fenced.nodes", fenced, f -> f.getAsLong())
+                .description("Aux nodes this master may write without (fenced, off its ring, or back on it for less"
+                        + " than a write deadline); they serve no reads until it says otherwise").register(registry);
     }
 
     /** Counts records appended to the backup. */

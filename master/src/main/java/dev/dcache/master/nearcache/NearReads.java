@@ -15,10 +15,10 @@ import java.util.function.Supplier;
  * is answered; that also queues the key for the other masters ({@link InvalidationPush}), whose
  * pushes arrive here through {@link #invalidatePushed}.
  *
- * <p>Coalescing has a cost of its own, small but real: a reader that joins a read in flight gets
- * what the aux node answered to a request sent up to one round trip before the reader arrived. A
- * write acknowledged by <em>another</em> master inside that window may not be seen; one through
- * this master is, because {@link #invalidate} detaches the read in flight.
+ * <p>Coalescing keeps reads linearizable: a reader that arrives while a read of the key is in flight
+ * shares the <em>next</em> read, started after it arrived (see {@link SingleFlight}), so it sees
+ * every write acknowledged before it started, through any master. The near cache, when on, does
+ * not: a copy may be served for up to its staleness bound after another master's write.
  */
 public final class NearReads {
     private final NearCache cache;

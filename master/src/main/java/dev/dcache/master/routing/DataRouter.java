@@ -2,24 +2,32 @@ package dev.dcache.master.routing;
 
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
+import dev.dcache.common.client.WriteMode;
 import dev.dcache.common.concurrent.Futures;
 import dev.dcache.common.http.ApiException;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.time.HybridLogicalClock;
-import dev.dcache.common.wire.DeleteOutcome;
+import dev.dcache.common.wire.BatchPutOutcome;
 import dev.dcache.common.wire.Entry;
-import dev.dcache.common.wire.PutOutcome;
 import dev.dcache.master.cluster.ClusterView;
 import dev.dcache.master.cluster.Membership;
+import dev.dcache.master.fencing.Fences;
 import dev.dcache.master.metrics.MasterMetrics;
 import dev.dcache.master.nearcache.NearReads;
 
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -29,15 +37,22 @@ import java.util.concurrent.Future;
 import java.util.function.Function;
 
 /**
- * Routes validated client operations to the aux nodes that own each key, with replication.
+ * Routes validated client operations to the aux nodes that own each key, with replication. Each
+ * key is a linearizable register as long as at most RF-1 of its owners fail (docs/consistency.md).
  *
  * <ul>
- *   <li>Writes and deletes get a fresh version from the master's hybrid logical clock and go to
- *   all RF owners in parallel; they succeed when every reachable owner applied them and fail
- *   with 503 when none could be reached.</li>
- *   <li>Reads ask the primary and fail over, in ring order, to the next owner on a connection
- *   error, timeout or bad answer.</li>
- *   <li>Bulk operations are grouped per node: one internal batch call per node, in parallel.</li>
+ *   <li>Writes and deletes go first to the key's first serving owner, which orders them (a version
+ *   below what it holds is refused, and the write is ordered again above it), then to the other
+ *   owners in parallel ({@link ReplicatedWrite}); they are acknowledged once every owner has them,
+ *   an owner being left out only once {@link Fences} has fenced it (it then refuses reads until
+ *   it has caught up).</li>
+ *   <li>Reads ask one owner: the first in ring order that serves reads (owners catching up or
+ *   draining, and suspects, last). An owner that holds nothing for the key passes the read on; one
+ *   that does not serve is skipped. While data moves between nodes they ask every owner and take
+ *   the newest.</li>
+ *   <li>Bulk writes go the same two steps in batches: one ordering batch per ordering owner, then
+ *   one batch per other owner; a key that did not go through cleanly continues as a single write.
+ *   Bulk reads ask, per key, the first serving owner.</li>
  * </ul>
  * Every failed call is reported to {@link Membership} as passive health evidence. Single reads go
  * through {@link NearReads} (near cache, coalescing); writes invalidate it before they answer.
@@ -51,6 +66,10 @@ public final class DataRouter implements AutoCloseable {
     private final MasterMetrics metrics;
     private final ExecutorService fanout = Executors.newVirtualThreadPerTaskExecutor();
     private final NearReads nearReads;
+    private final ReplicatedWrite.Context writes;
+
+    /** The write deadline of routers built without one: two request timeouts past the default fence wait. */
+    public static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofMillis(6250);
 
     /** A router whose every read goes to the aux nodes (no near cache, no coalescing). */
     public DataRouter(Membership membership, AuxClient client, HybridLogicalClock versions, InstantSource clock,
@@ -60,6 +79,15 @@ public final class DataRouter implements AutoCloseable {
 
     public DataRouter(Membership membership, AuxClient client, HybridLogicalClock versions, InstantSource clock,
                       int replicationFactor, MasterMetrics metrics, NearReads nearReads) {
+        this(membership, client, versions, clock, replicationFactor, metrics, nearReads, DEFAULT_WRITE_TIMEOUT);
+    }
+
+    /**
+     * @param writeTimeout how long a write may wait for an owner that does not answer to be fenced
+     *                     (then it is left out) before it fails with 503
+     */
+    public DataRouter(Membership membership, AuxClient client, HybridLogicalClock versions, InstantSource clock,
+                      int replicationFactor, MasterMetrics metrics, NearReads nearReads, Duration writeTimeout) {
         this.membership = membership;
         this.client = client;
         this.versions = versions;
@@ -67,6 +95,23 @@ public final class DataRouter implements AutoCloseable {
         this.replicationFactor = replicationFactor;
         this.metrics = metrics;
         this.nearReads = nearReads;
+        this.writes = new ReplicatedWrite.Context(client, versions, membership.fences(), this::failed,
+                new ReplicatedWrite.Listener() {
+                    @Override
+                    public void conflict() {
+                        metrics.write(MasterMetrics.WriteEvent.CONFLICT);
+                    }
+
+                    @Override
+                    public void retry() {
+                        metrics.write(MasterMetrics.WriteEvent.RETRY);
+                    }
+
+                    @Override
+                    public void leftOut() {
+                        metrics.write(MasterMetrics.WriteEvent.OWNER_LEFT_OUT);
+                    }
+                }, writeTimeout.toNanos());
     }
 
     /**
@@ -90,17 +135,20 @@ public final class DataRouter implements AutoCloseable {
     /**
      * Reads {@code key} from its owners.
      *
-     * <p>Asks the owners in ring order (suspect nodes last). An owner that answers with a value or
-     * a tombstone decides. An owner that holds nothing for the key (it was down, or is new on the
-     * ring and not yet filled) sends the read on to the next owner; when a later owner has the
-     * record, it is written back to the owners that lacked it (read repair).
+     * <p>Asks the owners in ring order, those that serve reads first (see {@link #preferServing}).
+     * A serving owner that answers with a value or a tombstone decides: every acknowledged write
+     * is on every owner that serves (an owner left out of a write refuses reads until it caught
+     * up). An owner that holds nothing for the key (it was down, or is new on the ring and not yet
+     * filled) sends the read on to the next owner; when a later owner has the record, it is
+     * written back to the owners that lacked it (read repair). An owner that does not serve is
+     * skipped.
      */
     private CompletableFuture<Entry> fetch(String key) {
         ClusterView view = membership.view();
         if (!membership.settled(view)) {
-            return fetchNewest(key, owners(view, key));
+            return fetchNewest(key, transitionOwners(view, key));
         }
-        return askInTurn(key, preferHealthy(owners(view, key)), 0, null, false);
+        return askInTurn(key, preferServing(owners(view, key)), 0, null, false);
     }
 
     /** Asks {@code owners[i]}, and on no answer or no record the owners after it. */
@@ -111,13 +159,19 @@ public final class DataRouter implements AutoCloseable {
                     : CompletableFuture.failedFuture(ApiException.unavailable("no replica of the key could be reached"));
         }
         NodeAddress node = owners.get(i);
-        return client.startGet(node, key).handle((e, failure) -> {
+        return client.startRead(node, key).handle((reply, failure) -> {
             if (failure != null) {
                 failed(auxFailure(failure));
                 return askInTurn(key, owners, i + 1, lacking, answered);
             }
+            if (!reply.serving()) {
+                notServing(node);
+                return askInTurn(key, owners, i + 1, lacking, answered);
+            }
             metrics.auxCall(node.id(), i == 0 ? MasterMetrics.Outcome.OK : MasterMetrics.Outcome.FAILOVER);
+            Entry e = reply.entry();
             if (e != null) {
+                versions.observe(e.version());
                 if (lacking != null) {
                     repair(lacking, e);
                 }
@@ -137,12 +191,20 @@ public final class DataRouter implements AutoCloseable {
      */
     private CompletableFuture<Entry> fetchNewest(String key, List<NodeAddress> owners) {
         // every owner, suspects included: a suspect may be the one holding the newest version
-        return onEachStarted(owners, node -> client.startGet(node, key).thenApply(e -> new Entry[]{e}))
-                .thenApply(answers -> {
-                    if (answers.stream().allMatch(java.util.Objects::isNull)) {
+        return onEachStarted(owners, node -> client.startRead(node, key).thenApply(r -> {
+            if (!r.serving()) {
+                notServing(node);
+                return null; // not an answer: it may lack writes
+            }
+            return new Entry[]{r.entry()};
+        })).thenApply(answers -> {
+                    if (answers.stream().allMatch(Objects::isNull)) {
                         throw ApiException.unavailable("no replica of the key could be reached");
                     }
                     Entry newest = newest(answers);
+                    if (newest != null) {
+                        versions.observe(newest.version());
+                    }
                     if (newest != null) {
                         List<NodeAddress> behind = new ArrayList<>();
                         for (int i = 0; i < owners.size(); i++) {
@@ -168,14 +230,26 @@ public final class DataRouter implements AutoCloseable {
         return newest;
     }
 
-    private List<NodeAddress> preferHealthy(List<NodeAddress> owners) {
-        if (owners.size() < 2 || owners.stream().noneMatch(n -> membership.isSuspect(n.id()))) {
+    /**
+     * The owners in the order a read asks them: ring order, but owners known not to serve reads
+     * (catching up, draining) last, and suspects (a recent call failed) before those.
+     */
+    private List<NodeAddress> preferServing(List<NodeAddress> owners) {
+        if (owners.size() < 2 || owners.stream().allMatch(n -> rank(n) == 0)) {
             return owners;
         }
-        List<NodeAddress> ordered = new ArrayList<>(owners.size());
-        owners.stream().filter(n -> !membership.isSuspect(n.id())).forEach(ordered::add);
-        owners.stream().filter(n -> membership.isSuspect(n.id())).forEach(ordered::add);
+        List<NodeAddress> ordered = new ArrayList<>(owners);
+        ordered.sort(Comparator.comparingInt(this::rank)); // stable: ring order within a rank
         return ordered;
+    }
+
+    private int rank(NodeAddress n) {
+        return membership.isNotServing(n.id()) ? 2 : membership.isSuspect(n.id()) ? 1 : 0;
+    }
+
+    private void notServing(NodeAddress node) {
+        metrics.auxCall(node.id(), MasterMetrics.Outcome.NOT_SERVING);
+        membership.reportNotServing(node.id());
     }
 
     private void repair(List<NodeAddress> lacking, Entry record) {
@@ -197,33 +271,45 @@ public final class DataRouter implements AutoCloseable {
      * @return the version written and how many owners stored it
      */
     public WriteResult put(String key, String value, long ttlMillis) {
-        return await(putAsync(key, value, ttlMillis));
+        return put(key, value, ttlMillis, null);
+    }
+
+    /** {@link #put} for a client request; see {@link #putAsync(String, String, long, String)}. */
+    public WriteResult put(String key, String value, long ttlMillis, String requestId) {
+        return await(putAsync(key, value, ttlMillis, requestId));
     }
 
     /** {@link #put} without holding the caller's thread; see {@link #getAsync}. */
     public CompletableFuture<WriteResult> putAsync(String key, String value, long ttlMillis) {
-        return Futures.started(() -> startPut(key, value, ttlMillis));
+        return putAsync(key, value, ttlMillis, null);
     }
 
-    private CompletableFuture<WriteResult> startPut(String key, String value, long ttlMillis) {
-        long version = versions.next();
+    /**
+     * {@link #putAsync} for a client request: the same request id again (a retry through any master)
+     * takes effect once, as long as the key's ordering owner is the same.
+     *
+     * @param requestId the client request's id ({@code X-Request-Id}), or null
+     */
+    public CompletableFuture<WriteResult> putAsync(String key, String value, long ttlMillis, String requestId) {
+        return Futures.started(() -> startPut(key, value, ttlMillis, requestId));
+    }
+
+    private CompletableFuture<WriteResult> startPut(String key, String value, long ttlMillis, String requestId) {
         long expiresAt = ttlMillis == 0 ? 0 : clock.millis() + ttlMillis;
-        Entry entry = new Entry(key, value, version, expiresAt);
-        List<NodeAddress> owners = owners(membership.view(), key);
-        return onEachStarted(owners, node -> client.startPut(node, entry)).thenApply(outcomes -> {
-            nearReads.invalidate(key); // the owners have answered; before ours: read-your-writes through this master
-            int stored = 0;
-            for (PutOutcome o : outcomes) {
-                if (o != null && (o.applied() || o.version() >= version)) {
-                    stored++;
-                } else if (o != null && o.version() < 0) {
-                    throw ApiException.tooLarge("value exceeds an aux node's byte budget");
-                }
-            }
-            if (stored == 0) {
-                throw ApiException.unavailable("no replica of the key could be reached");
-            }
-            return new WriteResult(version, stored);
+        return write(key, value, expiresAt, requestId).thenApply(r -> new WriteResult(r.version(), r.replicas()));
+    }
+
+    /** Writes {@code value} (null: a tombstone) to every owner; near copies are dropped whatever the outcome. */
+    private CompletableFuture<ReplicatedWrite.Result> write(String key, String value, long expiresAt, String requestId) {
+        ClusterView view = membership.view();
+        // plain ring order: every master must pick the same ordering owner (see ReplicatedWrite)
+        CompletableFuture<ReplicatedWrite.Result> written = membership.settled(view)
+                ? ReplicatedWrite.start(writes, requestId, key, value, expiresAt, owners(view, key))
+                : ReplicatedWrite.startInTransition(writes, requestId, key, value, expiresAt, transitionOwners(view, key));
+        return written.whenComplete((r, failure) -> {
+            // the owners have answered; before ours: read-your-writes through this master, even for a
+            // failed write that some owner may have applied
+            nearReads.invalidate(key);
         });
     }
 
@@ -233,71 +319,140 @@ public final class DataRouter implements AutoCloseable {
      * @return true when some owner held a live value
      */
     public boolean delete(String key) {
-        return await(deleteAsync(key));
+        return delete(key, null);
+    }
+
+    /** {@link #delete} for a client request; see {@link #deleteAsync(String, String)}. */
+    public boolean delete(String key, String requestId) {
+        return await(deleteAsync(key, requestId));
     }
 
     /** {@link #delete} without holding the caller's thread; see {@link #getAsync}. */
     public CompletableFuture<Boolean> deleteAsync(String key) {
-        return Futures.started(() -> startDelete(key));
+        return deleteAsync(key, null);
     }
 
-    private CompletableFuture<Boolean> startDelete(String key) {
-        long version = versions.next();
-        List<NodeAddress> owners = owners(membership.view(), key);
-        return onEachStarted(owners, node -> client.startDelete(node, key, version)).thenApply(outcomes -> {
-            nearReads.invalidate(key);
-            boolean reached = false;
-            boolean existed = false;
-            for (DeleteOutcome o : outcomes) {
-                if (o != null) {
-                    reached = true;
-                    existed |= o.existed();
-                }
-            }
-            if (!reached) {
-                throw ApiException.unavailable("no replica of the key could be reached");
-            }
-            return existed;
-        });
+    /**
+     * {@link #deleteAsync} for a client request: a retry of it through any master answers as the
+     * first try did; see {@link #putAsync(String, String, long, String)}.
+     */
+    public CompletableFuture<Boolean> deleteAsync(String key, String requestId) {
+        return Futures.started(() -> write(key, null, 0, requestId).thenApply(ReplicatedWrite.Result::existed));
     }
 
-    /** Stores many values, one batch call per node; returns how many entries reached at least one owner. */
+    /**
+     * Stores many values, in the two steps of a single write, batched: each key's ordering owner
+     * (its first serving owner) gets one ordering batch per node, then the keys it applied go to
+     * their other owners in one batch per node, all in parallel. A key its ordering owner held newer
+     * is written again as a single write (applied nowhere yet); one whose batch got no answer, or
+     * whose copy failed, continues as a single write with its version. A repeated key: the last
+     * item wins.
+     *
+     * @return how many distinct keys were acknowledged
+     * @throws ApiException 503 when none was
+     */
     public int putAll(List<BulkItem> items) {
         ClusterView view = membership.view();
         long now = clock.millis();
-        Map<NodeAddress, List<Entry>> perNode = new LinkedHashMap<>();
-        Map<String, Integer> indexOfKey = new HashMap<>();
-        List<Entry> entries = new ArrayList<>(items.size());
+        Map<String, BulkItem> last = new LinkedHashMap<>();
         for (BulkItem item : items) {
-            Entry e = new Entry(item.key(), item.value(), versions.next(),
-                    item.ttlMillis() == 0 ? 0 : now + item.ttlMillis());
-            indexOfKey.put(item.key(), entries.size()); // a repeated key: the later item wins (higher version)
-            entries.add(e);
-            for (NodeAddress node : owners(view, item.key())) {
-                perNode.computeIfAbsent(node, n -> new ArrayList<>()).add(e);
-            }
+            last.remove(item.key()); // keeps the order of last occurrences
+            last.put(item.key(), item);
         }
-        List<NodeAddress> nodes = new ArrayList<>(perNode.keySet());
-        List<Object> outcomes = onEach(nodes, node -> client.putBatch(node, perNode.get(node)));
-        indexOfKey.keySet().forEach(nearReads::invalidate);
-        boolean[] stored = new boolean[entries.size()];
-        for (int i = 0; i < nodes.size(); i++) {
-            if (outcomes.get(i) != null) {
-                for (Entry e : perNode.get(nodes.get(i))) {
-                    stored[indexOfKey.get(e.key())] = true;
+        if (!membership.settled(view)) {
+            // the ring changes: no ordering owner to batch for; each key as a single write does then
+            List<CompletableFuture<ReplicatedWrite.Result>> each = new ArrayList<>(last.size());
+            for (BulkItem item : last.values()) {
+                each.add(ReplicatedWrite.startInTransition(writes, null, item.key(), item.value(),
+                        expiresAt(item.ttlMillis(), now), transitionOwners(view, item.key())));
+            }
+            return acknowledged(each, last.keySet(), 0, items.isEmpty());
+        }
+        Map<String, List<NodeAddress>> ownersOf = new HashMap<>();
+        Map<NodeAddress, List<Entry>> byOrderer = new LinkedHashMap<>();
+        for (BulkItem item : last.values()) {
+            List<NodeAddress> owners = owners(view, item.key()); // ring order, as single writes
+            ownersOf.put(item.key(), owners);
+            Entry e = new Entry(item.key(), item.value(), versions.next(), expiresAt(item.ttlMillis(), now));
+            byOrderer.computeIfAbsent(owners.get(0), n -> new ArrayList<>()).add(e);
+        }
+        List<NodeAddress> orderers = new ArrayList<>(byOrderer.keySet());
+        List<BatchPutOutcome> ordered = onEach(orderers,
+                node -> client.putBatch(node, byOrderer.get(node), WriteMode.ORDERING));
+        List<CompletableFuture<ReplicatedWrite.Result>> singles = new ArrayList<>();
+        Map<NodeAddress, List<Entry>> copies = new LinkedHashMap<>();
+        Map<String, NodeAddress> orderedBy = new HashMap<>();
+        for (int i = 0; i < orderers.size(); i++) {
+            NodeAddress orderer = orderers.get(i);
+            BatchPutOutcome o = ordered.get(i);
+            List<Entry> sent = byOrderer.get(orderer);
+            if (o == null || o.superseded() == null || o.stale() > o.superseded().size()) {
+                // no answer, or one that does not say which it refused: each key on its own, same version
+                sent.forEach(e -> singles.add(ReplicatedWrite.resume(writes, e, ownersOf.get(e.key()))));
+                continue;
+            }
+            Set<String> refused = new HashSet<>();
+            o.superseded().forEach(kv -> refused.add(kv.key()));
+            for (Entry e : sent) {
+                if (refused.contains(e.key())) {
+                    // applied nowhere: ordered again, above what the ordering owner holds
+                    singles.add(ReplicatedWrite.start(writes, null, e.key(), e.value(), e.expiresAt(),
+                            ownersOf.get(e.key())));
+                } else {
+                    orderedBy.put(e.key(), orderer);
+                    for (NodeAddress other : ownersOf.get(e.key())) {
+                        if (!other.equals(orderer)) {
+                            copies.computeIfAbsent(other, n -> new ArrayList<>()).add(e);
+                        }
+                    }
                 }
             }
         }
-        int count = 0;
-        for (int i = 0; i < stored.length; i++) {
-            if (stored[i] && indexOfKey.get(entries.get(i).key()) == i) {
-                count++;
+        Set<String> incomplete = new LinkedHashSet<>();
+        List<NodeAddress> targets = new ArrayList<>(copies.keySet());
+        List<BatchPutOutcome> copied = onEach(targets, node -> client.putBatch(node, copies.get(node)));
+        for (int i = 0; i < targets.size(); i++) {
+            if (copied.get(i) == null || copied.get(i).superseded() == null
+                    || copied.get(i).stale() > copied.get(i).superseded().size()) {
+                copies.get(targets.get(i)).forEach(e -> incomplete.add(e.key()));
             }
         }
-        if (count == 0 && !items.isEmpty()) {
+        int stored = (int) orderedBy.keySet().stream().filter(k -> !incomplete.contains(k)).count();
+        for (String key : incomplete) {
+            BulkItem item = last.get(key);
+            Entry e = byOrderer.get(orderedBy.get(key)).stream().filter(x -> x.key().equals(key)).findFirst()
+                    .orElseThrow();
+            singles.add(ReplicatedWrite.replicate(writes, e, ownersOf.get(item.key()), orderedBy.get(key)));
+        }
+        return acknowledged(singles, last.keySet(), stored, items.isEmpty());
+    }
+
+    /**
+     * Waits for the single writes of a bulk write and counts the keys acknowledged, on top of
+     * {@code stored} already; drops the near copies of every key written.
+     *
+     * @throws ApiException 503 when no key of a non-empty request was acknowledged
+     */
+    private int acknowledged(List<CompletableFuture<ReplicatedWrite.Result>> singles, java.util.Collection<String> keys,
+                             int stored, boolean empty) {
+        int count = stored;
+        for (CompletableFuture<ReplicatedWrite.Result> f : singles) {
+            try {
+                await(f);
+                count++;
+            } catch (ApiException e) {
+                // that key was not acknowledged; the others still count
+            }
+        }
+        keys.forEach(nearReads::invalidate);
+        if (count == 0 && !empty) {
             throw ApiException.unavailable("no replica could be reached");
         }
         return count;
+    }
+
+    private static long expiresAt(long ttlMillis, long now) {
+        return ttlMillis == 0 ? 0 : now + ttlMillis;
     }
 
     /**
@@ -317,9 +472,12 @@ public final class DataRouter implements AutoCloseable {
     public Map<String, Entry> getAll(List<String> keys, java.util.function.LongConsumer charge) {
         ClusterView view = membership.view();
         Map<String, Entry> found = new HashMap<>();
+        if (!membership.settled(view)) {
+            return getAllNewest(view, keys);
+        }
         Map<String, List<NodeAddress>> ownersOf = new HashMap<>();
         for (String key : keys) {
-            ownersOf.computeIfAbsent(key, k -> owners(view, k));
+            ownersOf.computeIfAbsent(key, k -> preferServing(owners(view, k)));
         }
         Map<String, Integer> attempt = new HashMap<>();
         List<String> pending = new ArrayList<>(ownersOf.keySet());
@@ -361,6 +519,52 @@ public final class DataRouter implements AutoCloseable {
         return found;
     }
 
+    /** While data moves: each key from every owner, the newest answer (as a single read then does). */
+    private Map<String, Entry> getAllNewest(ClusterView view, List<String> keys) {
+        Map<String, CompletableFuture<Entry>> reads = new LinkedHashMap<>();
+        for (String key : keys) {
+            reads.computeIfAbsent(key, k -> Futures.started(() -> fetchNewest(k, transitionOwners(view, k))));
+        }
+        Map<String, Entry> found = new HashMap<>();
+        boolean anyAnswer = false;
+        ApiException last = null;
+        for (Map.Entry<String, CompletableFuture<Entry>> r : reads.entrySet()) {
+            try {
+                Entry e = await(r.getValue());
+                anyAnswer = true;
+                if (e != null) {
+                    found.put(r.getKey(), e);
+                }
+            } catch (ApiException e) {
+                last = e;
+            }
+        }
+        if (!anyAnswer && last != null) {
+            throw last;
+        }
+        return found;
+    }
+
+    /**
+     * While this master's ring is not settled: the key's owners under it and under the last settled
+     * ring (which other masters may still route by), the newer ring's first.
+     */
+    private List<NodeAddress> transitionOwners(ClusterView view, String key) {
+        List<NodeAddress> owners = owners(view, key);
+        ClusterView before = membership.lastSettled();
+        if (before == null || before.ring().fingerprint().equals(view.ring().fingerprint())) {
+            return owners;
+        }
+        List<NodeAddress> all = new ArrayList<>(owners);
+        for (NodeAddress a : before.owners(key, replicationFactor)) {
+            NodeAddress current = view.members().getOrDefault(a.id(), a);
+            if (all.stream().noneMatch(o -> o.id().equals(current.id()))) {
+                all.add(current);
+            }
+        }
+        return all;
+    }
+
     private List<NodeAddress> owners(ClusterView view, String key) {
         if (view.ring().isEmpty()) {
             throw ApiException.unavailable(view.members().isEmpty()
@@ -376,8 +580,11 @@ public final class DataRouter implements AutoCloseable {
 
     /** Runs {@code call} on every node in parallel; a failed node's slot is null. */
     private <T> List<T> onEach(List<NodeAddress> nodes, NodeCall<T> call) {
+        if (nodes.isEmpty()) {
+            return List.of();
+        }
         if (nodes.size() == 1) {
-            return java.util.Collections.singletonList(attempt(nodes.get(0), call));
+            return Collections.singletonList(attempt(nodes.get(0), call));
         }
         List<Future<T>> futures = new ArrayList<>(nodes.size());
         for (int i = 1; i < nodes.size(); i++) {
@@ -461,7 +668,11 @@ public final class DataRouter implements AutoCloseable {
 
     private void failed(AuxCallException e) {
         metrics.auxCall(e.nodeId(), MasterMetrics.Outcome.valueOf(e.kind().name()));
-        membership.reportCallFailure(e.nodeId(), e.kind());
+        if (e.kind() == AuxCallException.Kind.NOT_SERVING) {
+            membership.reportNotServing(e.nodeId()); // it answered: not a health failure
+        } else {
+            membership.reportCallFailure(e.nodeId(), e.kind());
+        }
     }
 
     @Override

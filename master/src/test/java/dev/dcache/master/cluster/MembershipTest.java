@@ -3,24 +3,37 @@ package dev.dcache.master.cluster;
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.wire.MemberChange;
+import dev.dcache.common.time.FakeClock;
 import dev.dcache.master.FakeAuxClient;
+import dev.dcache.master.fencing.Fences;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 class MembershipTest {
+    private static final Duration INTERVAL = Duration.ofMillis(1000);
     private final FakeAuxClient aux = new FakeAuxClient();
+    private final FakeClock clock = new FakeClock();
+    private final Fences fences = new Fences(clock::nanos, Fences.fenceAfter(INTERVAL), INTERVAL.multipliedBy(6));
     private Membership membership;
 
     @BeforeEach
     void setUp() {
         List<NodeAddress> nodes = List.of(new NodeAddress("a", "h", 1), new NodeAddress("b", "h", 2),
                 new NodeAddress("c", "h", 3));
-        membership = new Membership(new Membership.Settings("m-1", 64, 2, 1000, 3, 2, null), nodes, aux);
+        membership = new Membership(new Membership.Settings("m-1", 64, 2, INTERVAL.toMillis(), 3, 2, null), nodes, aux,
+                fences);
+    }
+
+    /** One heartbeat round, one interval after the last. */
+    private void round() {
+        clock.advance(INTERVAL);
+        membership.heartbeatAll();
     }
 
     @AfterEach
@@ -41,22 +54,31 @@ class MembershipTest {
     }
 
     @Test
-    void heartbeats_ejectAfterTheFailureThreshold_andReadmitAfterTheSuccessThreshold() {
+    void heartbeats_ejectAfterTheFailureThresholdAndTheFenceWait_andReadmitAfterTheSuccessThreshold() {
         membership.warmUp();
         aux.down.add("b");
-        membership.heartbeatAll();
-        membership.heartbeatAll();
+        round();
+        round();
         assertThat(state("b")).isEqualTo(NodeState.UP);
-        membership.heartbeatAll();
-        assertThat(state("b")).isEqualTo(NodeState.DOWN);
+        round();
+        assertThat(state("b")).as("three failures, but only 3 s without contact: b may still serve reads")
+                .isEqualTo(NodeState.UP);
+        round();
+        assertThat(state("b")).as("3.25 s without contact: b refuses reads by itself, it may leave the ring")
+                .isEqualTo(NodeState.DOWN);
         assertThat(membership.ejections()).isEqualTo(1);
+        assertThat(fences.flag("b")).as("this master writes without b now, and tells it").isTrue();
 
         aux.down.remove("b");
-        membership.heartbeatAll();
+        round();
         assertThat(state("b")).as("one good heartbeat is not enough").isEqualTo(NodeState.DOWN);
-        membership.heartbeatAll();
+        assertThat(aux.heartbeats.get("b").fenced()).isTrue();
+        round();
         assertThat(state("b")).isEqualTo(NodeState.UP);
         assertThat(membership.readmissions()).isEqualTo(1);
+        assertThat(fences.flag("b")).as("writes routed without b may still be running").isTrue();
+        clock.advance(INTERVAL.multipliedBy(6));
+        assertThat(fences.flag("b")).as("a write deadline later, none is").isFalse();
     }
 
     @Test
@@ -88,16 +110,17 @@ class MembershipTest {
     void flappingNode_neverGetsTwoGoodHeartbeatsInARow_staysDown() {
         membership.warmUp();
         aux.down.add("b");
-        for (int i = 0; i < 3; i++) {
-            membership.heartbeatAll();
+        for (int i = 0; i < 4; i++) {
+            round();
         }
+        assertThat(state("b")).isEqualTo(NodeState.DOWN);
         for (int i = 0; i < 10; i++) {
             if (i % 2 == 0) {
                 aux.down.remove("b");
             } else {
                 aux.down.add("b");
             }
-            membership.heartbeatAll();
+            round();
             assertThat(state("b")).isEqualTo(NodeState.DOWN);
         }
     }

@@ -2,12 +2,14 @@ package dev.dcache.master.routing;
 
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
+import dev.dcache.common.client.WriteMode;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.time.FakeClock;
 import dev.dcache.common.time.HybridLogicalClock;
 import dev.dcache.common.wire.BatchPutOutcome;
 import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
+import dev.dcache.common.wire.ReadReply;
 import dev.dcache.common.wire.Heartbeat;
 import dev.dcache.common.wire.HeartbeatReply;
 import dev.dcache.common.wire.KeyVersion;
@@ -59,8 +61,8 @@ class DataRouterNearReadsTest {
         }
 
         @Override
-        public Entry get(NodeAddress node, String key) throws AuxCallException {
-            Entry e = inner.get(node, key);
+        public ReadReply read(NodeAddress node, String key) throws AuxCallException {
+            ReadReply e = inner.read(node, key);
             reads.incrementAndGet();
             if (holdNext) {
                 holdNext = false;
@@ -78,13 +80,13 @@ class DataRouterNearReadsTest {
         }
 
         @Override
-        public PutOutcome put(NodeAddress node, Entry entry) throws AuxCallException {
-            return inner.put(node, entry);
+        public PutOutcome put(NodeAddress node, Entry entry, WriteMode mode) throws AuxCallException {
+            return inner.put(node, entry, mode);
         }
 
         @Override
-        public DeleteOutcome delete(NodeAddress node, String key, long version) throws AuxCallException {
-            return inner.delete(node, key, version);
+        public DeleteOutcome delete(NodeAddress node, String key, long version, WriteMode mode) throws AuxCallException {
+            return inner.delete(node, key, version, mode);
         }
 
         @Override
@@ -93,8 +95,8 @@ class DataRouterNearReadsTest {
         }
 
         @Override
-        public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries) throws AuxCallException {
-            return inner.putBatch(node, entries);
+        public BatchPutOutcome putBatch(NodeAddress node, List<Entry> entries, WriteMode mode) throws AuxCallException {
+            return inner.putBatch(node, entries, mode);
         }
 
         @Override
@@ -312,7 +314,8 @@ class DataRouterNearReadsTest {
 
     @ParameterizedTest(name = "nearCache={0}")
     @ValueSource(booleans = {false, true})
-    void get_manyConcurrentMissesOfOneKey_makeOneAuxRead(boolean nearCache) throws Exception {
+    void get_manyConcurrentMissesOfOneKey_makeTwoAuxReads_theRunningOneAndOneSharedByAllWhoCameDuringIt(
+            boolean nearCache) throws Exception {
         start(nearCache, true);
         router.put("k", "v", 0);
         aux.holdNextRead();
@@ -333,7 +336,9 @@ class DataRouterNearReadsTest {
         for (Future<Entry> f : others) {
             assertThat(f.get(30, TimeUnit.SECONDS).value()).isEqualTo("v");
         }
-        assertThat(aux.reads.get()).as("one aux read for %d readers", n + 1).isEqualTo(1);
+        // the read in flight may predate a write acknowledged before the others arrived: they share
+        // the next read instead (a stale read otherwise, see SingleFlight)
+        assertThat(aux.reads.get()).as("two aux reads for %d readers", n + 1).isEqualTo(2);
     }
 
     @Test

@@ -6,6 +6,7 @@ import dev.dcache.common.time.FakeClock;
 import dev.dcache.common.time.HybridLogicalClock;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.master.cluster.Membership;
+import dev.dcache.master.fencing.Fences;
 import dev.dcache.master.FakeAuxClient;
 import dev.dcache.master.metrics.MasterMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -17,14 +18,24 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Routing, replication, failover and read repair against in-memory aux nodes. */
+/**
+ * Routing, replication, failover, read repair, version conflicts and fencing against in-memory aux
+ * nodes. The fences run on the fake clock: a node that is down stays a write's blocker until the
+ * test moves the clock past the fence wait ({@link #fenceable}).
+ */
 class DataRouterTest {
+    private static final Duration INTERVAL = Duration.ofSeconds(1);
+    private static final Duration WRITE_TIMEOUT = Duration.ofMillis(6250);
     private final FakeClock clock = new FakeClock();
     private final FakeAuxClient aux = new FakeAuxClient();
+    private final Fences fences = new Fences(clock::nanos, Fences.fenceAfter(INTERVAL), WRITE_TIMEOUT);
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private Membership membership;
     private DataRouter router;
 
@@ -32,10 +43,20 @@ class DataRouterTest {
     void setUp() {
         List<NodeAddress> nodes = List.of(new NodeAddress("a", "h", 1), new NodeAddress("b", "h", 2),
                 new NodeAddress("c", "h", 3));
-        membership = new Membership(new Membership.Settings("m-1", 64, 2, 1000, 3, 2, null), nodes, aux);
+        membership = new Membership(new Membership.Settings("m-1", 64, 2, INTERVAL.toMillis(), 3, 2, null), nodes, aux,
+                fences);
         membership.warmUp();
         router = new DataRouter(membership, aux, new HybridLogicalClock(clock, 1), clock, 2,
-                new MasterMetrics(new SimpleMeterRegistry()));
+                new MasterMetrics(registry), dev.dcache.master.nearcache.NearReads.none(), WRITE_TIMEOUT);
+    }
+
+    /** Moves the clock past the fence wait: a node that has not answered since may be left out of writes. */
+    private void fenceable() {
+        clock.advance(Fences.fenceAfter(INTERVAL));
+    }
+
+    private double writeEvents(String event) {
+        return registry.get("dcache.write.events").tag("event", event).counter().count();
     }
 
     @AfterEach
@@ -76,14 +97,168 @@ class DataRouterTest {
     }
 
     @Test
-    void put_oneOwnerDown_isAcknowledgedByTheOther() {
+    void put_oneOwnerDown_isAcknowledgedByTheOther_onceTheOwnerIsFenced() {
         aux.down.add(owners("k").get(1));
+        fenceable();
         assertThat(router.put("k", "v", 0).replicas()).isEqualTo(1);
+        assertThat(writeEvents("owner_left_out")).isEqualTo(1);
+        assertThat(fences.flag(owners("k").get(1))).as("the next heartbeat tells the node it missed writes").isTrue();
+    }
+
+    @Test
+    void put_ownerDownButNotYetFenced_isRetried_andAcknowledgedOnceItAnswers() throws Exception {
+        String replica = owners("k").get(1);
+        aux.down.add(replica);
+        CompletableFuture<DataRouter.WriteResult> write = router.putAsync("k", "v", 0);
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (writeEvents("retry") < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(write).as("a node that may still serve reads is not left out").isNotDone();
+        aux.down.remove(replica); // it comes back (a restart faster than the fence wait)
+        assertThat(write.get(5, TimeUnit.SECONDS).replicas()).isEqualTo(2);
+        assertThat(aux.store(replica).get("k").value()).isEqualTo("v");
+    }
+
+    @Test
+    void put_ownerThatFailsWhileItStillAnswersHeartbeats_isNeverLeftOut_andTheWriteFailsAtTheDeadline()
+            throws Exception {
+        String replica = owners("k").get(1);
+        aux.dataDown.add(replica); // its data calls fail, its heartbeats do not: it may be serving others
+        CompletableFuture<DataRouter.WriteResult> write = router.putAsync("k", "v", 0);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!write.isDone() && System.nanoTime() < deadline) {
+            clock.advance(Duration.ofMillis(250));
+            membership.heartbeatAll();
+            Thread.sleep(2);
+        }
+        assertThatThrownBy(() -> write.get(1, TimeUnit.SECONDS)).hasCauseInstanceOf(ApiException.class)
+                .cause().hasMessageContaining("could not be reached within the write deadline");
+        assertThat(writeEvents("owner_left_out")).isZero();
+    }
+
+    @Test
+    void put_thatMeetsANewerVersion_isWrittenAgainAboveIt_soAWriteThatStartsLaterAlwaysWins() {
+        // another master, whose clock runs ahead, wrote first and was acknowledged
+        long ahead = new HybridLogicalClock(() -> java.time.Instant.ofEpochMilli(clock.millis() + 1000), 2).next();
+        for (String owner : owners("k")) {
+            aux.store(owner).put("k", new Entry("k", "first", ahead, 0));
+        }
+        DataRouter.WriteResult r = router.put("k", "second", 0);
+        assertThat(r.version()).isGreaterThan(ahead);
+        for (String owner : owners("k")) {
+            assertThat(aux.store(owner).get("k").value()).isEqualTo("second");
+        }
+        assertThat(router.get("k").value()).isEqualTo("second");
+        assertThat(writeEvents("conflict")).isEqualTo(1);
+    }
+
+    @Test
+    void put_thatMeetsANewerVersionOnACopyOnly_isOrderedBeforeIt_andNothingIsRewritten() {
+        // a concurrent write, ordered after ours, reached the other owner first
+        long ahead = new HybridLogicalClock(() -> java.time.Instant.ofEpochMilli(clock.millis() + 1000), 2).next();
+        aux.store(owners("k").get(1)).put("k", new Entry("k", "later", ahead, 0));
+        DataRouter.WriteResult r = router.put("k", "mine", 0);
+        assertThat(r.version()).isLessThan(ahead);
+        assertThat(aux.store(owners("k").get(0)).get("k").value()).isEqualTo("mine");
+        assertThat(aux.store(owners("k").get(1)).get("k").value()).as("the later write stays").isEqualTo("later");
+        assertThat(writeEvents("conflict")).as("only the ordering owner's answer orders a write again").isZero();
+    }
+
+    @Test
+    void put_orderingOwnerNotServing_theNextOwnerOrders_andTheFirstStillGetsACopy() {
+        String first = owners("k").get(0);
+        aux.notServing.add(first);
+        long ahead = new HybridLogicalClock(() -> java.time.Instant.ofEpochMilli(clock.millis() + 1000), 2).next();
+        aux.store(owners("k").get(1)).put("k", new Entry("k", "acknowledged earlier", ahead, 0));
+        DataRouter.WriteResult r = router.put("k", "v", 0);
+        assertThat(r.version()).as("ordered by the serving owner, above what it holds").isGreaterThan(ahead);
+        assertThat(aux.store(first).get("k").value()).isEqualTo("v");
+    }
+
+    @Test
+    void put_orderingOwnerDown_isLeftOutOnceFenced_andTheNextOwnerOrders() {
+        aux.down.add(owners("k").get(0));
+        fenceable();
+        DataRouter.WriteResult r = router.put("k", "v", 0);
+        assertThat(r.replicas()).isEqualTo(1);
+        assertThat(aux.store(owners("k").get(1)).get("k").value()).isEqualTo("v");
+    }
+
+    @Test
+    void delete_thatMeetsANewerVersion_deletesAboveIt_andSaysTheValueExisted() {
+        long ahead = new HybridLogicalClock(() -> java.time.Instant.ofEpochMilli(clock.millis() + 1000), 2).next();
+        for (String owner : owners("k")) {
+            aux.store(owner).put("k", new Entry("k", "v", ahead, 0));
+        }
+        assertThat(router.delete("k")).isTrue();
+        assertThat(router.get("k")).isNull();
+        for (String owner : owners("k")) {
+            assertThat(aux.store(owner).get("k").isTombstone()).isTrue();
+        }
+    }
+
+    @Test
+    void delete_retriedWithTheSameRequestId_answersAsTheFirstTry_notAbsent() {
+        router.put("k", "v", 0);
+        assertThat(router.delete("k", "req-1")).isTrue();
+        assertThat(router.delete("k", "req-1")).as("a retry of the request that deleted it").isTrue();
+        assertThat(router.delete("k", "req-2")).as("another request").isFalse();
+        assertThat(router.get("k")).isNull();
+    }
+
+    @Test
+    void put_whileTheRingChanges_goesToTheOwnersUnderBothRings_aboveWhatAnyServingOwnerHolds() {
+        membership.heartbeatAll(); // settled on a, b, c: remembered as the last settled ring
+        // c is ejected; the nodes have not placed their data for the new ring yet
+        String key = java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "t" + i)
+                .filter(k -> owners(k).contains("c")).findFirst().orElseThrow();
+        List<String> before = owners(key);
+        aux.down.add("c");
+        aux.placed = false;
+        for (int i = 0; i < 5; i++) {
+            clock.advance(INTERVAL);
+            membership.heartbeatAll();
+        }
+        assertThat(membership.view().ring().nodes()).containsExactly("a", "b");
+        // another master, still on the old ring, acknowledged a write with a clock ahead of ours
+        String survivor = before.stream().filter(o -> !o.equals("c")).findFirst().orElseThrow();
+        long ahead = new HybridLogicalClock(() -> java.time.Instant.ofEpochMilli(clock.millis() + 5000), 2).next();
+        aux.store(survivor).put(key, new Entry(key, "acknowledged elsewhere", ahead, 0));
+
+        DataRouter.WriteResult r = router.put(key, "mine", 0);
+
+        assertThat(r.version()).isGreaterThan(ahead);
+        for (String node : List.of("a", "b")) {
+            assertThat(aux.store(node).get(key).value()).as(node).isEqualTo("mine");
+        }
+    }
+
+    @Test
+    void get_skipsAnOwnerThatDoesNotServeReads_andReadsTheOther() {
+        router.put("k", "v", 0);
+        String primary = owners("k").get(0);
+        aux.store(primary).put("k", new Entry("k", "stale", 1, 0)); // it missed the write and is catching up
+        aux.notServing.add(primary);
+        assertThat(router.get("k").value()).isEqualTo("v");
+        assertThat(membership.isNotServing(primary)).isTrue();
+        aux.calls.clear();
+        router.get("k");
+        assertThat(aux.calls.get(0)).as("known not serving: asked last").isNotEqualTo(primary);
+    }
+
+    @Test
+    void get_noOwnerServes_is503() {
+        router.put("k", "v", 0);
+        aux.notServing.addAll(owners("k"));
+        assertThatThrownBy(() -> router.get("k")).isInstanceOfSatisfying(ApiException.class,
+                e -> assertThat(e.status()).isEqualTo(503));
     }
 
     @Test
     void allOwnersDown_is503() {
         aux.down.addAll(List.of("a", "b", "c"));
+        fenceable();
         assertThatThrownBy(() -> router.get("k")).isInstanceOfSatisfying(ApiException.class,
                 e -> assertThat(e.status()).isEqualTo(503));
         assertThatThrownBy(() -> router.put("k", "v", 0)).isInstanceOfSatisfying(ApiException.class,
@@ -108,6 +283,7 @@ class DataRouterTest {
         router.put("k", "old", 0);
         String replica = owners("k").get(1);
         aux.down.add(replica);
+        fenceable();
         assertThat(router.delete("k")).isTrue();
         aux.down.remove(replica);
         assertThat(aux.store(replica).get("k").value()).isEqualTo("old");
@@ -130,8 +306,29 @@ class DataRouterTest {
         }
         aux.calls.clear();
         assertThat(router.putAll(items)).isEqualTo(100);
-        assertThat(aux.calls).hasSize(3); // one batch call per node
+        assertThat(aux.calls).as("one ordering batch per node, then one copy batch per node").hasSize(6);
         assertThat(router.getAll(List.of("k1", "k50", "missing"))).containsOnlyKeys("k1", "k50");
+    }
+
+    @Test
+    void putAll_keysThatMetANewerVersion_areWrittenAgainAboveIt() {
+        long ahead = new HybridLogicalClock(() -> java.time.Instant.ofEpochMilli(clock.millis() + 1000), 2).next();
+        aux.store(owners("k7").get(0)).put("k7", new Entry("k7", "other", ahead, 0));
+        List<DataRouter.BulkItem> items = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            items.add(new DataRouter.BulkItem("k" + i, "v" + i, 0));
+        }
+        assertThat(router.putAll(items)).isEqualTo(20);
+        for (String owner : owners("k7")) {
+            assertThat(aux.store(owner).get("k7").value()).isEqualTo("v7");
+        }
+    }
+
+    @Test
+    void putAll_aRepeatedKey_theLastItemWins() {
+        assertThat(router.putAll(List.of(new DataRouter.BulkItem("k", "1", 0), new DataRouter.BulkItem("k", "2", 0))))
+                .isEqualTo(1);
+        assertThat(router.get("k").value()).isEqualTo("2");
     }
 
     @Test
@@ -142,6 +339,7 @@ class DataRouterTest {
         }
         router.putAll(items);
         aux.down.add("a");
+        aux.notServing.add("b"); // one that answers it does not serve reads is skipped too
         List<String> keys = items.stream().map(DataRouter.BulkItem::key).toList();
         assertThat(router.getAll(keys)).hasSize(50);
     }

@@ -35,7 +35,7 @@ class SingleFlightTest {
     }
 
     @Test
-    void run_concurrentCallersOfOneKey_shareOneCall() throws Exception {
+    void run_callersArrivingWhileACallRuns_shareTheNextCall_neverTheOneThatStartedBeforeThem() throws Exception {
         SingleFlight<String, String> flight = new SingleFlight<>(GENEROUS);
         AtomicInteger calls = new AtomicInteger();
         CountDownLatch entered = new CountDownLatch(1);
@@ -55,12 +55,14 @@ class SingleFlightTest {
             })));
         }
         awaitJoined(flight, 50);
+        assertThat(calls).as("the next call waits for the running one").hasValue(1);
         release.countDown();
         assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo("answer");
         for (Future<String> f : others) {
-            assertThat(f.get(30, TimeUnit.SECONDS)).isEqualTo("answer");
+            // "answer" may predate a write acknowledged before they arrived: a stale read
+            assertThat(f.get(30, TimeUnit.SECONDS)).isEqualTo("own call");
         }
-        assertThat(calls).hasValue(1);
+        assertThat(calls).as("one running, one shared by the fifty that came during it").hasValue(2);
         assertThat(flight.inFlight()).isZero();
     }
 
@@ -94,8 +96,23 @@ class SingleFlightTest {
         awaitJoined(flight, 1);
         release.countDown();
         assertThatThrownBy(() -> first.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(() -> waiter.get(30, TimeUnit.SECONDS)).cause()
-                .isInstanceOf(IllegalStateException.class).hasMessage("aux down");
+        assertThat(waiter.get(30, TimeUnit.SECONDS)).as("its own, later call").isEqualTo("never");
+    }
+
+    @Test
+    void runAsync_theSharedCallThrows_everyCallerThatWaitedForItGetsTheException() throws Exception {
+        SingleFlight<String, String> flight = new SingleFlight<>(GENEROUS);
+        java.util.concurrent.CompletableFuture<String> running = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<String> first = flight.runAsync("k", () -> running);
+        java.util.concurrent.CompletableFuture<String> a = flight.runAsync("k",
+                () -> java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("aux down")));
+        java.util.concurrent.CompletableFuture<String> b = flight.runAsync("k",
+                () -> java.util.concurrent.CompletableFuture.completedFuture("never: a's call is shared"));
+        running.complete("first");
+        assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo("first");
+        assertThatThrownBy(() -> a.get(30, TimeUnit.SECONDS)).cause().hasMessage("aux down");
+        assertThatThrownBy(() -> b.get(30, TimeUnit.SECONDS)).cause().hasMessage("aux down");
+        assertThat(flight.inFlight()).isZero();
     }
 
     @Test
@@ -136,6 +153,19 @@ class SingleFlightTest {
         assertThat(flight.run("k", () -> "read after the write")).isEqualTo("read after the write");
         release.countDown();
         assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo("read before the write");
+        assertThat(flight.inFlight()).isZero();
+    }
+
+    @Test
+    void forget_whileCallersWaitForTheNextCall_stillRunsItForThem() throws Exception {
+        SingleFlight<String, String> flight = new SingleFlight<>(GENEROUS);
+        java.util.concurrent.CompletableFuture<String> running = new java.util.concurrent.CompletableFuture<>();
+        flight.runAsync("k", () -> running);
+        java.util.concurrent.CompletableFuture<String> waiting = flight.runAsync("k",
+                () -> java.util.concurrent.CompletableFuture.completedFuture("next"));
+        flight.forget("k");
+        running.complete("old");
+        assertThat(waiting.get(30, TimeUnit.SECONDS)).isEqualTo("next");
         assertThat(flight.inFlight()).isZero();
     }
 

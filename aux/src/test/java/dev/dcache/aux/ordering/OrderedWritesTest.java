@@ -1,0 +1,68 @@
+package dev.dcache.aux.ordering;
+
+import dev.dcache.aux.cache.LruCache;
+import dev.dcache.common.time.FakeClock;
+import dev.dcache.common.wire.DeleteOutcome;
+import dev.dcache.common.wire.Entry;
+import dev.dcache.common.wire.PutOutcome;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A request ordered twice (a retry through another master) takes effect once and answers alike. */
+class OrderedWritesTest {
+    private final FakeClock clock = new FakeClock();
+    private final LruCache cache = new LruCache(1000, 1 << 20, 1, 60_000, clock);
+    private final OrderedWrites writes = new OrderedWrites(cache, clock::nanos, Duration.ofSeconds(60), 3);
+
+    @Test
+    void aDeleteRetried_answersWhetherTheKeyExistedWhenTheFirstTryDeletedIt() {
+        cache.put(new Entry("k", "v", 1, 0));
+        DeleteOutcome first = writes.delete("k", 5, "req");
+        DeleteOutcome retry = writes.delete("k", 9, "req"); // the other master's version
+        assertThat(first).isEqualTo(new DeleteOutcome(true, 5, false));
+        assertThat(retry).isEqualTo(new DeleteOutcome(true, 5, true));
+        assertThat(cache.peek("k").version()).as("applied once").isEqualTo(5);
+        assertThat(writes.replays()).isEqualTo(1);
+    }
+
+    @Test
+    void aPutRetried_keepsItsFirstVersion() {
+        writes.put(new Entry("k", "v", 5, 0), "req");
+        assertThat(writes.put(new Entry("k", "v", 9, 0), "req")).isEqualTo(new PutOutcome(true, 5, true));
+        assertThat(cache.peek("k").version()).isEqualTo(5);
+    }
+
+    @Test
+    void aRefusedWrite_isNotRemembered_soItsMasterCanOrderItAgainAbove() {
+        cache.put(new Entry("k", "newer", 10, 0));
+        assertThat(writes.put(new Entry("k", "v", 5, 0), "req")).isEqualTo(new PutOutcome(false, 10));
+        assertThat(writes.put(new Entry("k", "v", 11, 0), "req")).isEqualTo(new PutOutcome(true, 11));
+    }
+
+    @Test
+    void theSameRequestId_onAnotherKey_isAnotherWrite() {
+        writes.put(new Entry("a", "v", 5, 0), "req");
+        assertThat(writes.put(new Entry("b", "v", 6, 0), "req").replayed()).isFalse();
+    }
+
+    @Test
+    void withoutARequestId_nothingIsRemembered() {
+        writes.delete("k", 5, null);
+        assertThat(writes.delete("k", 6, null)).isEqualTo(new DeleteOutcome(false, 6, false));
+    }
+
+    @Test
+    void anOutcome_isForgottenAfterTheWindow_orWhenNewerOnesPushItOut() {
+        writes.put(new Entry("k", "v", 5, 0), "old");
+        clock.advance(Duration.ofSeconds(61));
+        assertThat(writes.put(new Entry("k", "v", 6, 0), "old").replayed()).as("the window passed").isFalse();
+
+        for (int i = 0; i < 5; i++) {
+            writes.put(new Entry("k" + i, "v", 10 + i, 0), "r" + i);
+        }
+        assertThat(writes.put(new Entry("k0", "v", 20, 0), "r0").replayed()).as("pushed out by newer ones").isFalse();
+    }
+}
