@@ -23,7 +23,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /** In-memory aux nodes: apply by version like the real ones; any node can be made to fail. */
 public final class FakeAuxClient implements AuxClient {
     public final Map<String, Map<String, Entry>> stores = new ConcurrentHashMap<>();
+    /** Nodes that do not answer at all (paused, cut off): every call times out. */
     public final Set<String> down = ConcurrentHashMap.newKeySet();
+    /** Nodes whose process is gone: every call is refused (nothing listens on the port). */
+    public final Set<String> refused = ConcurrentHashMap.newKeySet();
     public final Set<String> draining = ConcurrentHashMap.newKeySet();
     /** Nodes whose data calls fail while their heartbeats succeed (a broken data connection). */
     public final Set<String> dataDown = ConcurrentHashMap.newKeySet();
@@ -45,8 +48,11 @@ public final class FakeAuxClient implements AuxClient {
 
     private void reach(NodeAddress n) throws AuxCallException {
         calls.add(n.id());
+        if (refused.contains(n.id())) {
+            throw new AuxCallException(n.id(), AuxCallException.Kind.REFUSED, "connection refused", null);
+        }
         if (down.contains(n.id()) || dataDown.contains(n.id())) {
-            throw new AuxCallException(n.id(), AuxCallException.Kind.REFUSED, "down", null);
+            throw new AuxCallException(n.id(), AuxCallException.Kind.TIMEOUT, "down", null);
         }
     }
 
@@ -65,8 +71,22 @@ public final class FakeAuxClient implements AuxClient {
     /** Outcomes of ordering deletes with a request id, by node, request and key: a retry replays it. */
     private final Map<String, DeleteOutcome> orderedDeletes = new ConcurrentHashMap<>();
 
+    /**
+     * When set, an ordering write waits here before it is applied: what a master paused between
+     * taking a write's version and sending it looks like to the node.
+     */
+    public volatile java.util.concurrent.CountDownLatch orderingGate;
+
     /** An ordering write to a node that does not serve is refused, as the real ones do. */
     private void order(NodeAddress n, WriteMode mode) throws AuxCallException {
+        java.util.concurrent.CountDownLatch gate = orderingGate;
+        if (mode.ordering() && gate != null) {
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (mode == WriteMode.ORDERING && notServing.contains(n.id())) {
             throw new AuxCallException(n.id(), AuxCallException.Kind.NOT_SERVING, "not serving", null);
         }
@@ -138,8 +158,11 @@ public final class FakeAuxClient implements AuxClient {
     @Override
     public HeartbeatReply heartbeat(NodeAddress node, Heartbeat heartbeat) throws AuxCallException {
         calls.add(node.id());
+        if (refused.contains(node.id())) {
+            throw new AuxCallException(node.id(), AuxCallException.Kind.REFUSED, "connection refused", null);
+        }
         if (down.contains(node.id())) {
-            throw new AuxCallException(node.id(), AuxCallException.Kind.REFUSED, "down", null);
+            throw new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT, "down", null);
         }
         heartbeats.put(node.id(), heartbeat);
         String status = draining.contains(node.id()) ? "draining" : "up";

@@ -51,11 +51,23 @@ class OverloadSystemTest {
     private final Http http = new Http();
 
     /** Outcomes of a burst by kind of request and outcome ("bulk 200", "slow broken"). */
+    /** What a master's 504 says when a write's outcome is unknown ({@code ApiException.outcomeUnknown}). */
+    private static final String OUTCOME_UNKNOWN = "may or may not have taken effect";
+
     private static final class Tally {
         private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
         private final ConcurrentLinkedQueue<String> odd = new ConcurrentLinkedQueue<>();
+        private final LongAdder outcomeUnknown = new LongAdder();
 
         void add(String kind, RawHttp.Result r) {
+            if (r.outcome().equals("504") && r.detail().contains(OUTCOME_UNKNOWN)) {
+                // the master's own answer for a write whose owner did not answer in time (an aux node
+                // starved of CPU by the burst): it may have applied it, so "503, not applied" would be
+                // a lie (docs/consistency.md); counted apart, not a crash and not a proxy's timeout
+                outcomeUnknown.increment();
+                counts.computeIfAbsent(kind + " 504-outcome-unknown", k -> new LongAdder()).increment();
+                return;
+            }
             counts.computeIfAbsent(kind + " " + r.outcome(), k -> new LongAdder()).increment();
             if (!r.isStatus() || r.outcome().startsWith("5") && !r.outcome().equals("503")) {
                 odd.add(kind + " " + r.outcome() + " after " + r.millis() + " ms: " + r.detail());
@@ -257,8 +269,13 @@ class OverloadSystemTest {
         }
 
         assertThat(oomTotal).as("OutOfMemoryError lines in the node logs: %s", ooms).isZero();
+        long answers = tally.byOutcome().values().stream().mapToLong(Long::longValue).sum();
+        Metric.print(scenario, "writes_outcome_unknown", tally.outcomeUnknown.sum());
         assertThat(tally.byOutcome().keySet()).as("outcomes of %s; odd ones: %s", scenario, tally.odd)
-                .allMatch(o -> o.equals("200") || o.equals("404") || o.equals("413") || o.equals("503"));
+                .allMatch(o -> o.equals("200") || o.equals("404") || o.equals("413") || o.equals("503")
+                        || o.equals("504-outcome-unknown"));
+        assertThat(tally.outcomeUnknown.sum()).as("writes answered 504 (outcome unknown) of %d answers", answers)
+                .isLessThanOrEqualTo(Math.max(1, answers / 100));
         assertThat(ok).as("write+read pairs right after the burst; first failure: %s", firstFailure).isEqualTo(20);
         // the aux nodes may still be finishing batches the burst queued: a slow pair or two is fine
         assertThat(medianMs).as("median write+read right after the burst, ms").isLessThan(200);

@@ -19,6 +19,9 @@ import java.util.function.LongSupplier;
  * {@link FencingTimes#silenceLimit} stops serving reads by itself, and {@code fenceAfter} is one
  * interval and a margin longer ({@link FencingTimes#fenceAfter}), so by the time a master writes without a node that is cut off, paused or dead, that
  * node refuses reads, whichever master asks, and a dead one restarts refusing them. An owner that
+ * <em>refused the connection</em> runs no process on its port: it serves no reads now, and the
+ * process that will listen there starts refusing reads until it caught up, so it may be left out
+ * at once ({@link #skip(String, boolean)}; a SIGKILLed node costs writes no wait). An owner that
  * fails while this master still hears it (a broken connection, a full queue) is not fenced: the
  * write retries it until the write's deadline, then fails (503; it may or may not have been
  * applied).
@@ -107,9 +110,18 @@ public final class Fences {
      * @return the permission, to close when the write is done; null: retry the node, or fail
      */
     public Skip skip(String node) {
+        return skip(node, false);
+    }
+
+    /**
+     * {@link #skip(String)}, or at once when the node {@code refused} the connection (nothing
+     * listens on its port: it cannot serve a read, and restarts refusing reads until it caught up).
+     * Not for a connection that broke or timed out: a live node can do that.
+     */
+    public Skip skip(String node, boolean refused) {
         NodeFence f = of(node);
         synchronized (f) {
-            if (!f.fenced && nanos.getAsLong() - f.lastContactNanos < fenceAfterNanos) {
+            if (!refused && !f.fenced && nanos.getAsLong() - f.lastContactNanos < fenceAfterNanos) {
                 return null;
             }
             f.fenced = true;

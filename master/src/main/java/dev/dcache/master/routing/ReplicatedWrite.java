@@ -51,7 +51,9 @@ import java.util.function.Consumer;
  * applied below a write that completed before it started: it cannot tell which, so it fails with
  * 504 (outcome unknown), never reorders. The same holds for a delete whose earlier, timed-out
  * attempt is found applied: whether a value existed is lost with the answer. A write fails with
- * 503 only when no owner can have applied it (a retry is safe), with 504 otherwise.
+ * 503 only when no owner can have applied it (a retry is safe), with 504 otherwise. A write is
+ * never ordered again once its deadline passed (a master paused mid-write, then resumed): its
+ * client has given up on it, and a new version now would put it above writes made since.
  *
  * <p><b>While the ring changes</b> (this master's newest ring is not yet settled: not every node
  * has its data placed for it, and other masters may still route by the ring before), owners under
@@ -296,8 +298,9 @@ final class ReplicatedWrite {
                 order();
                 return;
             }
-            uncertain |= e.kind() != AuxCallException.Kind.REFUSED; // it may have applied it
-            Fences.Skip skip = ctx.fences().skip(node.id());
+            boolean refused = e.kind() == AuxCallException.Kind.REFUSED;
+            uncertain |= !refused; // it may have applied it
+            Fences.Skip skip = ctx.fences().skip(node.id(), refused);
             if (skip != null) {
                 skips.add(skip);
                 ordering++;
@@ -328,6 +331,12 @@ final class ReplicatedWrite {
             ctx.listener().conflict();
             if (++conflicts > MAX_CONFLICTS) {
                 finish(null, ApiException.unavailable("the key is being written concurrently; try again"));
+                return;
+            }
+            if (ctx.fences().now() - deadlineNanos >= 0) {
+                // applied nowhere, and past its deadline: the client has given up on it (or was
+                // told so by a proxy); ordered again now it would land over newer writes
+                finish(null, ApiException.unavailable("the write passed its deadline before it could be ordered"));
                 return;
             }
             ctx.versions().observe(held);
@@ -376,7 +385,7 @@ final class ReplicatedWrite {
             NodeAddress node = targets.get(i);
             if (answers[i] instanceof AuxCallException e) {
                 ctx.failures().accept(e);
-                Fences.Skip skip = ctx.fences().skip(node.id());
+                Fences.Skip skip = ctx.fences().skip(node.id(), e.kind() == AuxCallException.Kind.REFUSED);
                 if (skip == null) {
                     waiting.add(node);
                 } else {

@@ -33,6 +33,19 @@ class FencesTest {
     }
 
     @Test
+    void skip_ofANodeThatRefusedTheConnection_isGrantedAtOnce_andFlagsIt() {
+        fences.answered("a", clock.nanos(), false);
+        assertThat(fences.skip("a", false)).as("a timeout: it may be alive and serving").isNull();
+        Fences.Skip skip = fences.skip("a", true);
+        assertThat(skip).as("nothing listens on its port: it serves no reads").isNotNull();
+        assertThat(fences.flag("a")).as("a restarted process hears it missed writes").isTrue();
+        skip.close();
+        assertThat(fences.flag("a")).as("until a flagged heartbeat is answered").isTrue();
+        fences.answered("a", clock.nanos(), true);
+        assertThat(fences.flag("a")).isFalse();
+    }
+
+    @Test
     void theFlag_staysUpUntilAFlaggedHeartbeatWasAnswered_andNoSkippingWriteIsInFlight() {
         fences.answered("a", clock.nanos(), false);
         clock.advance(Duration.ofSeconds(4));

@@ -106,6 +106,48 @@ class DataRouterTest {
     }
 
     @Test
+    void put_ownerThatRefusesConnections_isLeftOutAtOnce_withoutAFenceWait() {
+        String replica = owners("k").get(1);
+        aux.refused.add(replica); // its process is gone: it cannot serve a read, and restarts recovering
+        DataRouter.WriteResult r = router.put("k", "v", 0);
+        assertThat(r.replicas()).isEqualTo(1);
+        assertThat(writeEvents("retry")).as("no wait for the fence").isZero();
+        assertThat(writeEvents("owner_left_out")).isEqualTo(1);
+        assertThat(fences.flag(replica)).as("the restarted node hears it missed writes").isTrue();
+    }
+
+    @Test
+    void put_pastItsDeadline_isNotOrderedAgainAboveANewerWrite() throws Exception {
+        router.put("k", "old", 0);
+        java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        aux.orderingGate = gate; // this master stalls with the write's version taken, before it is ordered
+        CompletableFuture<DataRouter.WriteResult> late = router.putAsync("k", "late", 0);
+        // meanwhile the client gave up, and wrote a newer value through another master
+        long newer = aux.store(owners("k").get(0)).get("k").version() + (1L << 40);
+        for (String o : owners("k")) {
+            aux.store(o).put("k", new Entry("k", "newer", newer, 0));
+        }
+        clock.advance(WRITE_TIMEOUT.plusSeconds(1));
+        aux.orderingGate = null;
+        gate.countDown();
+        assertThatThrownBy(() -> late.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(ApiException.class)
+                .cause().hasMessageContaining("passed its deadline");
+        for (String o : owners("k")) {
+            assertThat(aux.store(o).get("k").value()).as("on %s", o).isEqualTo("newer");
+        }
+    }
+
+    @Test
+    void put_metANewerVersionWithinItsDeadline_isOrderedAgainAboveIt() {
+        router.put("k", "old", 0);
+        long newer = aux.store(owners("k").get(0)).get("k").version() + (1L << 40);
+        aux.store(owners("k").get(0)).put("k", new Entry("k", "newer", newer, 0));
+        DataRouter.WriteResult r = router.put("k", "latest", 0);
+        assertThat(r.version()).isGreaterThan(newer);
+        assertThat(writeEvents("conflict")).isEqualTo(1);
+    }
+
+    @Test
     void put_ownerDownButNotYetFenced_isRetried_andAcknowledgedOnceItAnswers() throws Exception {
         String replica = owners("k").get(1);
         aux.down.add(replica);
@@ -256,13 +298,22 @@ class DataRouterTest {
     }
 
     @Test
-    void allOwnersDown_is503() {
+    void allOwnersRefusing_is503_nothingWasApplied() {
+        aux.refused.addAll(List.of("a", "b", "c"));
+        assertThatThrownBy(() -> router.get("k")).isInstanceOfSatisfying(ApiException.class,
+                e -> assertThat(e.status()).isEqualTo(503));
+        assertThatThrownBy(() -> router.put("k", "v", 0)).isInstanceOfSatisfying(ApiException.class,
+                e -> assertThat(e.status()).isEqualTo(503));
+    }
+
+    @Test
+    void allOwnersTimingOut_readIs503_writeIs504_someOwnerMayHaveAppliedIt() {
         aux.down.addAll(List.of("a", "b", "c"));
         fenceable();
         assertThatThrownBy(() -> router.get("k")).isInstanceOfSatisfying(ApiException.class,
                 e -> assertThat(e.status()).isEqualTo(503));
         assertThatThrownBy(() -> router.put("k", "v", 0)).isInstanceOfSatisfying(ApiException.class,
-                e -> assertThat(e.status()).isEqualTo(503));
+                e -> assertThat(e.status()).isEqualTo(504));
     }
 
     @Test
