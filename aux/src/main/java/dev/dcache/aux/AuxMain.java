@@ -171,6 +171,9 @@ public final class AuxMain implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        // serve no read from here on: a master that finds the binary port closed below leaves this
+        // node out of writes at once (a refused connection means no process serves there)
+        readiness.drain();
         recovery.close();
         agent.close();
         peers.close();

@@ -224,6 +224,41 @@ class BadInputIT {
     record RawReply(int status, String head, String body) {
     }
 
+    /**
+     * A body without a declared length (chunked) past the body limit: refused with 413 once the
+     * limit is crossed, not read whole into the heap (Javalin checks only a declared
+     * Content-Length). The body is not JSON, so a server that read it all would answer 400.
+     */
+    @org.junit.jupiter.api.Test
+    void chunkedBodyPastTheLimit_is413_notReadWhole() throws IOException {
+        long limit = 16L << 20; // MAX_BODY_BYTES default
+        try (Socket s = new Socket("127.0.0.1", masterPort)) {
+            s.setSoTimeout(15_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /data HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                    + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            byte[] chunk = new byte[64 * 1024];
+            java.util.Arrays.fill(chunk, (byte) 'a');
+            byte[] size = (Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
+            byte[] crlf = "\r\n".getBytes(StandardCharsets.ISO_8859_1);
+            try {
+                for (long sent = 0; sent <= limit + chunk.length; sent += chunk.length) {
+                    out.write(size);
+                    out.write(chunk);
+                    out.write(crlf);
+                }
+                out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+            } catch (IOException serverClosedEarly) {
+                // answered 413 and closed before the rest was sent
+            }
+            String text = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(text).startsWith("HTTP/1.1 413");
+            assertThat(text).contains("\"error\"");
+        }
+    }
+
     /** Sends the request byte for byte and reads the whole response (Connection: close). */
     private static RawReply raw(int port, Case c) throws IOException {
         try (Socket s = new Socket("127.0.0.1", port)) {

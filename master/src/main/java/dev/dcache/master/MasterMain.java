@@ -114,16 +114,16 @@ public final class MasterMain implements AutoCloseable {
                 InvalidationPush.silence(config.healthTimeout()));
         metrics.bindPushReceiver(pushReceiver);
         InvalidationApi invalidations = push == null ? null : new InvalidationApi(pushReceiver, mapper);
+        this.stalls = StallWatch.start(clock, config.staleWrite());
+        metrics.bindStallWatch(stalls);
         this.router = new DataRouter(membership, dataClient, versions, clock, config.replicationFactor(), metrics,
-                nearReads, config.writeTimeout());
+                nearReads, config.writeTimeout(), stalls::stalls, stalls::stalledNow);
         Admission admission = new Admission(config.maxInflight(),
                 new ByteBudget(config.maxInflightBytes(), config.admissionWait()));
         if (config.maxInflightBytes() < config.maxBodyBytes()) {
             log.warn("MASTER_MAX_INFLIGHT_BYTES ({}) is below MAX_BODY_BYTES ({}): larger bodies get 413; give the"
                     + " master more heap or set MASTER_MAX_INFLIGHT_BYTES", config.maxInflightBytes(), config.maxBodyBytes());
         }
-        this.stalls = StallWatch.start(clock, config.staleWrite());
-        metrics.bindStallWatch(stalls);
         DataApi data = new DataApi(router, mapper, config, clock, admission, stalls);
         ClusterApi cluster = new ClusterApi(config.id(), membership, config.replicationFactor());
         AdminApi admin = new AdminApi(membership, probeClient, versions, mapper);

@@ -72,7 +72,7 @@ public final class InternalApi {
     }
 
     private void sync(Context ctx) throws IOException {
-        SyncRequest request = mapper.readValue(ctx.bodyAsBytes(), SyncRequest.class);
+        SyncRequest request = mapper.readValue(HttpServers.body(ctx), SyncRequest.class);
         if (request == null || request.from() == null || request.ring() == null || request.ring().nodes() == null
                 || request.ring().replicationFactor() < 1 || request.ring().vnodes() < 1) {
             throw ApiException.badRequest("sync needs from, ring and digests");
@@ -117,7 +117,7 @@ public final class InternalApi {
     }
 
     private void heartbeat(Context ctx) throws IOException {
-        Heartbeat hb = mapper.readValue(ctx.bodyAsBytes(), Heartbeat.class);
+        Heartbeat hb = mapper.readValue(HttpServers.body(ctx), Heartbeat.class);
         if (hb == null || hb.master() == null || hb.master().isEmpty()) {
             throw ApiException.badRequest("heartbeat needs a master id");
         }
@@ -141,7 +141,7 @@ public final class InternalApi {
     }
 
     private void put(Context ctx) throws IOException {
-        Entry e = checked(mapper.readValue(ctx.bodyAsBytes(), Entry.class));
+        Entry e = checked(mapper.readValue(HttpServers.body(ctx), Entry.class));
         PutOutcome outcome = requireServingIfOrdering(ctx) ? ordered.put(e, requestId(ctx)) : cache.put(e);
         if (!outcome.applied() && outcome.version() < 0) {
             throw ApiException.tooLarge("record exceeds this node's per-segment byte budget");
@@ -165,7 +165,7 @@ public final class InternalApi {
     }
 
     private void batchGet(Context ctx) throws IOException {
-        List<String> keys = batch(mapper.readValue(ctx.bodyAsBytes(), KEYS));
+        List<String> keys = batch(mapper.readValue(HttpServers.body(ctx), KEYS));
         requireServing();
         List<Entry> found = new ArrayList<>(keys.size());
         for (String key : keys) {
@@ -209,7 +209,7 @@ public final class InternalApi {
     }
 
     private void batchDelete(Context ctx) throws IOException {
-        List<KeyVersion> deletes = batch(mapper.readValue(ctx.bodyAsBytes(), DELETES));
+        List<KeyVersion> deletes = batch(mapper.readValue(HttpServers.body(ctx), DELETES));
         for (KeyVersion d : deletes) {
             if (d == null || d.key() == null || d.key().isEmpty() || d.version() <= 0) {
                 throw ApiException.badRequest("each delete needs a key and a positive version");

@@ -209,20 +209,25 @@ public final class ClusterAgent implements AutoCloseable {
 
     /**
      * Schedules a stray sweep (see {@link Rebalancer#sweepStrays}) once every master has written by
-     * the ring this node is placed for alone for three heartbeat intervals (at least a second), so
-     * writes a master sent to former owners just before it settled have landed.
+     * the ring this node is placed for alone for {@link #STRAY_SETTLE} (at least three heartbeat
+     * intervals), so writes a master sent to former owners before it settled, retried up to their
+     * deadline ({@code WRITE_TIMEOUT_MS}, 6.25 s by default), have landed. After a sweep that could
+     * not reach some owner, the next waits {@link #STRAY_RETRY}.
      */
     private void maybeSweepStrays(long intervalMillis) {
         RingSpec ring = rebalancer.straysRing();
+        long settle = Math.max(STRAY_SETTLE.toMillis(), 3 * intervalMillis);
         if (ring == null || closed || draining || readiness.rebuilding() || rebalancer.pending()
-                || !tracker.settledOn(ring.fingerprint(), Math.max(1000, 3 * intervalMillis))
+                || System.nanoTime() - nextSweepNanos < 0
+                || !tracker.settledOn(ring.fingerprint(), settle)
                 || !sweepScheduled.compareAndSet(false, true)) {
             return;
         }
         worker.execute(() -> {
             try {
-                if (!closed && !draining && !rebalancer.pending()) {
-                    rebalancer.sweepStrays();
+                if (!closed && !draining && !rebalancer.pending()
+                        && !rebalancer.sweepStrays(() -> tracker.settledOn(ring.fingerprint(), settle))) {
+                    nextSweepNanos = System.nanoTime() + STRAY_RETRY.toNanos();
                 }
             } catch (RuntimeException e) {
                 log.error("stray sweep failed", e);
@@ -231,6 +236,13 @@ public final class ClusterAgent implements AutoCloseable {
             }
         });
     }
+
+    /** How long every master must have written by a ring alone before strays are swept. */
+    static final Duration STRAY_SETTLE = Duration.ofSeconds(7);
+    /** The wait after a sweep that could not reach some owner. */
+    private static final Duration STRAY_RETRY = Duration.ofSeconds(5);
+    /** No sweep starts before this ({@link System#nanoTime}). */
+    private volatile long nextSweepNanos = System.nanoTime();
 
     private void cleanUp() {
         if (!closed && !draining && !rebalancer.pending() && !readiness.rebuilding()) {
@@ -295,7 +307,7 @@ public final class ClusterAgent implements AutoCloseable {
     }
 
     private void waitForWorker(long deadline) {
-        while (rebalancer.running() && System.nanoTime() < deadline) {
+        while ((rebalancer.running() || sweepScheduled.get()) && System.nanoTime() < deadline) {
             sleep(50);
         }
     }

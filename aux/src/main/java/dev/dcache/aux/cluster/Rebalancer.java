@@ -202,19 +202,31 @@ public final class Rebalancer {
      * owners and drops it (see the class comment), if that ring is still the target and no
      * clean-up is pending. Call only once every master writes by that ring alone.
      *
+     * @param stillSettled asked before each chunk's drops: false when the masters no longer all write
+     *                     by that ring alone (the sweep then stops, dropping nothing more)
      * @return true when done (or nothing to do); false when some owner was unreachable (kept, retry later)
      */
-    public boolean sweepStrays() {
+    public boolean sweepStrays(java.util.function.BooleanSupplier stillSettled) {
         RingSpec ring = straysFor;
         if (ring == null || ring != applied || ring != target || cleanupFor != null) {
             return ring == null;
         }
-        boolean complete = pass(ring, ring, true, true);
-        if (complete && straysFor == ring) {
-            straysFor = null;
+        // checked again before each chunk's drops: a new ring may have come meanwhile, under which
+        // this node owns some of these records (and masters write them here before it hears so)
+        sweepValid = () -> target == ring && applied == ring && stillSettled.getAsBoolean();
+        try {
+            boolean complete = pass(ring, ring, true, true);
+            if (complete && straysFor == ring) {
+                straysFor = null;
+            }
+            return complete;
+        } finally {
+            sweepValid = null;
         }
-        return complete;
     }
+
+    /** While a sweep runs: whether its ring still holds; see {@link #sweepStrays}. */
+    private volatile java.util.function.BooleanSupplier sweepValid;
 
     /** Forgets where the data is placed, so the next pass re-places every record (see {@link RingTracker}). */
     public void forgetPlacement() {
@@ -238,7 +250,9 @@ public final class Rebalancer {
         if (to.nodes().isEmpty()) {
             return false; // nowhere to put anything: keep every record
         }
-        running = !strays;
+        if (!strays) {
+            running = true; // a sweep does not show: masters must not see the ring unsettled for it
+        }
         long start = System.nanoTime();
         Map<String, NodeAddress> addresses = new HashMap<>();
         to.nodes().forEach(n -> addresses.put(n.id(), n));
@@ -261,7 +275,9 @@ public final class Rebalancer {
                     addresses, counts, drop, strays);
         }
         long ms = (System.nanoTime() - start) / 1_000_000;
-        running = false;
+        if (!strays) {
+            running = false;
+        }
         runs.incrementAndGet();
         lastDurationMillis = ms;
         log.info("{} {} -> {}: examined {} records, sent {} copies, dropped {}, {} ms{}",
@@ -317,8 +333,14 @@ public final class Rebalancer {
                 log.warn("rebalance: cannot send {} records to {}: {}", batch.getValue().size(), node, ex.getMessage());
             }
         }
-        if (!delivered.isEmpty()) {
-            movedSink.accept(new ArrayList<>(delivered));
+        if (!delivered.isEmpty() && !strays) {
+            movedSink.accept(new ArrayList<>(delivered)); // strays were backed up when they first moved
+        }
+        if (strays) {
+            java.util.function.BooleanSupplier valid = sweepValid;
+            if (valid != null && !valid.getAsBoolean()) {
+                return false; // the ring changed: drop nothing, the next pass places these records
+            }
         }
         // from an unknown placement nothing is dropped: the target ring may be a passing one
         // (nodes still starting), and a copy could be the only one left

@@ -100,7 +100,7 @@ class RebalancerTest {
 
         // a master still writing to the owners under the last settled ring reaches "a" after its pass
         cache("a").put(new Entry(key, "newest", 7, FAR));
-        assertThat(rebalancer.sweepStrays()).isTrue();
+        assertThat(rebalancer.sweepStrays(() -> true)).isTrue();
 
         assertThat(cache("a").peek(key)).as("stray dropped by the former owner").isNull();
         for (String owner : owners(after, key)) {
@@ -109,6 +109,25 @@ class RebalancerTest {
         assertThat(rebalancer.straysPending()).isFalse();
         assertThat(rebalancer.status().straysPending()).isFalse();
         assertThat(rebalancer.status().running()).isFalse();
+    }
+
+    @Test
+    void sweepStrays_ringNoLongerSettled_dropsNothing() {
+        RingSpec before = ring(2, "a", "b", "c");
+        RingSpec after = ring(2, "a", "b", "c", "d");
+        Rebalancer rebalancer = new Rebalancer("a", cache("a"), peers(), moved -> { });
+        String key = keyOwnedThenNot("a", before, after);
+        rebalancer.targetAndPlaceIfEmpty(before);
+        cache("a").put(new Entry("seed", "x", 1, FAR));
+        rebalancer.run();
+        rebalancer.targetAndPlaceIfEmpty(after);
+        rebalancer.run();
+
+        cache("a").put(new Entry(key, "v", 3, FAR));
+        // a master moved on to a newer ring meanwhile, under which this node may own the record again
+        assertThat(rebalancer.sweepStrays(() -> false)).isFalse();
+        assertThat(cache("a").peek(key).value()).isEqualTo("v");
+        assertThat(rebalancer.straysPending()).isTrue();
     }
 
     @Test
@@ -125,12 +144,12 @@ class RebalancerTest {
 
         cache("a").put(new Entry(key, "v", 3, FAR));
         unreachable.addAll(owners(after, key));
-        assertThat(rebalancer.sweepStrays()).isFalse();
+        assertThat(rebalancer.sweepStrays(() -> true)).isFalse();
         assertThat(cache("a").peek(key).value()).isEqualTo("v");
         assertThat(rebalancer.straysPending()).isTrue();
 
         unreachable.clear();
-        assertThat(rebalancer.sweepStrays()).isTrue();
+        assertThat(rebalancer.sweepStrays(() -> true)).isTrue();
         assertThat(cache("a").peek(key)).isNull();
         assertThat(cache(owners(after, key).get(0)).peek(key).value()).isEqualTo("v");
     }
@@ -146,11 +165,11 @@ class RebalancerTest {
         rebalancer.run();
 
         rebalancer.targetAndPlaceIfEmpty(r2); // not placed for r2 yet
-        assertThat(rebalancer.sweepStrays()).isFalse();
+        assertThat(rebalancer.sweepStrays(() -> true)).isFalse();
         assertThat(cache("a").peek(owned)).isNotNull();
 
         rebalancer.run();
-        assertThat(rebalancer.sweepStrays()).isTrue();
+        assertThat(rebalancer.sweepStrays(() -> true)).isTrue();
         boolean stillOwner = owners(r2, owned).contains("a");
         assertThat(cache("a").peek(owned) != null).isEqualTo(stillOwner);
     }

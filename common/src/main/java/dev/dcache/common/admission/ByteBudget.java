@@ -166,6 +166,14 @@ public final class ByteBudget {
             if (u == 0) {
                 return;
             }
+            synchronized (this) {
+                if ((long) held + u > capacityUnits) {
+                    // with what it holds, this request could never fit: waiting would only end in 503
+                    refusedTooLarge.increment();
+                    throw ApiException.tooLarge("this request needs more than this node can hold at once ("
+                            + capacityBytes + " bytes)");
+                }
+            }
             boolean got = units.tryAcquire(u);
             if (!got) {
                 waited.increment();

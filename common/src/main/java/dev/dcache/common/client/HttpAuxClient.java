@@ -132,7 +132,8 @@ public final class HttpAuxClient implements AuxClient {
             throws AuxCallException {
         HttpResponse<java.io.InputStream> r = send(node, request(node, InternalPaths.BATCH_GET).POST(body(keys)),
                 HttpResponse.BodyHandlers.ofInputStream());
-        try (Charged in = new Charged(r.body(), charge)) {
+        // the request timeout ends with the headers: the streamed answer is bounded by a watchdog
+        try (Watchdog dog = new Watchdog(requestTimeout); Charged in = new Charged(r.body(), charge)) {
             if (r.statusCode() != 200) {
                 expectOk(node, r.statusCode(), r.headers(), in.readNBytes(200));
             }
@@ -142,10 +143,59 @@ public final class HttpAuxClient implements AuxClient {
                 if (in.refusal != null) {
                     throw in.refusal;
                 }
-                throw new AuxCallException(node.id(), AuxCallException.Kind.IO, "answer not read: " + e, e);
+                throw unread(node, dog, e);
             }
         } catch (IOException e) {
             throw new AuxCallException(node.id(), AuxCallException.Kind.IO, "answer not read: " + e, e);
+        }
+    }
+
+    private AuxCallException unread(NodeAddress node, Watchdog dog, IOException e) {
+        return dog.fired()
+                ? new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT,
+                        "answer not read within " + requestTimeout.toMillis() + " ms", e)
+                : new AuxCallException(node.id(), AuxCallException.Kind.IO, "answer not read: " + e, e);
+    }
+
+    /** Runs the watchdogs of streamed answers. */
+    private static final java.util.concurrent.ScheduledExecutorService WATCHDOGS =
+            Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("answer-watchdog").unstarted(r));
+
+    /**
+     * Interrupts the thread that created it if it is not closed within {@code timeout}: a blocked
+     * read of a streamed answer then fails (the JDK client's response stream waits interruptibly).
+     * Closing it clears an interrupt it caused, so the thread goes on clean.
+     */
+    private static final class Watchdog implements AutoCloseable {
+        private final Thread reader = Thread.currentThread();
+        private final java.util.concurrent.ScheduledFuture<?> alarm;
+        private boolean done;
+        private boolean fired;
+
+        Watchdog(Duration timeout) {
+            this.alarm = WATCHDOGS.schedule(this::fire, timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+
+        private synchronized void fire() {
+            if (!done) {
+                fired = true;
+                reader.interrupt();
+            }
+        }
+
+        synchronized boolean fired() {
+            return fired;
+        }
+
+        @Override
+        public void close() {
+            alarm.cancel(false);
+            synchronized (this) {
+                done = true;
+                if (fired) {
+                    Thread.interrupted(); // ours, not the caller's
+                }
+            }
         }
     }
 

@@ -65,6 +65,8 @@ public final class HttpServers {
 
     /** Where a Javalin route finds its request's reservation of the byte budget ({@link #lease}). */
     private static final String LEASE = "dcache.lease";
+    /** The request attribute holding the server's body limit, for {@link #body}. */
+    private static final String BODY_LIMIT = "dcache.bodyLimit";
 
 
     /**
@@ -103,6 +105,25 @@ public final class HttpServers {
     }
 
     /**
+     * The whole request body, refused with 413 past the server's body limit also when its length
+     * was not declared (chunked): Javalin's {@code bodyAsBytes} checks only a declared
+     * Content-Length, and would read an undeclared body of any size into the heap.
+     */
+    public static byte[] body(Context ctx) throws IOException {
+        Long limit = ctx.attribute(BODY_LIMIT);
+        if (limit == null) {
+            return ctx.bodyAsBytes(); // not an admitted route
+        }
+        CheckedBody in = new CheckedBody(ctx.req().getInputStream(), limit, false);
+        try {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            in.throwIfRefused();
+            throw e;
+        }
+    }
+
+    /**
      * The request's reservation of the byte budget, taken before its handler ran and held until its
      * answer has been written; a handler grows it for what it holds beyond its body (an answer read
      * from the aux nodes). Never null inside a route.
@@ -132,6 +153,7 @@ public final class HttpServers {
                 entered = true;
                 lease = budgeted ? admitBody(ctx, options) : admission.bytes().empty();
                 ctx.attribute(LEASE, lease);
+                ctx.attribute(BODY_LIMIT, options.maxRequestBytes());
                 if (!closeWhenComplete(ctx, lease)) {
                     lease = null; // closed with the exchange, once the answer is on the wire
                 }

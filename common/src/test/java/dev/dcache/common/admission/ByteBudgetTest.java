@@ -46,6 +46,19 @@ class ByteBudgetTest {
     }
 
     @Test
+    void grow_pastTheCapacityWithWhatTheLeaseHolds_is413AtOnce_notAWaitThen503() {
+        ByteBudget budget = new ByteBudget(4 * MIB, Duration.ofSeconds(30));
+        try (ByteBudget.Lease lease = budget.reserve(3 * MIB)) {
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> lease.grow(2 * MIB))
+                    .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(413));
+            assertThat(System.nanoTime() - start).as("no wait").isLessThan(TimeUnit.SECONDS.toNanos(5));
+            assertThat(lease.bytes()).isEqualTo(3 * MIB);
+        }
+        assertThat(budget.inUse()).isZero();
+    }
+
+    @Test
     void reserve_budgetFullForTheWholeWait_is503WithRetryAfter() {
         ByteBudget budget = new ByteBudget(4 * MIB, Duration.ZERO);
         ByteBudget.Lease held = budget.reserve(3 * MIB);

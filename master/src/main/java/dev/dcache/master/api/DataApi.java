@@ -137,7 +137,7 @@ public final class DataApi {
 
     private void put(Context ctx) throws IOException {
         refuseIfLate(ctx.header(RequestStart.HEADER));
-        DataRouter.BulkItem item = entry(ctx.contentType(), ctx.bodyAsBytes());
+        DataRouter.BulkItem item = entry(ctx.contentType(), HttpServers.body(ctx));
         DataRouter.WriteResult r = router.put(item.key(), item.value(), item.ttlMillis(),
                 requestId(ctx.header(REQUEST_ID_HEADER)));
         ctx.json(new PutResponse(item.key(), r.version(), r.replicas()));
@@ -349,7 +349,7 @@ public final class DataApi {
     }
 
     private JsonNode readJson(Context ctx) throws IOException {
-        return readJson(ctx.contentType(), ctx.bodyAsBytes());
+        return readJson(ctx.contentType(), HttpServers.body(ctx));
     }
 
     private JsonNode readJson(String type, byte[] bytes) throws IOException {

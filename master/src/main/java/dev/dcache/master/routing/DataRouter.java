@@ -88,6 +88,34 @@ public final class DataRouter implements AutoCloseable {
      */
     public DataRouter(Membership membership, AuxClient client, HybridLogicalClock versions, InstantSource clock,
                       int replicationFactor, MasterMetrics metrics, NearReads nearReads, Duration writeTimeout) {
+        this(membership, client, versions, clock, replicationFactor, metrics, nearReads, writeTimeout,
+                ReplicatedWrite.Stalls.NONE);
+    }
+
+    /**
+     * @param stallCount this master's stalls so far ({@code StallWatch#stalls})
+     * @param stalledNow whether it is in one, or just out of one not yet counted
+     */
+    public DataRouter(Membership membership, AuxClient client, HybridLogicalClock versions, InstantSource clock,
+                      int replicationFactor, MasterMetrics metrics, NearReads nearReads, Duration writeTimeout,
+                      java.util.function.LongSupplier stallCount, java.util.function.BooleanSupplier stalledNow) {
+        this(membership, client, versions, clock, replicationFactor, metrics, nearReads, writeTimeout,
+                new ReplicatedWrite.Stalls() {
+                    @Override
+                    public long count() {
+                        return stallCount.getAsLong();
+                    }
+
+                    @Override
+                    public boolean now() {
+                        return stalledNow.getAsBoolean();
+                    }
+                });
+    }
+
+    private DataRouter(Membership membership, AuxClient client, HybridLogicalClock versions, InstantSource clock,
+                       int replicationFactor, MasterMetrics metrics, NearReads nearReads, Duration writeTimeout,
+                       ReplicatedWrite.Stalls stalls) {
         this.membership = membership;
         this.client = client;
         this.versions = versions;
@@ -111,7 +139,7 @@ public final class DataRouter implements AutoCloseable {
                     public void leftOut() {
                         metrics.write(MasterMetrics.WriteEvent.OWNER_LEFT_OUT);
                     }
-                }, writeTimeout.toNanos());
+                }, writeTimeout.toNanos(), stalls);
     }
 
     /**
@@ -473,7 +501,7 @@ public final class DataRouter implements AutoCloseable {
         ClusterView view = membership.view();
         Map<String, Entry> found = new HashMap<>();
         if (!membership.settled(view)) {
-            return getAllNewest(view, keys);
+            return getAllNewest(view, keys, charge);
         }
         Map<String, List<NodeAddress>> ownersOf = new HashMap<>();
         for (String key : keys) {
@@ -520,23 +548,34 @@ public final class DataRouter implements AutoCloseable {
     }
 
     /** While data moves: each key from every owner, the newest answer (as a single read then does). */
-    private Map<String, Entry> getAllNewest(ClusterView view, List<String> keys) {
-        Map<String, CompletableFuture<Entry>> reads = new LinkedHashMap<>();
-        for (String key : keys) {
-            reads.computeIfAbsent(key, k -> Futures.started(() -> fetchNewest(k, transitionOwners(view, k))));
-        }
+    /**
+     * {@link #getAll} while the ring changes: each key read from every owner under both rings, the
+     * newest kept, {@link #NEWEST_WINDOW} keys at a time so that what is held in flight stays
+     * bounded, and each kept record charged to {@code charge} before the next window.
+     */
+    private Map<String, Entry> getAllNewest(ClusterView view, List<String> keys, java.util.function.LongConsumer charge) {
+        List<String> distinct = new ArrayList<>(new LinkedHashSet<>(keys));
         Map<String, Entry> found = new HashMap<>();
         boolean anyAnswer = false;
         ApiException last = null;
-        for (Map.Entry<String, CompletableFuture<Entry>> r : reads.entrySet()) {
-            try {
-                Entry e = await(r.getValue());
-                anyAnswer = true;
+        for (int from = 0; from < distinct.size(); from += NEWEST_WINDOW) {
+            Map<String, CompletableFuture<Entry>> reads = new LinkedHashMap<>();
+            for (String key : distinct.subList(from, Math.min(distinct.size(), from + NEWEST_WINDOW))) {
+                reads.put(key, Futures.started(() -> fetchNewest(key, transitionOwners(view, key))));
+            }
+            for (Map.Entry<String, CompletableFuture<Entry>> r : reads.entrySet()) {
+                Entry e;
+                try {
+                    e = await(r.getValue());
+                    anyAnswer = true;
+                } catch (ApiException failed) {
+                    last = failed;
+                    continue;
+                }
                 if (e != null) {
+                    charge.accept(e.key().length() + (long) e.value().length()); // what it throws ends the read
                     found.put(r.getKey(), e);
                 }
-            } catch (ApiException e) {
-                last = e;
             }
         }
         if (!anyAnswer && last != null) {
@@ -544,6 +583,9 @@ public final class DataRouter implements AutoCloseable {
         }
         return found;
     }
+
+    /** Keys read at once by a bulk read while the ring changes (each from up to twice RF owners). */
+    private static final int NEWEST_WINDOW = 8;
 
     /**
      * While this master's ring is not settled: the key's owners under it and under the last settled

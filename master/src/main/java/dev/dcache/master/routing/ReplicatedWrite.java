@@ -52,8 +52,9 @@ import java.util.function.Consumer;
  * 504 (outcome unknown), never reorders. The same holds for a delete whose earlier, timed-out
  * attempt is found applied: whether a value existed is lost with the answer. A write fails with
  * 503 only when no owner can have applied it (a retry is safe), with 504 otherwise. A write is
- * never ordered again once its deadline passed (a master paused mid-write, then resumed): its
- * client has given up on it, and a new version now would put it above writes made since.
+ * never ordered again (no new version) once its deadline passed or its master stalled since it
+ * started (a SIGSTOP or a long GC mid-write): its client has given up on it, or was told 504 by
+ * nginx after 1 s, and a new version now would put it above writes made since.
  *
  * <p><b>While the ring changes</b> (this master's newest ring is not yet settled: not every node
  * has its data placed for it, and other masters may still route by the ring before), owners under
@@ -86,7 +87,29 @@ final class ReplicatedWrite {
 
     /** What a write needs from the router. */
     record Context(AuxClient client, HybridLogicalClock versions, Fences fences,
-                   Consumer<AuxCallException> failures, Listener listener, long timeoutNanos) {
+                   Consumer<AuxCallException> failures, Listener listener, long timeoutNanos, Stalls stalls) {
+    }
+
+    /** This master's own stalls (a SIGSTOP, a long GC), as its {@code StallWatch} sees them. */
+    interface Stalls {
+        /** Never stalls (tests, and masters without a watch). */
+        Stalls NONE = new Stalls() {
+            @Override
+            public long count() {
+                return 0;
+            }
+
+            @Override
+            public boolean now() {
+                return false;
+            }
+        };
+
+        /** Stalls seen so far. */
+        long count();
+
+        /** In a stall, or just out of one not yet counted. */
+        boolean now();
     }
 
     /** Hears what a write did, for metrics. */
@@ -119,6 +142,8 @@ final class ReplicatedWrite {
     /** The owners, the preferred ordering owner first. */
     private final List<NodeAddress> owners;
     private final long deadlineNanos;
+    /** {@link Stalls#count()} when the write started. */
+    private final long stallsAtStart;
     private final CompletableFuture<Result> result = new CompletableFuture<>();
     private final Set<String> holding = new HashSet<>();
     private final List<Fences.Skip> skips = new ArrayList<>();
@@ -141,6 +166,16 @@ final class ReplicatedWrite {
         this.expiresAt = expiresAt;
         this.owners = owners;
         this.deadlineNanos = ctx.fences().now() + ctx.timeoutNanos();
+        this.stallsAtStart = ctx.stalls().count();
+    }
+
+    /**
+     * True when this write may take no new version: past its deadline, or this master stalled
+     * since the write started (its client, behind nginx's 1 s, has been told 504 and may have
+     * written the key again since: a version taken now would put this write above that one).
+     */
+    private boolean tooLateToOrderAgain() {
+        return ctx.fences().now() - deadlineNanos >= 0 || ctx.stalls().count() != stallsAtStart || ctx.stalls().now();
     }
 
     /**
@@ -240,6 +275,10 @@ final class ReplicatedWrite {
             later(this::query, owners.get(0)); // no serving owner answered: nothing applied yet
             return;
         }
+        if (tooLateToOrderAgain()) {
+            finish(null, ApiException.unavailable("the write outlived its deadline, or this master stalled, before it could be ordered"));
+            return; // only reads so far: nothing applied
+        }
         if (newest != null) {
             ctx.versions().observe(newest.version());
         }
@@ -333,10 +372,10 @@ final class ReplicatedWrite {
                 finish(null, ApiException.unavailable("the key is being written concurrently; try again"));
                 return;
             }
-            if (ctx.fences().now() - deadlineNanos >= 0) {
-                // applied nowhere, and past its deadline: the client has given up on it (or was
-                // told so by a proxy); ordered again now it would land over newer writes
-                finish(null, ApiException.unavailable("the write passed its deadline before it could be ordered"));
+            if (tooLateToOrderAgain()) {
+                // applied nowhere, and its client has given up on it (or was told so by a proxy):
+                // ordered again now, it would land over newer writes
+                finish(null, ApiException.unavailable("the write outlived its deadline, or this master stalled, before it could be ordered"));
                 return;
             }
             ctx.versions().observe(held);

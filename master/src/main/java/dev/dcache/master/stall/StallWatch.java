@@ -93,6 +93,19 @@ public final class StallWatch implements AutoCloseable {
     }
 
     /**
+     * True while this master is in a stall or just out of one the ticker has not beaten after yet:
+     * right after a pause, request threads may run before the ticker.
+     */
+    public boolean stalledNow() {
+        return ticking() && nanos.getAsLong() - lastBeatNanos > gapNanos;
+    }
+
+    /** Beats run: by the ticker thread, or by a test calling {@link #tick} (no check when turned off). */
+    private boolean ticking() {
+        return staleAfterMillis != 0;
+    }
+
+    /**
      * How long ago nginx sent a write carrying {@code requestStart} when that write must be
      * refused (see the class comment), else -1.
      */

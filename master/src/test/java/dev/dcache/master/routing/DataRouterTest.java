@@ -38,6 +38,8 @@ class DataRouterTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private Membership membership;
     private DataRouter router;
+    /** This master's stalls, as its StallWatch would count them. */
+    private final java.util.concurrent.atomic.AtomicLong stalls = new java.util.concurrent.atomic.AtomicLong();
 
     @BeforeEach
     void setUp() {
@@ -47,7 +49,8 @@ class DataRouterTest {
                 fences);
         membership.warmUp();
         router = new DataRouter(membership, aux, new HybridLogicalClock(clock, 1), clock, 2,
-                new MasterMetrics(registry), dev.dcache.master.nearcache.NearReads.none(), WRITE_TIMEOUT);
+                new MasterMetrics(registry), dev.dcache.master.nearcache.NearReads.none(), WRITE_TIMEOUT,
+                stalls::get, () -> false);
     }
 
     /** Moves the clock past the fence wait: a node that has not answered since may be left out of writes. */
@@ -131,7 +134,27 @@ class DataRouterTest {
         aux.orderingGate = null;
         gate.countDown();
         assertThatThrownBy(() -> late.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(ApiException.class)
-                .cause().hasMessageContaining("passed its deadline");
+                .cause().hasMessageContaining("before it could be ordered");
+        for (String o : owners("k")) {
+            assertThat(aux.store(o).get("k").value()).as("on %s", o).isEqualTo("newer");
+        }
+    }
+
+    @Test
+    void put_whoseMasterStalledMidWrite_isNotOrderedAgainAboveANewerWrite() throws Exception {
+        router.put("k", "old", 0);
+        java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        aux.orderingGate = gate;
+        CompletableFuture<DataRouter.WriteResult> late = router.putAsync("k", "late", 0);
+        long newer = aux.store(owners("k").get(0)).get("k").version() + (1L << 40);
+        for (String o : owners("k")) {
+            aux.store(o).put("k", new Entry("k", "newer", newer, 0));
+        }
+        stalls.incrementAndGet(); // paused 2 s, well within the write deadline; nginx answered 504 after 1 s
+        aux.orderingGate = null;
+        gate.countDown();
+        assertThatThrownBy(() -> late.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(ApiException.class)
+                .cause().hasMessageContaining("before it could be ordered");
         for (String o : owners("k")) {
             assertThat(aux.store(o).get("k").value()).as("on %s", o).isEqualTo("newer");
         }
