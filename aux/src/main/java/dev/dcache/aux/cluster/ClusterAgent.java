@@ -298,7 +298,17 @@ public final class ClusterAgent implements AutoCloseable {
             if (agreed != null && agreed.nodes().stream().noneMatch(n -> n.id().equals(selfId))) {
                 break; // every master routes without this node now
             }
+            if (!tracker.mastersAlive()) {
+                break;
+            }
             sleep(100);
+        }
+        if (!tracker.mastersAlive()) {
+            // the masters stopped meanwhile (the whole cluster is stopping, masters first): the other
+            // nodes are stopping too, maybe draining into this one; dropping what they took would
+            // leave every snapshot without those records. Keep them: the copies sent are harmless.
+            log.info("draining: the masters went quiet; keeping records for the snapshot");
+            return false;
         }
         // then send again (writes that arrived in between) and drop what the owners took
         ok &= rebalancer.handOff(without, true);

@@ -63,4 +63,55 @@ class ClusterAgentTest {
         HeartbeatReply reply = agent.onHeartbeat(heartbeat("m-1", 0, true), "10.0.0.1");
         assertThat(reply.nearCacheMasters()).isEmpty();
     }
+
+    /**
+     * The whole cluster stops, masters first (bin/cluster down, compose down): a node that began to
+     * drain while a master was still heard must not drop what its peers took, since they are
+     * stopping too (all draining at once, each would drop what the others took: empty snapshots).
+     */
+    @Test
+    void drain_mastersGoQuietMeanwhile_keepsEveryRecordForTheSnapshot() throws Exception {
+        com.sun.net.httpserver.HttpServer peer = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        java.util.concurrent.atomic.AtomicInteger batches = new java.util.concurrent.atomic.AtomicInteger();
+        peer.createContext(dev.dcache.common.wire.InternalPaths.BATCH_PUT, exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            batches.incrementAndGet();
+            byte[] answer = "{\"applied\":0,\"stale\":0,\"superseded\":[]}".getBytes();
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, answer.length);
+            exchange.getResponseBody().write(answer);
+            exchange.close();
+        });
+        peer.start();
+        LruCache cache = new LruCache(1000, 1 << 20, 1, 60_000, clock);
+        ClusterAgent node = new ClusterAgent("aux-1", 0, cache, new Readiness(clock::nanos, clock, Duration.ofMinutes(5)),
+                peers, clock, null);
+        try {
+            for (int i = 0; i < 50; i++) {
+                cache.put(new dev.dcache.common.wire.Entry("k" + i, "v", i + 1, 0));
+            }
+            List<NodeAddress> nodes = List.of(new NodeAddress("aux-1", "127.0.0.1", 1),
+                    new NodeAddress("aux-2", "127.0.0.1", peer.getAddress().getPort()));
+            dev.dcache.common.wire.RingSpec ring = new dev.dcache.common.wire.RingSpec(nodes, 2, 16,
+                    new dev.dcache.common.ring.HashRing(List.of("aux-1", "aux-2"), 16,
+                            dev.dcache.common.hash.HashFunction.FNV1A_MIX).fingerprint());
+            node.onHeartbeat(new Heartbeat("m-1", 1000, ring, List.of(), 8001, null, false), "127.0.0.1");
+
+            java.util.concurrent.CompletableFuture<Boolean> drained =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> node.drain(Duration.ofSeconds(20)));
+            long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (batches.get() == 0 && System.nanoTime() < until) {
+                Thread.sleep(10); // the first, keeping hand-off reached the peer
+            }
+            assertThat(batches.get()).as("records copied to the peer").isPositive();
+            clock.advance(Duration.ofSeconds(3)); // the masters stopped: none heard for 3 intervals
+
+            assertThat(drained.get(10, java.util.concurrent.TimeUnit.SECONDS)).isFalse();
+            assertThat(cache.size()).as("records kept for the snapshot").isEqualTo(50);
+        } finally {
+            node.close();
+            peer.stop(0);
+        }
+    }
 }
