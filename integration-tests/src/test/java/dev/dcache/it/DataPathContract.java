@@ -266,4 +266,37 @@ abstract class DataPathContract {
         assertThat(text).contains("uri=\"/data/<key>\"");
         assertThat(text).doesNotContain("some-key-for-metrics");
     }
+
+    /**
+     * The transport carries what an aux node vouches for: an ordering write with a request id,
+     * answered without a replay, says how far back the node remembers the requests it ordered; the
+     * same request again is a replay with the first version.
+     */
+    @Test
+    void orderingWrite_answerSaysHowLongTheNodeRemembersRequests_andARetryReplays() throws Exception {
+        AuxMain a = cluster.aux().get(0);
+        dev.dcache.common.ring.NodeAddress node = new dev.dcache.common.ring.NodeAddress(a.config().id(), "127.0.0.1", a.port());
+        var http = new dev.dcache.common.client.HttpAuxClient(new com.fasterxml.jackson.databind.ObjectMapper(),
+                Duration.ofSeconds(2), Duration.ofSeconds(5), TestCluster.TOKEN);
+        dev.dcache.common.client.AuxClient client = transport().equals("binary")
+                ? new dev.dcache.common.client.BinaryAuxClient(http, Duration.ofSeconds(2), Duration.ofSeconds(5), TestCluster.TOKEN, 1)
+                : http;
+        try (http; AutoCloseable binary = client == http ? () -> { } : client) {
+            Thread.sleep(20); // the node started before this
+            var mode = dev.dcache.common.client.WriteMode.ordering("contract-" + transport() + "-" + fastPath());
+            String key = "vouch-" + transport() + "-" + fastPath();
+            var first = client.startPut(node, new Entry(key, "v", 5, 0), mode).get(5, java.util.concurrent.TimeUnit.SECONDS);
+            var again = client.startPut(node, new Entry(key, "v", 9, 0), mode).get(5, java.util.concurrent.TimeUnit.SECONDS);
+            var copy = client.startPut(node, new Entry(key, "v", 10, 0), dev.dcache.common.client.WriteMode.COPY)
+                    .get(5, java.util.concurrent.TimeUnit.SECONDS);
+
+            assertThat(first.applied()).isTrue();
+            assertThat(first.replayed()).isFalse();
+            assertThat(first.rememberedMillis()).as("since the node started, at most 60 s")
+                    .isBetween(20L, 60_000L);
+            assertThat(again.replayed()).isTrue();
+            assertThat(again.version()).isEqualTo(5);
+            assertThat(copy.rememberedMillis()).as("a copy vouches for nothing").isZero();
+        }
+    }
 }

@@ -87,17 +87,49 @@ public final class FakeAuxClient implements AuxClient {
                 Thread.currentThread().interrupt();
             }
         }
-        if (mode == WriteMode.ORDERING && notServing.contains(n.id())) {
+        if (mode.ordering() && notServing.contains(n.id())) {
             throw new AuxCallException(n.id(), AuxCallException.Kind.NOT_SERVING, "not serving", null);
         }
+    }
+
+    /** Ordering puts to a node (by id) that time out before they are applied, one per count. */
+    public final Map<String, java.util.concurrent.atomic.AtomicInteger> droppedOrderings = new ConcurrentHashMap<>();
+    /** Ordering puts to a node (by id) that are applied, then time out (the answer is lost), one per count. */
+    public final Map<String, java.util.concurrent.atomic.AtomicInteger> lostOrderingReplies = new ConcurrentHashMap<>();
+    /** Runs with the record of each dropped or unanswered ordering put: what else happened meanwhile. */
+    public volatile java.util.function.Consumer<Entry> meanwhile = e -> { };
+    /** What a node's answer to an ordering put with a request id says it remembers, in ms (the real: up to 60 s). */
+    public volatile long rememberedMillis;
+    /** Versions of ordering puts applied with a request id, by node, request and key: a retry replays it. */
+    private final Map<String, Long> orderedPuts = new ConcurrentHashMap<>();
+
+    private static boolean take(Map<String, java.util.concurrent.atomic.AtomicInteger> counts, String node) {
+        java.util.concurrent.atomic.AtomicInteger n = counts.get(node);
+        return n != null && n.getAndUpdate(c -> Math.max(0, c - 1)) > 0;
     }
 
     @Override
     public PutOutcome put(NodeAddress node, Entry entry, WriteMode mode) throws AuxCallException {
         reach(node);
         order(node, mode);
+        String id = mode.ordering() && mode.requestId() != null ? node.id() + '|' + mode.requestId() + '|' + entry.key() : null;
+        if (id != null && take(droppedOrderings, node.id())) {
+            meanwhile.accept(entry);
+            throw new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT, "dropped", null);
+        }
+        Long before = id == null ? null : orderedPuts.get(id);
+        if (before != null) {
+            return new PutOutcome(true, before, true);
+        }
         boolean ok = apply(node.id(), entry);
-        return new PutOutcome(ok, store(node.id()).get(entry.key()).version());
+        if (ok && id != null) {
+            orderedPuts.put(id, entry.version());
+        }
+        if (id != null && take(lostOrderingReplies, node.id())) {
+            meanwhile.accept(entry);
+            throw new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT, "answer lost", null);
+        }
+        return new PutOutcome(ok, store(node.id()).get(entry.key()).version(), false, id == null ? 0 : rememberedMillis);
     }
 
     @Override

@@ -58,6 +58,8 @@ class OverloadSystemTest {
         private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
         private final ConcurrentLinkedQueue<String> odd = new ConcurrentLinkedQueue<>();
         private final LongAdder outcomeUnknown = new LongAdder();
+        /** The 504s by kind and message: which wait gave up, for the log. */
+        private final Map<String, LongAdder> unknownWhy = new ConcurrentHashMap<>();
 
         void add(String kind, RawHttp.Result r) {
             if (r.outcome().equals("504") && r.detail().contains(OUTCOME_UNKNOWN)) {
@@ -66,6 +68,7 @@ class OverloadSystemTest {
                 // a lie (docs/consistency.md); counted apart, not a crash and not a proxy's timeout
                 outcomeUnknown.increment();
                 counts.computeIfAbsent(kind + " 504-outcome-unknown", k -> new LongAdder()).increment();
+                unknownWhy.computeIfAbsent(kind + ": " + r.detail(), k -> new LongAdder()).increment();
                 return;
             }
             counts.computeIfAbsent(kind + " " + r.outcome(), k -> new LongAdder()).increment();
@@ -247,6 +250,7 @@ class OverloadSystemTest {
         tally.byOutcome().forEach((outcome, n) -> Metric.print(scenario, "status_" + outcome, n));
         tally.byKindAndOutcome().forEach((k, n) -> Metric.print(scenario, "by_kind_" + k.replace(' ', '_'), n));
         tally.odd.stream().limit(20).forEach(line -> System.out.println("odd outcome: " + line));
+        tally.unknownWhy.forEach((why, n) -> System.out.println("504 (outcome unknown) x" + n.sum() + ": " + why));
         // When the burst starved a master of CPU long enough that it took the aux nodes off its ring,
         // it fenced them: they refuse reads (and ordering writes) until it has them back and they
         // caught up (docs/consistency.md). How long that takes is measured, bounded, then the pairs.

@@ -172,8 +172,8 @@ public final class BinaryServer implements AutoCloseable {
                 if (!o.applied() && o.version() < 0) {
                     Frames.writeReply(out, r.id(), Frames.TOO_LARGE, false, -1, 0, null);
                 } else {
-                    Frames.writeReply(out, r.id(), o.replayed() ? Frames.REPLAYED : Frames.OK, o.applied(), o.version(), 0,
-                            null);
+                    Frames.writeReply(out, r.id(), o.replayed() ? Frames.REPLAYED : Frames.OK, o.applied(), o.version(),
+                            o.rememberedMillis(), null); // a write reply's expiry slot carries the memory span
                 }
             }
             case Frames.DELETE, Frames.DELETE_ORDERING -> {
@@ -187,8 +187,8 @@ public final class BinaryServer implements AutoCloseable {
                 }
                 DeleteOutcome o = r.op() == Frames.DELETE_ORDERING ? ordered.delete(r.key(), r.version(), r.requestId())
                         : cache.deleteAt(r.key(), r.version());
-                Frames.writeReply(out, r.id(), o.replayed() ? Frames.REPLAYED : Frames.OK, o.existed(), o.version(), 0,
-                        null);
+                Frames.writeReply(out, r.id(), o.replayed() ? Frames.REPLAYED : Frames.OK, o.existed(), o.version(),
+                        o.rememberedMillis(), null);
             }
             default -> Frames.writeReply(out, r.id(), Frames.BAD_REQUEST, false, 0, 0, "unknown op " + r.op());
         }

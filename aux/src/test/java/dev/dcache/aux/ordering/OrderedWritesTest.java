@@ -65,4 +65,42 @@ class OrderedWritesTest {
         }
         assertThat(writes.put(new Entry("k0", "v", 20, 0), "r0").replayed()).as("pushed out by newer ones").isFalse();
     }
+
+    @Test
+    void anAnswer_saysHowFarBackEveryRequestIsRemembered_sinceStart_atMostTheWindow() {
+        assertThat(writes.put(new Entry("a", "v", 5, 0), "r1").rememberedMillis()).as("just started").isZero();
+        clock.advance(Duration.ofSeconds(5));
+        assertThat(writes.put(new Entry("b", "v", 6, 0), "r2").rememberedMillis()).isEqualTo(5_000);
+        clock.advance(Duration.ofSeconds(100));
+        assertThat(writes.delete("b", 7, "r3").rememberedMillis()).as("outcomes older than 60 s are gone anyway")
+                .isEqualTo(60_000);
+        assertThat(writes.put(new Entry("c", "v", 8, 0), null).rememberedMillis()).as("no request id: no claim").isZero();
+    }
+
+    @Test
+    void outcomesPushedOutYoung_shortenWhatAnAnswerVouchesFor_toAfterTheNewestOfThem() {
+        clock.advance(Duration.ofSeconds(100));
+        for (int i = 0; i < 5; i++) { // room for 3: the outcomes of second 0 and 1 are pushed out young
+            writes.put(new Entry("k" + i, "v", 10 + i, 0), "r" + i);
+            clock.advance(Duration.ofSeconds(1));
+        }
+        // now second 5; one more pushes out second 1's outcome (the map holds 3, and the one a lookup
+        // adds): every request since then is remembered
+        PutOutcome answer = writes.put(new Entry("k", "v", 20, 0), "r");
+        assertThat(answer.rememberedMillis()).isEqualTo(4_000);
+        assertThat(writes.put(new Entry("k1", "v", 30, 0), "r1").replayed()).as("second 1's, pushed out").isFalse();
+        assertThat(writes.put(new Entry("k4", "v", 30, 0), "r4").replayed()).as("second 4's, still there").isTrue();
+    }
+
+    @Test
+    void outcomesThatAgedOut_doNotShortenIt() {
+        OrderedWrites small = new OrderedWrites(cache, clock::nanos, Duration.ofSeconds(60), 1);
+        small.put(new Entry("a", "v", 5, 0), "r1");
+        clock.advance(Duration.ofSeconds(61));
+        small.put(new Entry("b", "v", 6, 0), "r2"); // r1 leaves by age
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(small.put(new Entry("c", "v", 7, 0), "r3").rememberedMillis()).as("r1 left by age").isEqualTo(60_000);
+        assertThat(small.put(new Entry("d", "v", 8, 0), "r4").rememberedMillis())
+                .as("r2 was pushed out by count, at 1 s old").isEqualTo(1_000);
+    }
 }

@@ -112,7 +112,7 @@ public final class BinaryAuxClient implements AuxClient {
         byte op = mode.ordering() ? Frames.PUT_ORDERING : Frames.PUT;
         return send(node, op, entry.version(), entry.expiresAt(), entry.key(), entry.value(), mode.requestId(),
                 r -> switch (r.status()) {
-                    case Frames.OK -> new PutOutcome(r.flag(), r.version());
+                    case Frames.OK -> new PutOutcome(r.flag(), r.version(), false, r.expiresAt()); // its memory span
                     case Frames.REPLAYED -> new PutOutcome(true, r.version(), true);
                     case Frames.TOO_LARGE -> new PutOutcome(false, -1);
                     case Frames.NOT_SERVING -> throw notServing(node);
@@ -124,7 +124,7 @@ public final class BinaryAuxClient implements AuxClient {
     public CompletableFuture<DeleteOutcome> startDelete(NodeAddress node, String key, long version, WriteMode mode) {
         byte op = mode.ordering() ? Frames.DELETE_ORDERING : Frames.DELETE;
         return send(node, op, version, 0, key, null, mode.requestId(), r -> switch (r.status()) {
-            case Frames.OK -> new DeleteOutcome(r.flag(), r.version());
+            case Frames.OK -> new DeleteOutcome(r.flag(), r.version(), false, r.expiresAt()); // its memory span
             case Frames.REPLAYED -> new DeleteOutcome(r.flag(), r.version(), true);
             case Frames.NOT_SERVING -> throw notServing(node);
             default -> throw bad(node, r);

@@ -22,7 +22,9 @@ import java.nio.charset.StandardCharsets;
  * {@code valueLen = -1} means no value (a tombstone, or an op without one). A connection to a
  * node with a cluster token must open with {@link #HELLO} carrying the token as its value. The
  * ordering ops ({@link #PUT_ORDERING}, {@link #DELETE_ORDERING}) end with the client request id the
- * write carries out (length 0: none), which makes a retried request take effect once.
+ * write carries out (length 0: none), which makes a retried request take effect once. Their
+ * {@link #OK} reply's {@code expiresAt} carries instead how far back, in milliseconds, the node
+ * remembers the requests it ordered ({@code wire.PutOutcome#rememberedMillis}; 0: it cannot say).
  */
 public final class Frames {
     /** Ops. */

@@ -50,7 +50,13 @@ import java.util.function.Consumer;
  * answers later holds a higher version, the write may have been applied and overtaken, or never
  * applied below a write that completed before it started: it cannot tell which, so it fails with
  * 504 (outcome unknown), never reorders. The same holds for a delete whose earlier, timed-out
- * attempt is found applied: whether a value existed is lost with the answer. A write fails with
+ * attempt is found applied: whether a value existed is lost with the answer. Unless the owner
+ * vouches for it: every write carries a request id (the client's, else one this master makes up),
+ * an owner remembers the requests it applied as ordering owner, and an answer says how far back
+ * that memory is complete ({@code PutOutcome#rememberedMillis}). When every try that got no answer
+ * went to that same owner, within that time, and it answers without a replay, no try was applied
+ * anywhere: a late one finds a newer version or this request's outcome there and applies nothing.
+ * The write is then ordered again above, as after any conflict. A write fails with
  * 503 only when no owner can have applied it (a retry is safe), with 504 otherwise. A write is
  * never ordered again (no new version) once its deadline passed or its master stalled since it
  * started (a SIGSTOP or a long GC mid-write): its client has given up on it, or was told 504 by
@@ -84,6 +90,11 @@ final class ReplicatedWrite {
     static final int MAX_CONFLICTS = 16;
     private static final long FIRST_BACKOFF_MILLIS = 25;
     private static final long MAX_BACKOFF_MILLIS = 400;
+    /** Slack between this master's and an owner's measure of elapsed time, when it vouches for earlier tries. */
+    private static final long VOUCH_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** Request ids this master makes up for writes that came without one: a random prefix per process, then a count. */
+    private static final String OWN_ID_PREFIX = "m" + Long.toString(new java.security.SecureRandom().nextLong() >>> 1, 36) + "-";
+    private static final java.util.concurrent.atomic.AtomicLong OWN_IDS = new java.util.concurrent.atomic.AtomicLong();
 
     /** What a write needs from the router. */
     record Context(AuxClient client, HybridLogicalClock versions, Fences fences,
@@ -151,6 +162,8 @@ final class ReplicatedWrite {
     private int ordering;
     /** An ordering call with the current version got no answer: it may have been applied. */
     private boolean uncertain;
+    /** The one owner such calls went to; null when they went to several, or the owner is unknown. */
+    private String uncertainAt;
     /** The ordering owner applied the write: it is being copied to the others. */
     private boolean copying;
     private boolean existed;
@@ -187,7 +200,7 @@ final class ReplicatedWrite {
      */
     static CompletableFuture<Result> start(Context ctx, String requestId, String key, String value, long expiresAt,
                                            List<NodeAddress> owners) {
-        ReplicatedWrite w = new ReplicatedWrite(ctx, requestId, key, value, expiresAt, owners);
+        ReplicatedWrite w = new ReplicatedWrite(ctx, orOwnId(requestId), key, value, expiresAt, owners);
         w.version = ctx.versions().next();
         w.order();
         return w.result;
@@ -199,7 +212,7 @@ final class ReplicatedWrite {
      */
     static CompletableFuture<Result> startInTransition(Context ctx, String requestId, String key, String value,
                                                        long expiresAt, List<NodeAddress> owners) {
-        ReplicatedWrite w = new ReplicatedWrite(ctx, requestId, key, value, expiresAt, owners);
+        ReplicatedWrite w = new ReplicatedWrite(ctx, orOwnId(requestId), key, value, expiresAt, owners);
         w.query();
         return w.result;
     }
@@ -224,6 +237,22 @@ final class ReplicatedWrite {
         w.copying = true;
         w.copies(others(owners, orderedBy));
         return w.result;
+    }
+
+    /** The client's request id, else one made up here, unique across masters and restarts. */
+    static String orOwnId(String requestId) {
+        return requestId != null ? requestId : OWN_ID_PREFIX + OWN_IDS.incrementAndGet();
+    }
+
+    /**
+     * True when {@code node}, answering an ordering call without a replay, shows that no earlier try
+     * of this write was applied anywhere: every try that got no answer went to it, since the write
+     * started, and it remembers every request it applied for longer than that.
+     */
+    private boolean vouchesNoEarlierTry(NodeAddress node, long rememberedMillis) {
+        long sinceStart = ctx.fences().now() - (deadlineNanos - ctx.timeoutNanos());
+        return requestId != null && node.id().equals(uncertainAt)
+                && TimeUnit.MILLISECONDS.toNanos(rememberedMillis) - sinceStart > VOUCH_MARGIN_NANOS;
     }
 
     private static List<NodeAddress> others(List<NodeAddress> owners, NodeAddress node) {
@@ -338,7 +367,10 @@ final class ReplicatedWrite {
                 return;
             }
             boolean refused = e.kind() == AuxCallException.Kind.REFUSED;
-            uncertain |= !refused; // it may have applied it
+            if (!refused) { // it may have applied it
+                uncertainAt = uncertain && !node.id().equals(uncertainAt) ? null : node.id();
+                uncertain = true;
+            }
             Fences.Skip skip = ctx.fences().skip(node.id(), refused);
             if (skip != null) {
                 skips.add(skip);
@@ -364,8 +396,12 @@ final class ReplicatedWrite {
             finish(null, ApiException.tooLarge("value exceeds an aux node's byte budget"));
         } else if (held > version) {
             if (uncertain) {
-                finish(null, ApiException.outcomeUnknown("the ordering owner answered late, and now holds a newer write"));
-                return;
+                if (!vouchesNoEarlierTry(node, rememberedMillis(answer))) {
+                    finish(null, ApiException.outcomeUnknown("the ordering owner answered late, and now holds a newer write"));
+                    return;
+                }
+                uncertain = false; // no earlier try was applied: like any conflict, ordered again above
+                uncertainAt = null;
             }
             ctx.listener().conflict();
             if (++conflicts > MAX_CONFLICTS) {
@@ -383,7 +419,7 @@ final class ReplicatedWrite {
             order(); // applied nowhere: order it again, above
         } else {
             if (answer instanceof DeleteOutcome d) {
-                if (uncertain && !d.existed() && held == version) {
+                if (uncertain && !d.existed() && held == version && !vouchesNoEarlierTry(node, d.rememberedMillis())) {
                     // our earlier, timed-out attempt applied it: whether a value existed is unknown
                     finish(null, ApiException.outcomeUnknown("an earlier try of the delete was applied"));
                     return;
@@ -464,6 +500,10 @@ final class ReplicatedWrite {
                 finish(null, e);
             }
         });
+    }
+
+    private static long rememberedMillis(Object answer) {
+        return answer instanceof PutOutcome p ? p.rememberedMillis() : ((DeleteOutcome) answer).rememberedMillis();
     }
 
     /** The version an owner holds after our call: -1 when the record alone is too large for it. */

@@ -339,6 +339,86 @@ class DataRouterTest {
                 e -> assertThat(e.status()).isEqualTo(504));
     }
 
+    /** Writes {@code value} with a version far above {@code after}'s to both owners: another master's acknowledged write. */
+    private void newerWriteMeanwhile(Entry after, String value) {
+        for (String node : owners(after.key())) {
+            aux.store(node).put(after.key(), new Entry(after.key(), value, after.version() + 1_000_000, 0));
+        }
+    }
+
+    @Test
+    void orderingTryUnanswered_newerWriteMeanwhile_ownerVouchesItWasNotApplied_orderedAgainAbove() {
+        String orderer = owners("k").get(0);
+        aux.droppedOrderings.put(orderer, new java.util.concurrent.atomic.AtomicInteger(1));
+        aux.meanwhile = e -> newerWriteMeanwhile(e, "other");
+        aux.rememberedMillis = 60_000;
+
+        DataRouter.WriteResult r = router.put("k", "mine", 0);
+
+        for (String node : owners("k")) {
+            Entry held = aux.store(node).get("k");
+            assertThat(held.value()).as("on %s", node).isEqualTo("mine");
+            assertThat(held.version()).isEqualTo(r.version());
+        }
+        assertThat(writeEvents("conflict")).isEqualTo(1);
+    }
+
+    @Test
+    void orderingTryUnanswered_newerWriteMeanwhile_ownerCannotVouch_is504() {
+        String orderer = owners("k").get(0);
+        aux.droppedOrderings.put(orderer, new java.util.concurrent.atomic.AtomicInteger(1));
+        aux.meanwhile = e -> newerWriteMeanwhile(e, "other");
+        aux.rememberedMillis = 0; // e.g. it restarted just now, or its memory of requests overflowed
+
+        assertThatThrownBy(() -> router.put("k", "mine", 0)).isInstanceOfSatisfying(ApiException.class,
+                e -> assertThat(e.status()).isEqualTo(504));
+        assertThat(aux.store(orderer).get("k").value()).isEqualTo("other");
+    }
+
+    @Test
+    void orderingTryUnanswered_ownerRemembersLessThanTheWriteTook_is504() {
+        String orderer = owners("k").get(0);
+        aux.droppedOrderings.put(orderer, new java.util.concurrent.atomic.AtomicInteger(1));
+        aux.meanwhile = e -> {
+            newerWriteMeanwhile(e, "other");
+            clock.advance(Duration.ofSeconds(2)); // the write has been going for 2 s ...
+        };
+        aux.rememberedMillis = 1_500; // ... and the owner's memory reaches back 1.5 s
+
+        assertThatThrownBy(() -> router.put("k", "mine", 0)).isInstanceOfSatisfying(ApiException.class,
+                e -> assertThat(e.status()).isEqualTo(504));
+    }
+
+    @Test
+    void orderingTryAppliedButUnanswered_newerWriteMeanwhile_retryReplays_neverReordered() {
+        String orderer = owners("k").get(0);
+        aux.lostOrderingReplies.put(orderer, new java.util.concurrent.atomic.AtomicInteger(1));
+        aux.meanwhile = e -> newerWriteMeanwhile(e, "other");
+        aux.rememberedMillis = 60_000;
+
+        DataRouter.WriteResult r = router.put("k", "mine", 0);
+
+        // acknowledged with the version it was applied with, which the newer write overtook everywhere
+        for (String node : owners("k")) {
+            Entry held = aux.store(node).get("k");
+            assertThat(held.value()).as("on %s", node).isEqualTo("other");
+            assertThat(held.version()).isGreaterThan(r.version());
+        }
+        assertThat(writeEvents("conflict")).isZero();
+    }
+
+    @Test
+    void orderingTryUnansweredByAFencedOwner_nextOwnerHoldsNewer_is504_whateverItRemembers() {
+        List<String> owners = owners("k");
+        aux.down.add(owners.get(0));
+        fenceable();
+        aux.store(owners.get(1)).put("k", new Entry("k", "other", Long.MAX_VALUE / 2, 0));
+        aux.rememberedMillis = 60_000; // vouches for itself only: the fenced owner may have applied it
+
+        assertThatThrownBy(() -> router.put("k", "mine", 0)).isInstanceOfSatisfying(ApiException.class,
+                e -> assertThat(e.status()).isEqualTo(504));
+    }
+
     @Test
     void get_primaryLacksKey_readsReplica_andRepairsPrimary() throws Exception {
         router.put("k", "v", 0);
