@@ -53,6 +53,11 @@ public final class AntiEntropy {
     static final int BUCKET_BITS = 12;
     /** Records one answer carries at most (whole buckets; at least one bucket). */
     static final int MAX_REPLY_ENTRIES = 20_000;
+    /**
+     * Characters of keys and values one answer carries at most (whole buckets; at least one): a
+     * node answers while it serves a burst, and its heap holds the answer as it is written.
+     */
+    static final long MAX_REPLY_CHARS = 2L << 20;
     private static final int PUSH_CHUNK = 2_000;
 
     /** How this node reaches its co-owners: the internal HTTP API in production, in-memory in tests. */
@@ -84,6 +89,7 @@ public final class AntiEntropy {
     private final Peers peers;
     private final int bits;
     private final int maxReplyEntries;
+    private final long maxReplyChars;
 
     private final LongAdder exchanges = new LongAdder();
     private final LongAdder failures = new LongAdder();
@@ -94,15 +100,16 @@ public final class AntiEntropy {
     private final LongAdder dropped = new LongAdder();
 
     public AntiEntropy(String selfId, LruCache cache, Peers peers) {
-        this(selfId, cache, peers, BUCKET_BITS, MAX_REPLY_ENTRIES);
+        this(selfId, cache, peers, BUCKET_BITS, MAX_REPLY_ENTRIES, MAX_REPLY_CHARS);
     }
 
-    AntiEntropy(String selfId, LruCache cache, Peers peers, int bits, int maxReplyEntries) {
+    AntiEntropy(String selfId, LruCache cache, Peers peers, int bits, int maxReplyEntries, long maxReplyChars) {
         this.selfId = selfId;
         this.cache = cache;
         this.peers = peers;
         this.bits = bits;
         this.maxReplyEntries = maxReplyEntries;
+        this.maxReplyChars = maxReplyChars;
     }
 
     /** What {@link #reconcile} did. */
@@ -235,7 +242,8 @@ public final class AntiEntropy {
 
     /**
      * Answers a peer's {@link SyncRequest}: this node's records in the buckets whose digests differ,
-     * from {@code fromBucket} on, whole buckets up to {@link #MAX_REPLY_ENTRIES}.
+     * from {@code fromBucket} on, whole buckets up to {@link #MAX_REPLY_ENTRIES} records and
+     * {@link #MAX_REPLY_CHARS} characters of keys and values (at least one bucket).
      *
      * @param rebuilding this node rebuilds: the asker must not apply what it sends
      * @throws IllegalArgumentException when the digests are not of this node's bucket count
@@ -252,25 +260,30 @@ public final class AntiEntropy {
         String asker = request.from();
         long[] mine = new long[1 << bits];
         int[] counts = new int[1 << bits];
+        long[] chars = new long[1 << bits];
         cache.forEach(e -> {
             long h = r.hashOf(e.key());
             List<String> owners = r.ownersOfHash(h, rf);
             if (owners.contains(selfId) && owners.contains(asker)) {
                 mine[bucket(h)] += mix(h, e.version());
                 counts[bucket(h)]++;
+                chars[bucket(h)] += e.key().length() + (e.value() == null ? 0 : e.value().length());
             }
         });
         List<Integer> differing = new ArrayList<>();
         int total = 0;
+        long totalChars = 0;
         int next = -1;
         for (int b = request.fromBucket(); b < mine.length; b++) {
             if (mine[b] != request.digests()[b]) {
-                if (!differing.isEmpty() && total + counts[b] > maxReplyEntries) {
+                if (!differing.isEmpty()
+                        && (total + counts[b] > maxReplyEntries || totalChars + chars[b] > maxReplyChars)) {
                     next = b;
                     break;
                 }
                 differing.add(b);
                 total += counts[b];
+                totalChars += chars[b];
             }
         }
         Set<Integer> wanted = new HashSet<>(differing);

@@ -78,7 +78,8 @@ public final class InternalApi {
             throw ApiException.badRequest("sync needs from, ring and digests");
         }
         try {
-            ctx.json(antiEntropy.answer(request, readiness.rebuilding()));
+            // streamed: the records are written from the cache, not first copied into one string
+            HttpServers.streamJson(ctx, mapper, antiEntropy.answer(request, readiness.rebuilding()));
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest(e.getMessage());
         }

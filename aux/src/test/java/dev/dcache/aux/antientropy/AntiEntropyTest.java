@@ -39,7 +39,7 @@ class AntiEntropyTest {
         }
         for (String id : IDS) {
             // small buckets and answers, so that paging is exercised too
-            nodes.put(id, new AntiEntropy(id, caches.get(id), peers(), 6, 50));
+            nodes.put(id, new AntiEntropy(id, caches.get(id), peers(), 6, 50, 20_000));
         }
     }
 
@@ -145,6 +145,43 @@ class AntiEntropyTest {
         }
         assertThat(o.pulled()).isEqualTo(expected);
         assertThat(syncCalls.get()).as("answers of at most 50 records").isGreaterThan(2 + (int) (expected / 50) - 1);
+    }
+
+    @Test
+    void largeValues_areAnsweredInPagesOfBoundedSize_andStillRepairedWhole() {
+        String big = "x".repeat(4_000); // 5 fit in an answer of 20,000 characters
+        for (int i = 0; i < 200; i++) {
+            write("big" + i, big, 5, "c");
+        }
+        List<Long> answerChars = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AntiEntropy.Peers measuring = new AntiEntropy.Peers() {
+            @Override
+            public SyncReply sync(NodeAddress peer, SyncRequest request) throws AuxCallException {
+                SyncReply reply = peers().sync(peer, request);
+                answerChars.add(reply.entries().stream().mapToLong(e -> e.key().length() + e.value().length()).sum());
+                return reply;
+            }
+
+            @Override
+            public void putBatch(NodeAddress peer, List<Entry> entries) throws AuxCallException {
+                peers().putBatch(peer, entries);
+            }
+        };
+        AntiEntropy c = new AntiEntropy("c", caches.get("c"), measuring, 6, 50, 20_000);
+
+        AntiEntropy.Outcome o = c.reconcile(ring, false, false);
+
+        assertThat(o.complete()).isTrue();
+        long expected = java.util.stream.IntStream.range(0, 200).filter(i -> hashRing.owners("big" + i, 2).contains("c")).count();
+        assertThat(o.pulled()).isEqualTo(expected);
+        // 64 buckets: one bucket may hold more than the bound alone, never two
+        long bucketMax = java.util.stream.IntStream.range(0, 200).mapToObj(i -> "big" + i)
+                .filter(k -> hashRing.owners(k, 2).contains("c"))
+                .collect(java.util.stream.Collectors.groupingBy(k -> hashRing.hashOf(k) >>> 58,
+                        java.util.stream.Collectors.summingLong(k -> k.length() + big.length())))
+                .values().stream().mapToLong(Long::longValue).max().orElse(0);
+        assertThat(answerChars).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(Math.max(20_000, bucketMax)));
+        assertThat(answerChars.size()).as("answers").isGreaterThanOrEqualTo((int) (expected * 4_004 / 20_000));
     }
 
     @Test
