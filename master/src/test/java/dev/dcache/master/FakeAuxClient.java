@@ -108,10 +108,16 @@ public final class FakeAuxClient implements AuxClient {
         return n != null && n.getAndUpdate(c -> Math.max(0, c - 1)) > 0;
     }
 
+    /** Runs before each ordering put is applied, with the node's id and the record: what another master did just then. */
+    public volatile java.util.function.BiConsumer<String, Entry> beforeOrdering = (node, e) -> { };
+
     @Override
     public PutOutcome put(NodeAddress node, Entry entry, WriteMode mode) throws AuxCallException {
         reach(node);
         order(node, mode);
+        if (mode.ordering()) {
+            beforeOrdering.accept(node.id(), entry);
+        }
         String id = mode.ordering() && mode.requestId() != null ? node.id() + '|' + mode.requestId() + '|' + entry.key() : null;
         if (id != null && take(droppedOrderings, node.id())) {
             meanwhile.accept(entry);

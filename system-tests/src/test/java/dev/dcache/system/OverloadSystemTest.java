@@ -225,21 +225,33 @@ class OverloadSystemTest {
         return tally;
     }
 
-    /** Milliseconds until a write and a read back through master-1 succeed; -1 past {@code max}. */
-    private long untilAPairSucceeds(LaunchedCluster cluster, Duration max) throws InterruptedException {
+    /**
+     * Milliseconds until write+read pairs through master-1 start to succeed without a failure for a
+     * whole second (the first success alone can come just before a master that was starved by the
+     * burst fences the aux nodes, and they refuse reads while they catch up); -1 past {@code max}.
+     */
+    private long untilServingSteadily(LaunchedCluster cluster, Duration max) throws InterruptedException {
         long start = System.nanoTime();
         long deadline = start + max.toNanos();
+        long steadySince = -1;
         for (int i = 0; System.nanoTime() < deadline; i++) {
+            boolean ok;
             try {
                 Http.Response w = http.post(cluster.masterUrl(1) + "/data", Map.of("key", "probe-" + i, "value", "p"));
                 Http.Response g = http.get(cluster.masterUrl(1) + Http.dataPath("probe-" + i));
-                if (w.status() == 200 && g.status() == 200) {
-                    return (System.nanoTime() - start) / 1_000_000;
-                }
+                ok = w.status() == 200 && g.status() == 200;
             } catch (java.io.IOException e) {
-                // not yet
+                ok = false;
             }
-            Thread.sleep(100);
+            long now = System.nanoTime();
+            if (!ok) {
+                steadySince = -1;
+            } else if (steadySince < 0) {
+                steadySince = now;
+            } else if (now - steadySince >= Duration.ofSeconds(1).toNanos()) {
+                return (steadySince - start) / 1_000_000;
+            }
+            Thread.sleep(ok ? 20 : 100);
         }
         return -1;
     }
@@ -253,10 +265,11 @@ class OverloadSystemTest {
         tally.unknownWhy.forEach((why, n) -> System.out.println("504 (outcome unknown) x" + n.sum() + ": " + why));
         // When the burst starved a master of CPU long enough that it took the aux nodes off its ring,
         // it fenced them: they refuse reads (and ordering writes) until it has them back and they
-        // caught up (docs/consistency.md). How long that takes is measured, bounded, then the pairs.
-        long recoveredMs = untilAPairSucceeds(cluster, Duration.ofSeconds(30));
+        // caught up (docs/consistency.md). How long until it serves steadily is measured, bounded, then the pairs.
+        long recoveredMs = untilServingSteadily(cluster, Duration.ofSeconds(30));
         Metric.print(scenario, "after_serving_again_ms", recoveredMs);
-        assertThat(recoveredMs).as("ms after the burst until a write and read succeed (-1: not in 30 s)").isBetween(0L, 30_000L);
+        assertThat(recoveredMs).as("ms after the burst until writes and reads succeed for a second on end (-1: not in 30 s)")
+                .isBetween(0L, 30_000L);
         // then: the master serves single writes and reads as usual
         long worstMs = 0;
         List<Long> pairMs = new java.util.ArrayList<>();

@@ -93,6 +93,9 @@ public final class Membership implements AutoCloseable {
     private final Set<String> notServing = ConcurrentHashMap.newKeySet();
     /** See {@link #lastSettled()}; written by the heartbeat round. */
     private volatile ClusterView lastSettled;
+    /** A new ring seen settled, not yet for the grace ({@link #routesAlone}), and since when; heartbeat round only. */
+    private String settlingFingerprint;
+    private long settlingSinceNanos;
     private final Fences fences;
     /** Numbers this master's heartbeat rounds, so a node acts on the newest of two that arrive out of order. */
     private final java.util.concurrent.atomic.AtomicLong rounds = new java.util.concurrent.atomic.AtomicLong();
@@ -201,12 +204,25 @@ public final class Membership implements AutoCloseable {
     }
 
     /**
-     * The latest view this master saw settled (see {@link #settled}), or null before the first: while
-     * a new ring is not settled yet, some master may still route by this one, so writes go to the
-     * owners under both.
+     * The latest view this master saw settled (see {@link #settled}) for two heartbeat intervals, or
+     * null before the first: while a new ring is not settled yet, some master may still route by
+     * this one, so writes go to the owners under both.
      */
     public ClusterView lastSettled() {
         return lastSettled;
+    }
+
+    /**
+     * True when writes of {@code v}'s ring may go to its owners alone: it is {@link #settled}, and
+     * has been for two heartbeat intervals (a new ring becomes {@link #lastSettled} only then). The
+     * grace lets every other master see the ring settled too before this one stops ordering writes
+     * on the old ring's owners as well: the nodes report their placement to each master in its own
+     * heartbeat round, up to an interval apart, and a master that routes by the new ring alone
+     * orders a write where one still in transition may not (see {@code routing.ReplicatedWrite}).
+     */
+    public boolean routesAlone(ClusterView v) {
+        ClusterView alone = lastSettled;
+        return alone != null && alone.ring().fingerprint().equals(v.ring().fingerprint()) && settled(v);
     }
 
     /** Tells aux nodes, in later heartbeats, the port this master's HTTP API listens on. */
@@ -315,7 +331,7 @@ public final class Membership implements AutoCloseable {
         // while warming up the ring is not yet this master's opinion: send none
         Heartbeat hb = new Heartbeat(masterId, intervalMillis, warm ? ringSpec(current) : null, changes.all(), port,
                 token == null ? null : TokenProof.nonce(), nearCache, rounds.incrementAndGet(), false,
-                warm && settled(current));
+                warm && routesAlone(current));
         List<String> ids = new ArrayList<>(current.members().keySet());
         List<Future<HeartbeatReply>> replies = new ArrayList<>(ids.size());
         boolean[] flagged = new boolean[ids.size()];
@@ -383,7 +399,20 @@ public final class Membership implements AutoCloseable {
         }
         ClusterView afterRound = view.get();
         if (warm && !afterRound.ring().isEmpty() && settled(afterRound)) {
-            lastSettled = afterRound;
+            String fp = afterRound.ring().fingerprint();
+            ClusterView before = lastSettled;
+            if (before == null || before.ring().fingerprint().equals(fp)) {
+                lastSettled = afterRound; // the first ring (no other to route by), or the same one
+                settlingFingerprint = null;
+            } else if (!fp.equals(settlingFingerprint)) {
+                settlingFingerprint = fp;
+                settlingSinceNanos = fences.now();
+            } else if (fences.now() - settlingSinceNanos >= java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(2 * intervalMillis)) {
+                lastSettled = afterRound;
+                settlingFingerprint = null;
+            }
+        } else {
+            settlingFingerprint = null;
         }
         if (peers != null) {
             List<NodeAddress> now = List.copyOf(peers.values());

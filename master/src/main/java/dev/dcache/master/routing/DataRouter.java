@@ -173,8 +173,8 @@ public final class DataRouter implements AutoCloseable {
      */
     private CompletableFuture<Entry> fetch(String key) {
         ClusterView view = membership.view();
-        if (!membership.settled(view)) {
-            return fetchNewest(key, transitionOwners(view, key));
+        if (!membership.routesAlone(view)) {
+            return fetchNewest(key, transitionOwners(view, key).all());
         }
         return askInTurn(key, preferServing(owners(view, key)), 0, null, false);
     }
@@ -331,7 +331,7 @@ public final class DataRouter implements AutoCloseable {
     private CompletableFuture<ReplicatedWrite.Result> write(String key, String value, long expiresAt, String requestId) {
         ClusterView view = membership.view();
         // plain ring order: every master must pick the same ordering owner (see ReplicatedWrite)
-        CompletableFuture<ReplicatedWrite.Result> written = membership.settled(view)
+        CompletableFuture<ReplicatedWrite.Result> written = membership.routesAlone(view)
                 ? ReplicatedWrite.start(writes, requestId, key, value, expiresAt, owners(view, key))
                 : ReplicatedWrite.startInTransition(writes, requestId, key, value, expiresAt, transitionOwners(view, key));
         return written.whenComplete((r, failure) -> {
@@ -387,7 +387,7 @@ public final class DataRouter implements AutoCloseable {
             last.remove(item.key()); // keeps the order of last occurrences
             last.put(item.key(), item);
         }
-        if (!membership.settled(view)) {
+        if (!membership.routesAlone(view)) {
             // the ring changes: no ordering owner to batch for; each key as a single write does then
             List<CompletableFuture<ReplicatedWrite.Result>> each = new ArrayList<>(last.size());
             for (BulkItem item : last.values()) {
@@ -500,7 +500,7 @@ public final class DataRouter implements AutoCloseable {
     public Map<String, Entry> getAll(List<String> keys, java.util.function.LongConsumer charge) {
         ClusterView view = membership.view();
         Map<String, Entry> found = new HashMap<>();
-        if (!membership.settled(view)) {
+        if (!membership.routesAlone(view)) {
             return getAllNewest(view, keys, charge);
         }
         Map<String, List<NodeAddress>> ownersOf = new HashMap<>();
@@ -561,7 +561,7 @@ public final class DataRouter implements AutoCloseable {
         for (int from = 0; from < distinct.size(); from += NEWEST_WINDOW) {
             Map<String, CompletableFuture<Entry>> reads = new LinkedHashMap<>();
             for (String key : distinct.subList(from, Math.min(distinct.size(), from + NEWEST_WINDOW))) {
-                reads.put(key, Futures.started(() -> fetchNewest(key, transitionOwners(view, key))));
+                reads.put(key, Futures.started(() -> fetchNewest(key, transitionOwners(view, key).all())));
             }
             for (Map.Entry<String, CompletableFuture<Entry>> r : reads.entrySet()) {
                 Entry e;
@@ -591,20 +591,30 @@ public final class DataRouter implements AutoCloseable {
      * While this master's ring is not settled: the key's owners under it and under the last settled
      * ring (which other masters may still route by), the newer ring's first.
      */
-    private List<NodeAddress> transitionOwners(ClusterView view, String key) {
-        List<NodeAddress> owners = owners(view, key);
+    /**
+     * A key's owners while the ring changes: under the last settled ring (in its ring order, as a
+     * master still routing by it orders a write), then those only the newest ring has; and the
+     * newest ring's owners in its ring order. See {@link ReplicatedWrite#startInTransition}.
+     */
+    private ReplicatedWrite.Owners transitionOwners(ClusterView view, String key) {
+        List<NodeAddress> newest = owners(view, key);
         ClusterView before = membership.lastSettled();
         if (before == null || before.ring().fingerprint().equals(view.ring().fingerprint())) {
-            return owners;
+            return new ReplicatedWrite.Owners(newest, newest);
         }
-        List<NodeAddress> all = new ArrayList<>(owners);
+        List<NodeAddress> all = new ArrayList<>();
         for (NodeAddress a : before.owners(key, replicationFactor)) {
             NodeAddress current = view.members().getOrDefault(a.id(), a);
             if (all.stream().noneMatch(o -> o.id().equals(current.id()))) {
                 all.add(current);
             }
         }
-        return all;
+        for (NodeAddress a : newest) {
+            if (all.stream().noneMatch(o -> o.id().equals(a.id()))) {
+                all.add(a);
+            }
+        }
+        return new ReplicatedWrite.Owners(all, newest);
     }
 
     private List<NodeAddress> owners(ClusterView view, String key) {

@@ -69,9 +69,14 @@ import java.util.function.Consumer;
  * that lack it (a write acknowledged before this one started is on at least one such owner, since
  * one membership change leaves RF-1 owners of every key in place), takes a version above it, and
  * then is ordered and copied as usual, to the owners under both rings ({@link #startInTransition}):
- * more messages, for the seconds a ring change takes. What it cannot cover: two masters routing
- * by different rings for the same moment pick different ordering owners, so two concurrent deletes
- * of one key through them may both answer that the key existed.
+ * more messages, for the seconds a ring change takes. It is ordered twice, with one version: first
+ * by the first serving owner under the last settled ring, where a master that does not know the
+ * new ring yet orders its writes, then by the first serving owner under the new ring, where a master
+ * that already routes by the new ring alone orders them (one node when both rings agree). So
+ * writes through masters on either ring meet at an ordering owner. A newer version met at the
+ * second is a write ordered after ours at the first (masters route by the new ring alone only two
+ * heartbeat intervals after it settled, by when every master knows it settled:
+ * {@code Membership#routesAlone}), so ours stays ordered before it.
  *
  * <p><b>A retried request takes effect once.</b> The ordering call carries the client request id
  * (nginx's, or the client's own {@code X-Request-Id}); an ordering owner that already ordered this
@@ -95,6 +100,15 @@ final class ReplicatedWrite {
     /** Request ids this master makes up for writes that came without one: a random prefix per process, then a count. */
     private static final String OWN_ID_PREFIX = "m" + Long.toString(new java.security.SecureRandom().nextLong() >>> 1, 36) + "-";
     private static final java.util.concurrent.atomic.AtomicLong OWN_IDS = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * A key's owners while the ring changes.
+     *
+     * @param all    every owner under either ring: the last settled ring's in its ring order first
+     * @param newest the newest ring's owners, in its ring order
+     */
+    record Owners(List<NodeAddress> all, List<NodeAddress> newest) {
+    }
 
     /** What a write needs from the router. */
     record Context(AuxClient client, HybridLogicalClock versions, Fences fences,
@@ -152,6 +166,8 @@ final class ReplicatedWrite {
     private final long expiresAt;
     /** The owners, the preferred ordering owner first. */
     private final List<NodeAddress> owners;
+    /** While the ring changes: the newest ring's owners, where the write is ordered a second time; else null. */
+    private List<NodeAddress> newestOwners;
     private final long deadlineNanos;
     /** {@link Stalls#count()} when the write started. */
     private final long stallsAtStart;
@@ -206,13 +222,11 @@ final class ReplicatedWrite {
         return w.result;
     }
 
-    /**
-     * Starts a write while the ring changes (see the class comment): {@code owners} are the key's
-     * owners under this master's newest ring, in ring order, then those only the last settled one has.
-     */
+    /** Starts a write while the ring changes (see the class comment). */
     static CompletableFuture<Result> startInTransition(Context ctx, String requestId, String key, String value,
-                                                       long expiresAt, List<NodeAddress> owners) {
-        ReplicatedWrite w = new ReplicatedWrite(ctx, orOwnId(requestId), key, value, expiresAt, owners);
+                                                       long expiresAt, Owners owners) {
+        ReplicatedWrite w = new ReplicatedWrite(ctx, orOwnId(requestId), key, value, expiresAt, owners.all());
+        w.newestOwners = owners.newest();
         w.query();
         return w.result;
     }
@@ -386,9 +400,7 @@ final class ReplicatedWrite {
             // it keeps the version it was ordered with, and the outcome it had
             version = answer instanceof PutOutcome p ? p.version() : ((DeleteOutcome) answer).version();
             existed = answer instanceof DeleteOutcome d && d.existed();
-            holding.add(node.id());
-            copying = true;
-            copies(others(owners, node));
+            afterOrdered(node);
             return;
         }
         long held = held(answer);
@@ -426,10 +438,64 @@ final class ReplicatedWrite {
                 }
                 existed = d.existed();
             }
-            holding.add(node.id());
-            copying = true;
-            copies(others(owners, node));
+            afterOrdered(node);
         }
+    }
+
+    /** {@code node} ordered the write: while the ring changes, on to the newest ring's ordering owner; then the copies. */
+    private void afterOrdered(NodeAddress node) {
+        holding.add(node.id());
+        copying = true;
+        if (newestOwners == null) {
+            copies(others(owners, node));
+        } else {
+            orderOnNewest(0);
+        }
+    }
+
+    /** Orders the write, with its version, at the first serving owner under the newest ring from {@code i} on. */
+    private void orderOnNewest(int i) {
+        if (i >= newestOwners.size() || holding.contains(newestOwners.get(i).id())) {
+            copies(owners.stream().filter(o -> !holding.contains(o.id())).toList());
+            return;
+        }
+        NodeAddress node = newestOwners.get(i);
+        call(node, WriteMode.ordering(requestId)).handle((answer, failure) -> {
+            try {
+                orderedOnNewest(i, node, failure == null ? answer : Futures.cause(failure));
+            } catch (RuntimeException | Error e) {
+                finish(null, e);
+            }
+            return null;
+        });
+    }
+
+    private void orderedOnNewest(int i, NodeAddress node, Object answer) {
+        if (answer instanceof AuxCallException e) {
+            ctx.failures().accept(e);
+            if (e.kind() == AuxCallException.Kind.NOT_SERVING) {
+                orderOnNewest(i + 1); // it applied nothing: the next owner orders
+                return;
+            }
+            Fences.Skip skip = ctx.fences().skip(node.id(), e.kind() == AuxCallException.Kind.REFUSED);
+            if (skip == null) {
+                later(() -> orderOnNewest(i), node);
+            } else {
+                skips.add(skip);
+                ctx.listener().leftOut();
+                orderOnNewest(i + 1);
+            }
+            return;
+        }
+        if (held(answer) < 0) {
+            finish(null, ApiException.tooLarge("value exceeds an aux node's byte budget"));
+            return;
+        }
+        if (answer instanceof DeleteOutcome d && !d.replayed()) {
+            existed |= d.existed(); // a value ordered before ours there, not yet here
+        }
+        holding.add(node.id()); // ours, or a write ordered after ours by the first ordering owner
+        copies(owners.stream().filter(o -> !holding.contains(o.id())).toList());
     }
 
     /** Sends the ordered write to {@code targets}, in parallel, and waits for all. */

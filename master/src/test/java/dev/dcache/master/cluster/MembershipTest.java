@@ -199,4 +199,31 @@ class MembershipTest {
             guarded.close();
         }
     }
+
+    @Test
+    void aNewRing_isRoutedAlone_onlyTwoIntervalsAfterItWasSeenSettled() {
+        membership.warmUp();
+        membership.heartbeatAll();
+        ClusterView first = membership.view();
+        assertThat(membership.routesAlone(first)).as("the first ring: no other to route by").isTrue();
+
+        aux.down.add("c");
+        ClusterView ejected = null;
+        for (int i = 0; i < 10 && ejected == null; i++) {
+            round();
+            if (!membership.view().ring().nodes().contains("c")) {
+                ejected = membership.view();
+            }
+        }
+        assertThat(ejected).as("c left the ring").isNotNull();
+        round(); // the nodes hear the new ring and report their data placed for it at once (FakeAuxClient)
+        assertThat(membership.settled(ejected)).isTrue();
+        assertThat(membership.routesAlone(ejected)).as("settled, but just now").isFalse();
+        assertThat(membership.lastSettled().ring().fingerprint()).isEqualTo(first.ring().fingerprint());
+        round();
+        assertThat(membership.routesAlone(ejected)).as("settled for one interval").isFalse();
+        round();
+        assertThat(membership.routesAlone(ejected)).as("settled for two intervals").isTrue();
+        assertThat(membership.lastSettled().ring().fingerprint()).isEqualTo(ejected.ring().fingerprint());
+    }
 }

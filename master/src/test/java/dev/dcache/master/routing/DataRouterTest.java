@@ -498,6 +498,54 @@ class DataRouterTest {
         assertThat(router.getAll(keys)).hasSize(50);
     }
 
+    /**
+     * Found by ConsistencySystemTest in CI (a paused aux node ejected, then readmitted): a master
+     * still on the old ring orders a delete at the old ring's first owner; a write through a master
+     * on the new ring was ordered only at the new ring's first owner, copied to the other with a
+     * lower version, and acknowledged under a delete that had answered "absent".
+     */
+    @Test
+    void put_whileTheRingChanges_isOrderedFirstWhereAMasterOnTheOldRingOrders_thenWhereTheNewRingOrders() {
+        aux.down.add("c");
+        for (int i = 0; i < 10; i++) { // c is ejected, and the ring without it settles
+            clock.advance(INTERVAL);
+            membership.heartbeatAll();
+        }
+        assertThat(membership.view().ring().nodes()).containsExactly("a", "b");
+        List<String> oldRing = List.of("a", "b");
+        aux.down.remove("c");
+        aux.placed = false;
+        for (int i = 0; i < 3; i++) { // c is back; the nodes have not placed their data for that ring yet
+            clock.advance(INTERVAL);
+            membership.heartbeatAll();
+        }
+        assertThat(membership.view().ring().nodes()).containsExactly("a", "b", "c");
+        assertThat(membership.routesAlone(membership.view())).isFalse();
+        String key = java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "r" + i)
+                .filter(k -> owners(k).get(0).equals("c")).findFirst().orElseThrow();
+        String oldOrderer = new dev.dcache.common.ring.HashRing(oldRing, 64, dev.dcache.common.hash.HashFunction.FNV1A_MIX)
+                .owners(key, 2).get(0);
+        // just before our write is first ordered, a master on the old ring deletes the key there
+        // (its clock ahead of ours); the key was absent, so that delete answered "absent"
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        long[] deleted = new long[1];
+        aux.beforeOrdering = (node, e) -> {
+            if (e.key().equals(key) && once.compareAndSet(false, true)) {
+                deleted[0] = e.version() + 1_000_000;
+                aux.store(oldOrderer).put(key, new Entry(key, null, deleted[0], 0));
+            }
+        };
+
+        DataRouter.WriteResult r = router.put(key, "mine", 0);
+
+        // ordered after that delete wherever it is read: the delete was not told of it
+        assertThat(r.version()).isGreaterThan(deleted[0]);
+        for (String node : List.of(oldOrderer, "c")) {
+            assertThat(aux.store(node).get(key).value()).as(node).isEqualTo("mine");
+        }
+        assertThat(router.get(key).value()).isEqualTo("mine");
+    }
+
     @Test
     void get_whileRebalancing_answersTheNewestOwnerCopy_andRepairsTheOthers() throws Exception {
         router.put("k", "new", 0);
