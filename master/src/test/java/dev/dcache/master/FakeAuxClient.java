@@ -143,6 +143,10 @@ public final class FakeAuxClient implements AuxClient {
         reach(node);
         order(node, mode);
         String id = mode.requestId() == null ? null : node.id() + '|' + mode.requestId() + '|' + key;
+        if (id != null && mode.ordering() && take(droppedOrderings, node.id())) {
+            meanwhile.accept(new Entry(key, null, version, 0));
+            throw new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT, "dropped", null);
+        }
         DeleteOutcome before = id == null ? null : orderedDeletes.get(id);
         if (before != null) {
             return new DeleteOutcome(before.existed(), before.version(), true);

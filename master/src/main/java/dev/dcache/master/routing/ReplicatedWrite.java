@@ -269,6 +269,14 @@ final class ReplicatedWrite {
                 && TimeUnit.MILLISECONDS.toNanos(rememberedMillis) - sinceStart > VOUCH_MARGIN_NANOS;
     }
 
+    /**
+     * False when every ordering call that got no answer went to one other owner than {@code node}:
+     * then no earlier try reached {@code node}, and what it answers is this try's own outcome.
+     */
+    private boolean earlierTryMayHaveReached(NodeAddress node) {
+        return uncertainAt == null || uncertainAt.equals(node.id());
+    }
+
     private static List<NodeAddress> others(List<NodeAddress> owners, NodeAddress node) {
         return owners.stream().filter(o -> !o.id().equals(node.id())).toList();
     }
@@ -431,7 +439,8 @@ final class ReplicatedWrite {
             order(); // applied nowhere: order it again, above
         } else {
             if (answer instanceof DeleteOutcome d) {
-                if (uncertain && !d.existed() && held == version && !vouchesNoEarlierTry(node, d.rememberedMillis())) {
+                if (uncertain && !d.existed() && held == version && earlierTryMayHaveReached(node)
+                        && !vouchesNoEarlierTry(node, d.rememberedMillis())) {
                     // our earlier, timed-out attempt applied it: whether a value existed is unknown
                     finish(null, ApiException.outcomeUnknown("an earlier try of the delete was applied"));
                     return;

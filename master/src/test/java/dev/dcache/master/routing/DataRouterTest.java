@@ -407,6 +407,17 @@ class DataRouterTest {
         assertThat(writeEvents("conflict")).isZero();
     }
 
+    /** Found by ResilienceSystemTest in CI: a SIGKILLed ordering owner, a delete of an absent key answered 504. */
+    @Test
+    void deleteTryUnansweredByAnOwnerThatIsThenGone_nextOwnerAppliesIt_answersWhetherTheKeyExisted() {
+        List<String> owners = owners("absent");
+        aux.droppedOrderings.put(owners.get(0), new java.util.concurrent.atomic.AtomicInteger(1));
+        aux.meanwhile = e -> aux.refused.add(owners.get(0)); // killed with the call in flight
+
+        assertThat(router.delete("absent")).as("the next owner held no value").isFalse();
+        assertThat(aux.store(owners.get(1)).get("absent").isTombstone()).isTrue();
+    }
+
     @Test
     void orderingTryUnansweredByAFencedOwner_nextOwnerHoldsNewer_is504_whateverItRemembers() {
         List<String> owners = owners("k");
