@@ -588,10 +588,6 @@ public final class DataRouter implements AutoCloseable {
     private static final int NEWEST_WINDOW = 8;
 
     /**
-     * While this master's ring is not settled: the key's owners under it and under the last settled
-     * ring (which other masters may still route by), the newer ring's first.
-     */
-    /**
      * A key's owners while the ring changes: under the last settled ring (in its ring order, as a
      * master still routing by it orders a write), then those only the newest ring has; and the
      * newest ring's owners in its ring order. See {@link ReplicatedWrite#startInTransition}.
@@ -602,19 +598,10 @@ public final class DataRouter implements AutoCloseable {
         if (before == null || before.ring().fingerprint().equals(view.ring().fingerprint())) {
             return new ReplicatedWrite.Owners(newest, newest);
         }
-        List<NodeAddress> all = new ArrayList<>();
-        for (NodeAddress a : before.owners(key, replicationFactor)) {
-            NodeAddress current = view.members().getOrDefault(a.id(), a);
-            if (all.stream().noneMatch(o -> o.id().equals(current.id()))) {
-                all.add(current);
-            }
-        }
-        for (NodeAddress a : newest) {
-            if (all.stream().noneMatch(o -> o.id().equals(a.id()))) {
-                all.add(a);
-            }
-        }
-        return new ReplicatedWrite.Owners(all, newest);
+        Map<String, NodeAddress> all = new LinkedHashMap<>(); // by id, in the order above
+        before.owners(key, replicationFactor).forEach(a -> all.putIfAbsent(a.id(), view.members().getOrDefault(a.id(), a)));
+        newest.forEach(a -> all.putIfAbsent(a.id(), a));
+        return new ReplicatedWrite.Owners(List.copyOf(all.values()), newest);
     }
 
     private List<NodeAddress> owners(ClusterView view, String key) {

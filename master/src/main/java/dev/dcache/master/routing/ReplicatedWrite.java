@@ -249,7 +249,7 @@ final class ReplicatedWrite {
         w.version = entry.version();
         w.holding.add(orderedBy.id());
         w.copying = true;
-        w.copies(others(owners, orderedBy));
+        w.copiesToTheRest();
         return w.result;
     }
 
@@ -275,10 +275,6 @@ final class ReplicatedWrite {
      */
     private boolean earlierTryMayHaveReached(NodeAddress node) {
         return uncertainAt == null || uncertainAt.equals(node.id());
-    }
-
-    private static List<NodeAddress> others(List<NodeAddress> owners, NodeAddress node) {
-        return owners.stream().filter(o -> !o.id().equals(node.id())).toList();
     }
 
     private Entry entry() {
@@ -456,16 +452,21 @@ final class ReplicatedWrite {
         holding.add(node.id());
         copying = true;
         if (newestOwners == null) {
-            copies(others(owners, node));
+            copiesToTheRest();
         } else {
             orderOnNewest(0);
         }
     }
 
+    /** Copies the ordered write to every owner that does not hold it yet. */
+    private void copiesToTheRest() {
+        copies(owners.stream().filter(o -> !holding.contains(o.id())).toList());
+    }
+
     /** Orders the write, with its version, at the first serving owner under the newest ring from {@code i} on. */
     private void orderOnNewest(int i) {
         if (i >= newestOwners.size() || holding.contains(newestOwners.get(i).id())) {
-            copies(owners.stream().filter(o -> !holding.contains(o.id())).toList());
+            copiesToTheRest();
             return;
         }
         NodeAddress node = newestOwners.get(i);
@@ -504,7 +505,7 @@ final class ReplicatedWrite {
             existed |= d.existed(); // a value ordered before ours there, not yet here
         }
         holding.add(node.id()); // ours, or a write ordered after ours by the first ordering owner
-        copies(owners.stream().filter(o -> !holding.contains(o.id())).toList());
+        copiesToTheRest();
     }
 
     /** Sends the ordered write to {@code targets}, in parallel, and waits for all. */

@@ -346,12 +346,25 @@ class DataRouterTest {
         }
     }
 
+    /**
+     * The first ordering call of "k" gets no answer ({@code how}: {@code aux.droppedOrderings}, not
+     * applied, or {@code aux.lostOrderingReplies}, applied), {@code meanwhile} happens, and the owner
+     * then vouches for the requests of the last {@code rememberedMillis}.
+     *
+     * @return the ordering owner
+     */
+    private String firstOrderingUnanswered(Map<String, java.util.concurrent.atomic.AtomicInteger> how,
+                                           java.util.function.Consumer<Entry> meanwhile, long rememberedMillis) {
+        String orderer = owners("k").get(0);
+        how.put(orderer, new java.util.concurrent.atomic.AtomicInteger(1));
+        aux.meanwhile = meanwhile;
+        aux.rememberedMillis = rememberedMillis;
+        return orderer;
+    }
+
     @Test
     void orderingTryUnanswered_newerWriteMeanwhile_ownerVouchesItWasNotApplied_orderedAgainAbove() {
-        String orderer = owners("k").get(0);
-        aux.droppedOrderings.put(orderer, new java.util.concurrent.atomic.AtomicInteger(1));
-        aux.meanwhile = e -> newerWriteMeanwhile(e, "other");
-        aux.rememberedMillis = 60_000;
+        firstOrderingUnanswered(aux.droppedOrderings, e -> newerWriteMeanwhile(e, "other"), 60_000);
 
         DataRouter.WriteResult r = router.put("k", "mine", 0);
 
@@ -365,10 +378,8 @@ class DataRouterTest {
 
     @Test
     void orderingTryUnanswered_newerWriteMeanwhile_ownerCannotVouch_is504() {
-        String orderer = owners("k").get(0);
-        aux.droppedOrderings.put(orderer, new java.util.concurrent.atomic.AtomicInteger(1));
-        aux.meanwhile = e -> newerWriteMeanwhile(e, "other");
-        aux.rememberedMillis = 0; // e.g. it restarted just now, or its memory of requests overflowed
+        // 0: e.g. it restarted just now, or its memory of requests overflowed
+        String orderer = firstOrderingUnanswered(aux.droppedOrderings, e -> newerWriteMeanwhile(e, "other"), 0);
 
         assertThatThrownBy(() -> router.put("k", "mine", 0)).isInstanceOfSatisfying(ApiException.class,
                 e -> assertThat(e.status()).isEqualTo(504));
@@ -377,13 +388,10 @@ class DataRouterTest {
 
     @Test
     void orderingTryUnanswered_ownerRemembersLessThanTheWriteTook_is504() {
-        String orderer = owners("k").get(0);
-        aux.droppedOrderings.put(orderer, new java.util.concurrent.atomic.AtomicInteger(1));
-        aux.meanwhile = e -> {
+        firstOrderingUnanswered(aux.droppedOrderings, e -> {
             newerWriteMeanwhile(e, "other");
             clock.advance(Duration.ofSeconds(2)); // the write has been going for 2 s ...
-        };
-        aux.rememberedMillis = 1_500; // ... and the owner's memory reaches back 1.5 s
+        }, 1_500); // ... and the owner's memory reaches back 1.5 s
 
         assertThatThrownBy(() -> router.put("k", "mine", 0)).isInstanceOfSatisfying(ApiException.class,
                 e -> assertThat(e.status()).isEqualTo(504));
@@ -391,10 +399,7 @@ class DataRouterTest {
 
     @Test
     void orderingTryAppliedButUnanswered_newerWriteMeanwhile_retryReplays_neverReordered() {
-        String orderer = owners("k").get(0);
-        aux.lostOrderingReplies.put(orderer, new java.util.concurrent.atomic.AtomicInteger(1));
-        aux.meanwhile = e -> newerWriteMeanwhile(e, "other");
-        aux.rememberedMillis = 60_000;
+        firstOrderingUnanswered(aux.lostOrderingReplies, e -> newerWriteMeanwhile(e, "other"), 60_000);
 
         DataRouter.WriteResult r = router.put("k", "mine", 0);
 
