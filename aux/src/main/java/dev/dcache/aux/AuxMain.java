@@ -16,6 +16,7 @@ import dev.dcache.aux.recovery.Readiness;
 import dev.dcache.aux.recovery.Recovery;
 import dev.dcache.aux.snapshot.RestoreResult;
 import dev.dcache.common.client.HttpAuxClient;
+import dev.dcache.aux.snapshot.SnapshotListener;
 import dev.dcache.aux.snapshot.Snapshotter;
 import dev.dcache.common.config.ConfigException;
 import dev.dcache.common.config.Env;
@@ -74,7 +75,7 @@ public final class AuxMain implements AutoCloseable {
         this.readiness = new Readiness(System::nanoTime, clock, config.tombstoneTtl());
         // persistence (dev.dcache.aux.snapshot): restore before anything can serve, schedule once serving
         this.snapshots = new Snapshotter(config.dataDir(), cache, clock, readiness::asOfMillis,
-                AuxMetrics.snapshots(registry));
+                SnapshotListener.feeding(AuxMetrics.snapshots(registry)));
         RestoreResult restored = snapshots.restore();
         if (restored.outcome() == RestoreResult.Outcome.RESTORED && restored.held() > 0) {
             readiness.restoredFrom(restored.asOfMillis());

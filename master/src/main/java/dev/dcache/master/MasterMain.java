@@ -94,6 +94,7 @@ public final class MasterMain implements AutoCloseable {
                 config.clusterToken()),
                 nodeSource.current(), probeClient, fences);
         metrics.bindMembership(membership);
+        membership.onChange(view -> metrics.ringChanged());
         metrics.bindFencedNodes(fences::flagged);
         if (!config.clockOffset().isZero()) {
             clock = offset(clock, config.clockOffset());

@@ -1,5 +1,6 @@
 package dev.dcache.aux.antientropy;
 
+import dev.dcache.aux.metrics.AuxMetrics;
 import dev.dcache.aux.cache.LruCache;
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.HttpAuxClient;
@@ -47,7 +48,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Threading: one exchange at a time per caller; {@link #answer} may run concurrently with
  * anything. Both only walk the cache through {@link LruCache#forEach}, one segment lock at a time.
  */
-public final class AntiEntropy {
+public final class AntiEntropy implements AuxMetrics.AntiEntropyReadings {
     private static final Logger log = LoggerFactory.getLogger(AntiEntropy.class);
     /** Buckets per pair: 4096, 32 KiB of digests. */
     static final int BUCKET_BITS = 12;
@@ -315,36 +316,43 @@ public final class AntiEntropy {
     }
 
     /** Pair exchanges completed, since start. */
+    @Override
     public long exchanges() {
         return exchanges.sum();
     }
 
     /** Pair exchanges that failed (a peer did not answer), since start. */
+    @Override
     public long failures() {
         return failures.sum();
     }
 
     /** Buckets (ranges of the key hash space) compared, since start. */
+    @Override
     public long bucketsCompared() {
         return bucketsCompared.sum();
     }
 
     /** Compared buckets whose digests differed, since start. */
+    @Override
     public long bucketsDiffering() {
         return bucketsDiffering.sum();
     }
 
     /** Newer records taken from peers, since start. */
+    @Override
     public long pulled() {
         return pulled.sum();
     }
 
     /** Records sent to peers that lacked them or held older versions, since start. */
+    @Override
     public long pushed() {
         return pushed.sum();
     }
 
     /** Records dropped while rebuilding, since start. */
+    @Override
     public long dropped() {
         return dropped.sum();
     }

@@ -7,7 +7,7 @@ import dev.dcache.aux.cache.LruCache;
 import dev.dcache.aux.ordering.OrderedWrites;
 import dev.dcache.aux.recovery.Readiness;
 import dev.dcache.aux.cluster.ClusterAgent;
-import dev.dcache.common.http.ApiException;
+import dev.dcache.common.error.ApiException;
 import dev.dcache.common.http.CheckedBody;
 import dev.dcache.common.http.HttpServers;
 import dev.dcache.common.wire.BatchPutOutcome;

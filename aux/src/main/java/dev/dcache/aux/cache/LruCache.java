@@ -1,5 +1,6 @@
 package dev.dcache.aux.cache;
 
+import dev.dcache.aux.metrics.AuxMetrics;
 import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.common.wire.PutOutcome;
@@ -59,7 +60,7 @@ import java.util.function.Consumer;
  * record is never returned: {@link #get} removes it when it finds it, and {@link #sweep} removes
  * the rest periodically.
  */
-public final class LruCache {
+public final class LruCache implements AuxMetrics.CacheReadings {
     private final Segment[] segments;
     private final int segmentShift;
     private final InstantSource clock;
@@ -332,6 +333,7 @@ public final class LruCache {
     }
 
     /** Records held (values and tombstones, expired ones not yet swept included). */
+    @Override
     public long size() {
         long total = 0;
         for (Segment s : segments) {
@@ -341,6 +343,7 @@ public final class LruCache {
     }
 
     /** Bytes accounted against the budget. */
+    @Override
     public long bytes() {
         long total = 0;
         for (Segment s : segments) {
@@ -354,10 +357,12 @@ public final class LruCache {
         return total;
     }
 
+    @Override
     public long maxBytes() {
         return maxBytes;
     }
 
+    @Override
     public long maxEntries() {
         return maxEntries;
     }
@@ -371,6 +376,46 @@ public final class LruCache {
      */
     public long changes() {
         return puts.sum() + deletes.sum() + evictions.sum() + expirations.sum() + dropped.sum();
+    }
+
+    @Override
+    public long hits() {
+        return hits.sum();
+    }
+
+    @Override
+    public long misses() {
+        return misses.sum();
+    }
+
+    @Override
+    public long puts() {
+        return puts.sum();
+    }
+
+    @Override
+    public long deletes() {
+        return deletes.sum();
+    }
+
+    @Override
+    public long staleWrites() {
+        return staleWrites.sum();
+    }
+
+    @Override
+    public long rejectedWrites() {
+        return rejectedWrites.sum();
+    }
+
+    @Override
+    public long evictions() {
+        return evictions.sum();
+    }
+
+    @Override
+    public long expirations() {
+        return expirations.sum();
     }
 
     /** Cumulative counters since start. */

@@ -1,5 +1,6 @@
 package dev.dcache.aux.cluster;
 
+import dev.dcache.aux.metrics.AuxMetrics;
 import dev.dcache.aux.cache.LruCache;
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
@@ -61,7 +62,7 @@ import java.util.function.Consumer;
  * <p>Threading: passes run one at a time on the caller's thread ({@link #run}); status reads are
  * lock-free.
  */
-public final class Rebalancer {
+public final class Rebalancer implements AuxMetrics.RebalanceReadings {
     private static final Logger log = LoggerFactory.getLogger(Rebalancer.class);
     private static final int CHUNK = 2000;
 
@@ -112,6 +113,7 @@ public final class Rebalancer {
     }
 
     /** True when the node's data is not yet placed for the target ring. */
+    @Override
     public boolean pending() {
         RingSpec t = target;
         RingSpec a = applied;
@@ -363,7 +365,28 @@ public final class Rebalancer {
                 runs.get(), moved.get(), dropped.get(), lastDurationMillis, straysFor != null);
     }
 
+    @Override
     public boolean running() {
         return running;
+    }
+
+    @Override
+    public long runs() {
+        return runs.get();
+    }
+
+    @Override
+    public long keysMoved() {
+        return moved.get();
+    }
+
+    @Override
+    public long keysDropped() {
+        return dropped.get();
+    }
+
+    @Override
+    public long lastDurationMillis() {
+        return lastDurationMillis;
     }
 }

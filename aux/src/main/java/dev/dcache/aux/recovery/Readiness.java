@@ -1,5 +1,6 @@
 package dev.dcache.aux.recovery;
 
+import dev.dcache.aux.metrics.AuxMetrics;
 import dev.dcache.common.cluster.FencingTimes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,7 +62,7 @@ import java.util.function.LongSupplier;
  * <p>Time comes from an injected monotonic clock, so tests advance it instead of sleeping. The
  * hot path ({@link #serving}) reads two volatile fields; everything else is {@code synchronized}.
  */
-public final class Readiness {
+public final class Readiness implements AuxMetrics.ReadinessReadings {
     private static final Logger log = LoggerFactory.getLogger(Readiness.class);
     /** The interval assumed before any master told its own: the default. */
     static final long DEFAULT_INTERVAL_NANOS = Duration.ofSeconds(1).toNanos();
@@ -134,6 +135,7 @@ public final class Readiness {
      * True when the node may answer a read now. Latches first when no master was heard for too long,
      * so a node that was paused or cut off refuses the first read after it comes back.
      */
+    @Override
     public boolean serving() {
         if (!serving) {
             return false;
@@ -270,6 +272,7 @@ public final class Readiness {
     }
 
     /** True while the node's records must not be handed to anyone: it was away too long. */
+    @Override
     public synchronized boolean rebuilding() {
         return rebuild;
     }
@@ -280,11 +283,13 @@ public final class Readiness {
     }
 
     /** Times the node stopped serving to catch up, since start (the start itself included). */
+    @Override
     public synchronized long latches() {
         return latches + 1;
     }
 
     /** Times the node caught up and served again, since start. */
+    @Override
     public synchronized long recoveries() {
         return recoveries;
     }

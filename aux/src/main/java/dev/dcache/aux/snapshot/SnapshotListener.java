@@ -1,5 +1,7 @@
 package dev.dcache.aux.snapshot;
 
+import dev.dcache.aux.metrics.AuxMetrics;
+
 /**
  * What a {@link Snapshotter} reports as it works, for metrics. Called on the thread doing the work
  * (the starting thread, the snapshot writer, or the one closing the node); implementations must
@@ -27,5 +29,31 @@ public interface SnapshotListener {
      * holds (nothing changed since it was written or restored), so none was written.
      */
     default void upToDate(long atMillis) {
+    }
+
+    /** A listener that feeds the snapshot meters. */
+    static SnapshotListener feeding(AuxMetrics.SnapshotMeters meters) {
+        return new SnapshotListener() {
+            @Override
+            public void restored(RestoreResult result) {
+                meters.restored(result.held(), result.bytes(), result.outcome() == RestoreResult.Outcome.RESTORED,
+                        result.outcome() == RestoreResult.Outcome.DISCARDED);
+            }
+
+            @Override
+            public void written(long nanos, long bytes, long atMillis) {
+                meters.written(nanos, bytes, atMillis);
+            }
+
+            @Override
+            public void failed(long nanos) {
+                meters.failed(nanos);
+            }
+
+            @Override
+            public void upToDate(long atMillis) {
+                meters.upToDate(atMillis);
+            }
+        };
     }
 }

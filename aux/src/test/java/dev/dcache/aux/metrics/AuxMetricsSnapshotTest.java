@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The snapshot meters {@link AuxMetrics#snapshots} declares, fed through its listener. */
 class AuxMetricsSnapshotTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final SnapshotListener meters = AuxMetrics.snapshots(registry);
+    private final SnapshotListener meters = SnapshotListener.feeding(AuxMetrics.snapshots(registry));
 
     private double gauge(String name) {
         return registry.get(name).gauge().value();

@@ -1,7 +1,9 @@
 package dev.dcache.common.admission;
 
-import dev.dcache.common.http.ApiException;
+import dev.dcache.common.error.ApiException;
+import dev.dcache.common.metrics.AdmissionMetrics;
 
+import java.util.Locale;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -12,7 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
  * 413. Counts every refusal by reason, for the metrics ({@code dcache_admission_shed_total}).
  * Thread-safe.
  */
-public final class Admission {
+public final class Admission implements AdmissionMetrics.Readings {
     /** Why a request was refused. */
     public enum Reason { REQUESTS, BYTES, TOO_LARGE, STALE }
 
@@ -61,6 +63,7 @@ public final class Admission {
     }
 
     /** Requests being served now. */
+    @Override
     public int inFlight() {
         return maxRequests - requests.availablePermits();
     }
@@ -73,5 +76,25 @@ public final class Admission {
             case TOO_LARGE -> bytes.refusedTooLarge();
             case STALE -> refusedStale.sum();
         };
+    }
+
+    @Override
+    public long refused(String reason) {
+        return refused(Reason.valueOf(reason.toUpperCase(Locale.ROOT)));
+    }
+
+    @Override
+    public long bytesInUse() {
+        return bytes.inUse();
+    }
+
+    @Override
+    public long bytesCapacity() {
+        return bytes.capacity();
+    }
+
+    @Override
+    public long bytesWaited() {
+        return bytes.waited();
     }
 }

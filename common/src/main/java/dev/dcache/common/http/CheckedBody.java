@@ -1,5 +1,6 @@
 package dev.dcache.common.http;
 
+import dev.dcache.common.error.ApiException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;

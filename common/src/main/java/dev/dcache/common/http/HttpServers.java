@@ -1,5 +1,6 @@
 package dev.dcache.common.http;
 
+import dev.dcache.common.error.ApiException;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dcache.common.admission.Admission;

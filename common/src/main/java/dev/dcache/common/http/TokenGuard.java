@@ -1,5 +1,6 @@
 package dev.dcache.common.http;
 
+import dev.dcache.common.error.ApiException;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 

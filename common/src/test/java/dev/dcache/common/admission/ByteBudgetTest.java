@@ -1,6 +1,6 @@
 package dev.dcache.common.admission;
 
-import dev.dcache.common.http.ApiException;
+import dev.dcache.common.error.ApiException;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

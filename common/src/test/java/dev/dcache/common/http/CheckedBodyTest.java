@@ -1,5 +1,6 @@
 package dev.dcache.common.http;
 
+import dev.dcache.common.error.ApiException;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
-import dev.dcache.common.http.ApiException;
+import dev.dcache.common.error.ApiException;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.time.HybridLogicalClock;
 import dev.dcache.common.wire.MemberChange;

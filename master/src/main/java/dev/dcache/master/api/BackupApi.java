@@ -2,7 +2,7 @@ package dev.dcache.master.api;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.dcache.common.http.ApiException;
+import dev.dcache.common.error.ApiException;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.common.wire.InternalPaths;
 import dev.dcache.master.backup.BackupLog;

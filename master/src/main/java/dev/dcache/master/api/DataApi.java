@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import dev.dcache.common.admission.Admission;
 import dev.dcache.common.admission.ByteBudget;
-import dev.dcache.common.http.ApiException;
+import dev.dcache.common.error.ApiException;
 import dev.dcache.common.http.CheckedBody;
 import dev.dcache.common.http.HttpServers;
 import dev.dcache.common.wire.Entry;

@@ -1,9 +1,10 @@
 package dev.dcache.master.api;
 
+import dev.dcache.master.metrics.MasterMetrics;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.dcache.common.admission.ByteBudget;
 import dev.dcache.common.concurrent.Futures;
-import dev.dcache.common.http.ApiException;
+import dev.dcache.common.error.ApiException;
 import dev.dcache.common.http.HttpServers;
 import dev.dcache.common.wire.ErrorBody;
 import dev.dcache.master.routing.DataRouter;
@@ -61,7 +62,7 @@ import java.util.function.Function;
  * asynchronous operations never block ({@link DataRouter#getAsync}); writes to the client are
  * Jetty's non-blocking {@code Response.write}.
  */
-public final class DataFastPath extends Handler.Wrapper {
+public final class DataFastPath extends Handler.Wrapper implements MasterMetrics.FastPathReadings {
     private static final Logger log = LoggerFactory.getLogger(DataFastPath.class);
     private static final String DATA = "/data";
     private static final String DATA_PREFIX = "/data/";
@@ -86,11 +87,13 @@ public final class DataFastPath extends Handler.Wrapper {
     }
 
     /** Requests this handler answered itself. */
+    @Override
     public long served() {
         return served.sum();
     }
 
     /** Requests it passed to Javalin. */
+    @Override
     public long delegated() {
         return delegated.sum();
     }

@@ -1,7 +1,7 @@
 package dev.dcache.master.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.dcache.common.http.ApiException;
+import dev.dcache.common.error.ApiException;
 import dev.dcache.common.wire.InternalPaths;
 import dev.dcache.common.wire.Invalidation;
 import dev.dcache.master.nearcache.PushReceiver;

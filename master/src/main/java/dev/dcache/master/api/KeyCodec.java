@@ -1,6 +1,6 @@
 package dev.dcache.master.api;
 
-import dev.dcache.common.http.ApiException;
+import dev.dcache.common.error.ApiException;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;

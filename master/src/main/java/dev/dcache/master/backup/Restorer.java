@@ -1,5 +1,6 @@
 package dev.dcache.master.backup;
 
+import dev.dcache.master.metrics.MasterMetrics;
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
 import dev.dcache.common.ring.NodeAddress;
@@ -36,7 +37,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>What a restore can bring back is what the backup holds: records that rebalancing moved.
  * A key written and deleted without ever moving is in no backup.
  */
-public final class Restorer {
+public final class Restorer implements MasterMetrics.RestoreReadings {
     private static final Logger log = LoggerFactory.getLogger(Restorer.class);
     static final Duration STALE_LOCK = Duration.ofMinutes(10);
     private static final int BATCH = 1000;
@@ -143,11 +144,13 @@ public final class Restorer {
     }
 
     /** Restores run, for metrics. */
+    @Override
     public long runs() {
         return runs.get();
     }
 
     /** Records restored, for metrics. */
+    @Override
     public long restored() {
         return restored.get();
     }

@@ -1,5 +1,6 @@
 package dev.dcache.master.cluster;
 
+import dev.dcache.master.metrics.MasterMetrics;
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
 import dev.dcache.common.cluster.MemberChanges;
@@ -63,7 +64,7 @@ import java.util.function.Consumer;
  * <p>Threading: state changes go through {@code synchronized} methods that publish a fresh
  * immutable {@link ClusterView}; request threads only load the reference.
  */
-public final class Membership implements AutoCloseable {
+public final class Membership implements AutoCloseable, MasterMetrics.MembershipReadings {
     private static final Logger log = LoggerFactory.getLogger(Membership.class);
 
     private final String masterId;
@@ -252,18 +253,43 @@ public final class Membership implements AutoCloseable {
     }
 
     /** Failed heartbeats and failed calls counted against nodes, since start. */
+    @Override
     public long heartbeatFailures() {
         return heartbeatFailures.sum();
     }
 
     /** Times a node was ejected from the ring, since start. */
+    @Override
     public long ejections() {
         return ejections.sum();
     }
 
     /** Times a node was re-admitted to the ring, since start. */
+    @Override
     public long readmissions() {
         return readmissions.sum();
+    }
+
+    @Override
+    public List<String> nodeStates() {
+        return java.util.Arrays.stream(NodeState.values()).map(st -> st.name().toLowerCase(java.util.Locale.ROOT)).toList();
+    }
+
+    @Override
+    public long nodesIn(String state) {
+        NodeState wanted = NodeState.valueOf(state.toUpperCase(java.util.Locale.ROOT));
+        return view().states().values().stream().filter(x -> x == wanted).count();
+    }
+
+    @Override
+    public long generation() {
+        return view().generation();
+    }
+
+    @Override
+    public long rebalancingNodes() {
+        return rebalance.values().stream()
+                .filter(st -> st.running() || !st.targetFingerprint().equals(st.appliedFingerprint())).count();
     }
 
     /** Operator decisions known to this master. */

@@ -1,10 +1,5 @@
 package dev.dcache.master.metrics;
 
-import dev.dcache.master.cluster.ClusterView;
-import dev.dcache.master.cluster.Membership;
-import dev.dcache.master.cluster.NodeState;
-import dev.dcache.master.nearcache.NearReads;
-import dev.dcache.master.nearcache.PushReceiver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -12,8 +7,85 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 import java.util.concurrent.ConcurrentHashMap;
 
-/** Every meter a master exports beyond the shared HTTP and JVM ones, declared in one place. */
+/**
+ * Every meter a master exports beyond the shared HTTP and JVM ones, declared in one place. The
+ * components record through the methods here ({@link #write}, {@link #auxCall}, ...) or are read
+ * through the small reading interfaces declared here, which they implement: this package imports
+ * none of them.
+ */
 public final class MasterMetrics {
+    /** What the membership meters read ({@code cluster.Membership}). */
+    public interface MembershipReadings {
+        /** The node state names, each a tag value of {@code dcache.cluster.nodes}. */
+        java.util.List<String> nodeStates();
+
+        /** Aux nodes known in one of {@link #nodeStates}. */
+        long nodesIn(String state);
+
+        /** Generation of the ring this master routes by. */
+        long generation();
+
+        long heartbeatFailures();
+
+        long ejections();
+
+        long readmissions();
+
+        /** Aux nodes whose data is not yet placed for the agreed ring. */
+        long rebalancingNodes();
+    }
+
+    /** What the near-cache meters read ({@code nearcache.NearReads}). */
+    public interface NearCacheReadings {
+        long hits();
+
+        long misses();
+
+        long evictions();
+
+        long invalidations();
+
+        int entries();
+
+        long bytes();
+
+        long coalesced();
+
+        long pushSent();
+
+        long pushFailed();
+
+        long pushDropped();
+
+        int pushPeers();
+    }
+
+    /** What the push-receiver meters read ({@code nearcache.PushReceiver}). */
+    public interface PushReadings {
+        long received();
+
+        long flushes();
+    }
+
+    /** What the restore meters read ({@code backup.Restorer}). */
+    public interface RestoreReadings {
+        long runs();
+
+        long restored();
+    }
+
+    /** What the fast-path meters read ({@code api.DataFastPath}). */
+    public interface FastPathReadings {
+        long served();
+
+        long delegated();
+    }
+
+    /** What the stall meter reads ({@code stall.StallWatch}). */
+    public interface StallReadings {
+        long stalls();
+    }
+
     /** Outcome tag values of {@code dcache.aux.calls}. */
     public enum Outcome { OK, TIMEOUT, REFUSED, IO, BAD_STATUS, FAILOVER, NOT_SERVING }
 
@@ -68,27 +140,27 @@ public final class MasterMetrics {
     }
 
     /** Binds the restorer's counts. */
-    public void bindRestorer(dev.dcache.master.backup.Restorer restorer) {
-        FunctionCounter.builder("dcache.restore.runs", restorer, dev.dcache.master.backup.Restorer::runs)
+    public void bindRestorer(RestoreReadings restorer) {
+        FunctionCounter.builder("dcache.restore.runs", restorer, RestoreReadings::runs)
                 .description("Times this master restored the backup into an empty cluster").register(registry);
-        FunctionCounter.builder("dcache.restore.records", restorer, dev.dcache.master.backup.Restorer::restored)
+        FunctionCounter.builder("dcache.restore.records", restorer, RestoreReadings::restored)
                 .description("Records this master restored from the backup").register(registry);
     }
 
     /** Binds the counts of the data fast path: requests it served, requests it passed to Javalin. */
-    public void bindFastPath(dev.dcache.master.api.DataFastPath fast) {
+    public void bindFastPath(FastPathReadings fast) {
         String name = "dcache.fast.path.requests";
         String what = "HTTP requests by who answered them: the data fast path, or Javalin (other routes, and data"
                 + " requests passed on)";
-        FunctionCounter.builder(name, fast, dev.dcache.master.api.DataFastPath::served).description(what)
+        FunctionCounter.builder(name, fast, FastPathReadings::served).description(what)
                 .tag("handler", "fast").register(registry);
-        FunctionCounter.builder(name, fast, dev.dcache.master.api.DataFastPath::delegated).description(what)
+        FunctionCounter.builder(name, fast, FastPathReadings::delegated).description(what)
                 .tag("handler", "javalin").register(registry);
     }
 
     /** Binds the count of this master's own stalls (see {@code stall.StallWatch}). */
-    public void bindStallWatch(dev.dcache.master.stall.StallWatch watch) {
-        FunctionCounter.builder("dcache.stalls", watch, dev.dcache.master.stall.StallWatch::stalls)
+    public void bindStallWatch(StallReadings watch) {
+        FunctionCounter.builder("dcache.stalls", watch, StallReadings::stalls)
                 .description("Times this master found it had not run for over 300 ms (paused, a long GC, a stuck"
                         + " host); writes nginx gave up on meanwhile are refused (dcache_admission_shed_total"
                         + "{reason=\"stale\"})")
@@ -100,74 +172,72 @@ public final class MasterMetrics {
         readRepairs.increment();
     }
 
-    /** Binds gauges that read the live membership. */
-    public void bindMembership(Membership membership) {
-        for (NodeState s : NodeState.values()) {
-            Gauge.builder("dcache.cluster.nodes", membership,
-                            m -> m.view().states().values().stream().filter(x -> x == s).count())
+    /** Binds gauges that read the live membership; {@link #ringChanged} counts its ring changes. */
+    public void bindMembership(MembershipReadings membership) {
+        for (String state : membership.nodeStates()) {
+            Gauge.builder("dcache.cluster.nodes", membership, m -> m.nodesIn(state))
                     .description("Aux nodes known to this master, by state")
-                    .tag("state", s.name().toLowerCase(java.util.Locale.ROOT))
+                    .tag("state", state)
                     .register(registry);
         }
-        Gauge.builder("dcache.ring.generation", membership, m -> m.view().generation())
+        Gauge.builder("dcache.ring.generation", membership, MembershipReadings::generation)
                 .description("Generation of the ring this master routes by").register(registry);
-        FunctionCounter.builder("dcache.health.failures", membership, Membership::heartbeatFailures)
+        FunctionCounter.builder("dcache.health.failures", membership, MembershipReadings::heartbeatFailures)
                 .description("Failed heartbeats and failed calls counted against aux nodes").register(registry);
-        FunctionCounter.builder("dcache.node.ejections", membership, Membership::ejections)
+        FunctionCounter.builder("dcache.node.ejections", membership, MembershipReadings::ejections)
                 .description("Times an aux node was taken off the ring").register(registry);
-        FunctionCounter.builder("dcache.node.readmissions", membership, Membership::readmissions)
+        FunctionCounter.builder("dcache.node.readmissions", membership, MembershipReadings::readmissions)
                 .description("Times an aux node was put back on the ring").register(registry);
-        Gauge.builder("dcache.cluster.rebalancing.nodes", membership, m -> m.rebalanceStatus().values().stream()
-                        .filter(s -> s.running() || !s.targetFingerprint().equals(s.appliedFingerprint())).count())
+        Gauge.builder("dcache.cluster.rebalancing.nodes", membership, MembershipReadings::rebalancingNodes)
                 .description("Aux nodes whose data is not yet placed for the agreed ring, as of their last heartbeat")
                 .register(registry);
-        membership.onChange(this::ringChanged);
     }
 
     /** Binds the near cache and read coalescing meters; they read 0 when the feature is off. */
-    public void bindNearReads(NearReads reads) {
-        FunctionCounter.builder("dcache.nearcache.hits", reads, NearReads::hits)
+    public void bindNearReads(NearCacheReadings reads) {
+        FunctionCounter.builder("dcache.nearcache.hits", reads, NearCacheReadings::hits)
                 .description("Reads answered from this master's near cache").register(registry);
-        FunctionCounter.builder("dcache.nearcache.misses", reads, NearReads::misses)
+        FunctionCounter.builder("dcache.nearcache.misses", reads, NearCacheReadings::misses)
                 .description("Reads the near cache could not answer (absent, stale or expired)").register(registry);
-        FunctionCounter.builder("dcache.nearcache.evictions", reads, NearReads::evictions)
+        FunctionCounter.builder("dcache.nearcache.evictions", reads, NearCacheReadings::evictions)
                 .description("Fresh near-cache copies dropped to stay within the entry or byte bound")
                 .register(registry);
-        FunctionCounter.builder("dcache.nearcache.invalidations", reads, NearReads::invalidations)
+        FunctionCounter.builder("dcache.nearcache.invalidations", reads, NearCacheReadings::invalidations)
                 .description("Near-cache copies dropped by a write or delete, through this master or pushed by another")
                 .register(registry);
-        Gauge.builder("dcache.nearcache.entries", reads, NearReads::entries)
+        Gauge.builder("dcache.nearcache.entries", reads, NearCacheReadings::entries)
                 .description("Hot keys held in the near cache").register(registry);
-        Gauge.builder("dcache.nearcache.bytes", reads, NearReads::bytes)
+        Gauge.builder("dcache.nearcache.bytes", reads, NearCacheReadings::bytes)
                 .description("Estimated heap bytes of the near-cache copies").baseUnit("bytes").register(registry);
-        FunctionCounter.builder("dcache.reads.coalesced", reads, NearReads::coalesced)
+        FunctionCounter.builder("dcache.reads.coalesced", reads, NearCacheReadings::coalesced)
                 .description("Reads answered by another read of the same key already in flight to an aux node")
                 .register(registry);
         String pushed = "dcache.nearcache.push.keys";
         String what = "Keys written through this master for the other masters' near caches: sent or failed"
                 + " (counted once per peer), or dropped (not queued: the queue was full)";
-        FunctionCounter.builder(pushed, reads, NearReads::pushSent).description(what).tag("outcome", "sent")
+        FunctionCounter.builder(pushed, reads, NearCacheReadings::pushSent).description(what).tag("outcome", "sent")
                 .register(registry);
-        FunctionCounter.builder(pushed, reads, NearReads::pushFailed).description(what).tag("outcome", "failed")
+        FunctionCounter.builder(pushed, reads, NearCacheReadings::pushFailed).description(what).tag("outcome", "failed")
                 .register(registry);
-        FunctionCounter.builder(pushed, reads, NearReads::pushDropped).description(what).tag("outcome", "dropped")
+        FunctionCounter.builder(pushed, reads, NearCacheReadings::pushDropped).description(what).tag("outcome", "dropped")
                 .register(registry);
-        Gauge.builder("dcache.nearcache.push.peers", reads, NearReads::pushPeers)
+        Gauge.builder("dcache.nearcache.push.peers", reads, NearCacheReadings::pushPeers)
                 .description("Other masters with a near cache this master pushes its writes to").register(registry);
     }
 
     /** What this master takes from other masters' pushes. */
-    public void bindPushReceiver(PushReceiver receiver) {
-        FunctionCounter.builder("dcache.nearcache.push.received", receiver, PushReceiver::received)
+    public void bindPushReceiver(PushReadings receiver) {
+        FunctionCounter.builder("dcache.nearcache.push.received", receiver, PushReadings::received)
                 .description("Keys other masters pushed here as written (each drops this master's copy)")
                 .register(registry);
-        FunctionCounter.builder("dcache.nearcache.push.flushes", receiver, PushReceiver::flushes)
+        FunctionCounter.builder("dcache.nearcache.push.flushes", receiver, PushReadings::flushes)
                 .description("Times this master dropped its whole near cache because a push from another master"
                         + " may have been lost (a gap in its numbers, a new sender, or a sender gone silent)")
                 .register(registry);
     }
 
-    private void ringChanged(ClusterView view) {
+    /** Counts one new ring published by this master. */
+    public void ringChanged() {
         ringChanges.increment();
     }
 

@@ -1,7 +1,8 @@
 package dev.dcache.master.nearcache;
 
+import dev.dcache.master.metrics.MasterMetrics;
 import dev.dcache.common.concurrent.Futures;
-import dev.dcache.common.http.ApiException;
+import dev.dcache.common.error.ApiException;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.master.singleflight.SingleFlight;
 
@@ -20,7 +21,7 @@ import java.util.function.Supplier;
  * every write acknowledged before it started, through any master. The near cache, when on, does
  * not: a copy may be served for up to its staleness bound after another master's write.
  */
-public final class NearReads {
+public final class NearReads implements MasterMetrics.NearCacheReadings {
     private final NearCache cache;
     private final SingleFlight<String, Entry> flights;
     private final InvalidationPush push;
@@ -127,50 +128,61 @@ public final class NearReads {
         return cache != null;
     }
 
+    @Override
     public long hits() {
         return cache == null ? 0 : cache.hits();
     }
 
+    @Override
     public long misses() {
         return cache == null ? 0 : cache.misses();
     }
 
+    @Override
     public long evictions() {
         return cache == null ? 0 : cache.evictions();
     }
 
+    @Override
     public long invalidations() {
         return cache == null ? 0 : cache.invalidations();
     }
 
+    @Override
     public int entries() {
         return cache == null ? 0 : cache.size();
     }
 
+    @Override
     public long bytes() {
         return cache == null ? 0 : cache.bytes();
     }
 
     /** Keys written here and delivered to a peer, once per peer; 0 without pushes. */
+    @Override
     public long pushSent() {
         return push == null ? 0 : push.sent();
     }
 
     /** Keys written here that a peer did not accept, once per peer; 0 without pushes. */
+    @Override
     public long pushFailed() {
         return push == null ? 0 : push.failed();
     }
 
     /** Keys written here that were not queued for the peers (queue full); 0 without pushes. */
+    @Override
     public long pushDropped() {
         return push == null ? 0 : push.dropped();
     }
 
     /** Masters this one pushes its writes to; 0 without pushes. */
+    @Override
     public int pushPeers() {
         return push == null ? 0 : push.peerCount();
     }
 
+    @Override
     public long coalesced() {
         return flights == null ? 0 : flights.joined();
     }

@@ -1,5 +1,6 @@
 package dev.dcache.master.nearcache;
 
+import dev.dcache.master.metrics.MasterMetrics;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.wire.Invalidation;
 import org.slf4j.Logger;
@@ -47,7 +48,7 @@ import java.util.function.Supplier;
  * <p>Time is read from a monotonic source: a wall clock stepped back would hide a silence.
  * Thread-safe.
  */
-public final class PushReceiver {
+public final class PushReceiver implements MasterMetrics.PushReadings {
     private static final Logger log = LoggerFactory.getLogger(PushReceiver.class);
 
     private final NearReads reads;
@@ -155,11 +156,13 @@ public final class PushReceiver {
     }
 
     /** Keys other masters pushed here. */
+    @Override
     public long received() {
         return received.sum();
     }
 
     /** Times the whole near cache was dropped because a push may have been lost. */
+    @Override
     public long flushes() {
         return flushes.sum();
     }

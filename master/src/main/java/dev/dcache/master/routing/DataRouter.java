@@ -4,7 +4,7 @@ import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
 import dev.dcache.common.client.WriteMode;
 import dev.dcache.common.concurrent.Futures;
-import dev.dcache.common.http.ApiException;
+import dev.dcache.common.error.ApiException;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.time.HybridLogicalClock;
 import dev.dcache.common.wire.BatchPutOutcome;

@@ -1,5 +1,6 @@
 package dev.dcache.master.stall;
 
+import dev.dcache.master.metrics.MasterMetrics;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.function.LongSupplier;
@@ -32,7 +33,7 @@ import java.util.function.LongSupplier;
  * beats on. And a request without the header (straight to a master, not through nginx) is never
  * refused. Time is read through the given sources (tests drive them; the thread uses the real ones).
  */
-public final class StallWatch implements AutoCloseable {
+public final class StallWatch implements AutoCloseable, MasterMetrics.StallReadings {
     private final InstantSource clock;
     private final LongSupplier nanos;
     private final long staleAfterMillis;
@@ -88,6 +89,7 @@ public final class StallWatch implements AutoCloseable {
     }
 
     /** Stalls seen so far. */
+    @Override
     public long stalls() {
         return stalls;
     }

@@ -1,6 +1,6 @@
 package dev.dcache.master.api;
 
-import dev.dcache.common.http.ApiException;
+import dev.dcache.common.error.ApiException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

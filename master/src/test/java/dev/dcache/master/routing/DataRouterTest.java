@@ -1,6 +1,6 @@
 package dev.dcache.master.routing;
 
-import dev.dcache.common.http.ApiException;
+import dev.dcache.common.error.ApiException;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.time.FakeClock;
 import dev.dcache.common.time.HybridLogicalClock;

@@ -1,4 +1,4 @@
-package dev.dcache.common.http;
+package dev.dcache.common.error;
 
 /**
  * A request that cannot be served, with the status to answer. Handlers throw it; one mapper
