@@ -218,7 +218,7 @@ public final class ClusterAgent implements AutoCloseable {
         RingSpec ring = rebalancer.straysRing();
         long settle = Math.max(STRAY_SETTLE.toMillis(), 3 * intervalMillis);
         if (ring == null || closed || draining || readiness.rebuilding() || rebalancer.pending()
-                || System.nanoTime() - nextSweepNanos < 0
+                || clock.millis() < nextSweepMillis
                 || !tracker.settledOn(ring.fingerprint(), settle)
                 || !sweepScheduled.compareAndSet(false, true)) {
             return;
@@ -227,7 +227,7 @@ public final class ClusterAgent implements AutoCloseable {
             try {
                 if (!closed && !draining && !rebalancer.pending()
                         && !rebalancer.sweepStrays(() -> tracker.settledOn(ring.fingerprint(), settle))) {
-                    nextSweepNanos = System.nanoTime() + STRAY_RETRY.toNanos();
+                    nextSweepMillis = clock.millis() + STRAY_RETRY.toMillis();
                 }
             } catch (RuntimeException e) {
                 log.error("stray sweep failed", e);
@@ -241,8 +241,8 @@ public final class ClusterAgent implements AutoCloseable {
     static final Duration STRAY_SETTLE = Duration.ofSeconds(7);
     /** The wait after a sweep that could not reach some owner. */
     private static final Duration STRAY_RETRY = Duration.ofSeconds(5);
-    /** No sweep starts before this ({@link System#nanoTime}). */
-    private volatile long nextSweepNanos = System.nanoTime();
+    /** No sweep starts before this (the injected clock's millis). */
+    private volatile long nextSweepMillis;
 
     private void cleanUp() {
         if (!closed && !draining && !rebalancer.pending() && !readiness.rebuilding()) {

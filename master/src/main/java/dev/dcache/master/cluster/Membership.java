@@ -81,7 +81,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
     private final List<Consumer<ClusterView>> listeners = new CopyOnWriteArrayList<>();
     private final Set<String> suspects = ConcurrentHashMap.newKeySet();
     private volatile boolean warm;
-    private volatile long warmUpDeadlineNanos = System.nanoTime();
+    private volatile long warmUpDeadlineNanos;
     private volatile int port;
     private volatile boolean nearCache;
     private volatile List<NodeAddress> nearCachePeers = List.of();
@@ -143,6 +143,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
      */
     public Membership(Settings settings, Collection<NodeAddress> initial, AuxClient probeClient, Fences fences) {
         this.fences = fences;
+        this.warmUpDeadlineNanos = fences.now();
         this.masterId = settings.masterId();
         this.token = settings.token();
         this.probeClient = probeClient;
@@ -327,7 +328,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
      * those few, only to take them back moments later. {@link #heartbeatAll} ends the warm-up.
      */
     public void warmUp() {
-        warmUpDeadlineNanos = System.nanoTime() + 3L * failureThreshold * intervalMillis * 1_000_000L;
+        warmUpDeadlineNanos = fences.now() + 3L * failureThreshold * intervalMillis * 1_000_000L;
         for (int i = 0; i < successThreshold; i++) {
             heartbeatAll();
         }
@@ -338,7 +339,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
         if (!warm) {
             ClusterView v = view.get();
             boolean allUp = !v.members().isEmpty() && v.ring().nodes().size() == v.members().size();
-            if (allUp || System.nanoTime() - warmUpDeadlineNanos >= 0) {
+            if (allUp || fences.now() - warmUpDeadlineNanos >= 0) {
                 warm = true;
                 v.states().forEach((id, state) -> {
                     if (state == NodeState.DOWN) {
@@ -411,7 +412,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
             Departed d = leaving.get(i);
             boolean handedOver = reply != null && reply.rebalance() != null && hb.ring() != null
                     && reply.rebalance().appliedFingerprint().equals(hb.ring().fingerprint());
-            if (handedOver || System.nanoTime() - d.sinceNanos() > DEPARTED_GRACE_NANOS) {
+            if (handedOver || fences.now() - d.sinceNanos() > DEPARTED_GRACE_NANOS) {
                 synchronized (this) {
                     departed.remove(d.address().id());
                 }
@@ -565,7 +566,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
         }
         for (NodeAddress old : current.members().values()) {
             if (!members.containsKey(old.id())) {
-                departed.put(old.id(), new Departed(old, System.nanoTime()));
+                departed.put(old.id(), new Departed(old, fences.now()));
             }
         }
         departed.keySet().removeAll(members.keySet());

@@ -54,6 +54,23 @@ class MembershipTest {
     }
 
     @Test
+    void warmUp_withANodeDown_sendsNoRing_untilItsDeadlineOnTheInjectedClock() {
+        aux.down.add("c");
+        membership.warmUp();
+        assertThat(aux.heartbeats.get("a").ring()).isNull(); // not every member is up: no ring yet
+
+        // the deadline is 3 x failureThreshold (3) intervals after the warm-up began
+        for (int i = 0; i < 8; i++) {
+            round();
+        }
+        assertThat(aux.heartbeats.get("a").ring()).isNull();
+        round();
+        round();
+        assertThat(aux.heartbeats.get("a").ring()).isNotNull();
+        assertThat(aux.heartbeats.get("a").ring().nodes()).extracting(NodeAddress::id).containsExactly("a", "b");
+    }
+
+    @Test
     void heartbeats_ejectAfterTheFailureThresholdAndTheFenceWait_andReadmitAfterTheSuccessThreshold() {
         membership.warmUp();
         aux.down.add("b");
