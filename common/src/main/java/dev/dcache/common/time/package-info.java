@@ -1,0 +1,8 @@
+/**
+ * Write versions: {@link dev.dcache.common.time.HybridLogicalClock} issues strictly increasing versions
+ * packed into one {@code long} (wall-clock milliseconds, a logical counter and an 8-bit per-master tag),
+ * so "higher version wins" is one total order on every aux node, and a version also tells when it was
+ * issued. Making version order follow real time across masters is done in {@code master.routing}, not
+ * here.
+ */
+package dev.dcache.common.time;
