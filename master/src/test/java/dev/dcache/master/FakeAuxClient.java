@@ -125,7 +125,7 @@ public final class FakeAuxClient implements AuxClient {
         }
         Long before = id == null ? null : orderedPuts.get(id);
         if (before != null) {
-            return new PutOutcome(true, before, true);
+            return PutOutcome.replayed(before);
         }
         boolean ok = apply(node.id(), entry);
         if (ok && id != null) {
@@ -135,7 +135,8 @@ public final class FakeAuxClient implements AuxClient {
             meanwhile.accept(entry);
             throw new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT, "answer lost", null);
         }
-        return new PutOutcome(ok, store(node.id()).get(entry.key()).version(), false, id == null ? 0 : rememberedMillis);
+        long held = store(node.id()).get(entry.key()).version();
+        return (ok ? PutOutcome.applied(held) : PutOutcome.superseded(held)).remembering(id == null ? 0 : rememberedMillis);
     }
 
     @Override

@@ -144,7 +144,7 @@ public final class InternalApi {
     private void put(Context ctx) throws IOException {
         Entry e = checked(mapper.readValue(HttpServers.body(ctx), Entry.class));
         PutOutcome outcome = requireServingIfOrdering(ctx) ? ordered.put(e, requestId(ctx)) : cache.put(e);
-        if (!outcome.applied() && outcome.version() < 0) {
+        if (outcome.tooLarge()) {
             throw ApiException.tooLarge("record exceeds this node's per-segment byte budget");
         }
         ctx.json(outcome);

@@ -220,7 +220,7 @@ public final class LruCache implements AuxMetrics.CacheReadings {
         Segment s = segmentFor(key);
         if (weight > s.maxBytes) {
             rejectedWrites.increment();
-            return new Applied(new PutOutcome(false, -1), false);
+            return new Applied(PutOutcome.ofTooLarge(), false);
         }
         Entry record = new Entry(key, value, version, expiresAt);
         s.lock.lock();
@@ -231,7 +231,7 @@ public final class LruCache implements AuxMetrics.CacheReadings {
                 Entry held = n.record;
                 if (held.version() >= version) {
                     staleWrites.increment();
-                    return new Applied(new PutOutcome(false, held.version()), false);
+                    return new Applied(PutOutcome.superseded(held.version()), false);
                 }
                 live = !held.isTombstone() && !held.isExpiredAt(now);
                 s.bytes += weight - n.weight;
@@ -250,7 +250,7 @@ public final class LruCache implements AuxMetrics.CacheReadings {
                 puts.increment();
             }
             evictions.add(s.evictOverflow(n));
-            return new Applied(new PutOutcome(true, version), live);
+            return new Applied(PutOutcome.applied(version), live);
         } finally {
             s.lock.unlock();
         }

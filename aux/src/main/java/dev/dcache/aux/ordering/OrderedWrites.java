@@ -75,7 +75,7 @@ public final class OrderedWrites {
         remember(requestId, entry.key(), () -> {
             out[0] = cache.put(entry);
             return out[0].applied() ? new Remembered(entry.version(), false, nanos.getAsLong()) : null;
-        }, r -> out[0] = new PutOutcome(true, r.version(), true));
+        }, r -> out[0] = PutOutcome.replayed(r.version()));
         return out[0].replayed() ? out[0] : out[0].remembering(rememberedMillis());
     }
 

@@ -169,11 +169,12 @@ public final class BinaryServer implements AutoCloseable {
                 }
                 Entry e = new Entry(r.key(), r.value(), r.version(), r.expiresAt());
                 PutOutcome o = r.op() == Frames.PUT_ORDERING ? ordered.put(e, r.requestId()) : cache.put(e);
-                if (!o.applied() && o.version() < 0) {
-                    Frames.writeReply(out, r.id(), Frames.TOO_LARGE, false, -1, 0, null);
-                } else {
-                    Frames.writeReply(out, r.id(), o.replayed() ? Frames.REPLAYED : Frames.OK, o.applied(), o.version(),
-                            o.rememberedMillis(), null); // a write reply's expiry slot carries the memory span
+                switch (o.result()) {
+                    case TOO_LARGE -> Frames.writeReply(out, r.id(), Frames.TOO_LARGE, false, -1, 0, null);
+                    case REPLAYED -> Frames.writeReply(out, r.id(), Frames.REPLAYED, true, o.version(), 0, null);
+                    // a write reply's expiry slot carries the memory span
+                    case APPLIED, SUPERSEDED -> Frames.writeReply(out, r.id(), Frames.OK, o.applied(), o.version(),
+                            o.rememberedMillis(), null);
                 }
             }
             case Frames.DELETE, Frames.DELETE_ORDERING -> {

@@ -219,7 +219,7 @@ class LruCacheTest {
 
             PutOutcome outcome = cache.put(value("big", huge, 3));
 
-            assertThat(outcome).isEqualTo(new PutOutcome(false, -1));
+            assertThat(outcome).isEqualTo(PutOutcome.ofTooLarge());
             assertThat(cache.peek("big")).isNull();
             assertThat(keysInOrder(cache)).containsExactly("k1", "k2");
             assertThat(cache.bytes()).isEqualTo(2 * w);
@@ -235,7 +235,7 @@ class LruCacheTest {
             String value = "x".repeat(900); // 88 + 48 + 944 > 1000, but far below 4000
 
             assertThat(Weigher.weigh("k", value)).isBetween(perSegment + 1, 4 * perSegment);
-            assertThat(cache.put(value("k", value, 1))).isEqualTo(new PutOutcome(false, -1));
+            assertThat(cache.put(value("k", value, 1))).isEqualTo(PutOutcome.ofTooLarge());
             assertThat(cache.size()).isZero();
             assertThat(cache.bytes()).isZero();
         }
@@ -247,7 +247,7 @@ class LruCacheTest {
             LruCache cache = singleSegment(100, exact);
             cache.put(value("k1", "v1", 1));
 
-            assertThat(cache.put(value("big", value, 2))).isEqualTo(new PutOutcome(true, 2));
+            assertThat(cache.put(value("big", value, 2))).isEqualTo(PutOutcome.applied(2));
 
             assertThat(keysInOrder(cache)).containsExactly("big");
             assertThat(cache.bytes()).isEqualTo(exact);
@@ -259,7 +259,7 @@ class LruCacheTest {
             LruCache cache = singleSegment(100, 4 * w);
             cache.put(value("k1", "v1", 1));
 
-            assertThat(cache.put(value("k1", "x".repeat((int) (4 * w)), 2))).isEqualTo(new PutOutcome(false, -1));
+            assertThat(cache.put(value("k1", "x".repeat((int) (4 * w)), 2))).isEqualTo(PutOutcome.ofTooLarge());
 
             assertThat(cache.get("k1")).isEqualTo(value("k1", "v1", 1));
         }
@@ -389,7 +389,7 @@ class LruCacheTest {
 
             PutOutcome outcome = cache.put(value("a", "new", 2));
 
-            assertThat(outcome).isEqualTo(new PutOutcome(true, 2));
+            assertThat(outcome).isEqualTo(PutOutcome.applied(2));
             assertThat(cache.get("a")).isEqualTo(value("a", "new", 2));
             assertThat(cache.size()).isEqualTo(1);
             assertThat(cache.bytes()).isEqualTo(Weigher.weigh("a", "new"));
@@ -402,7 +402,7 @@ class LruCacheTest {
 
             PutOutcome outcome = cache.put(value("a", "second", 5));
 
-            assertThat(outcome).isEqualTo(new PutOutcome(false, 5));
+            assertThat(outcome).isEqualTo(PutOutcome.superseded(5));
             assertThat(cache.get("a").value()).isEqualTo("first");
             assertThat(cache.stats().staleWrites()).isEqualTo(1);
         }
@@ -414,7 +414,7 @@ class LruCacheTest {
 
             PutOutcome outcome = cache.put(value("a", "old", 4));
 
-            assertThat(outcome).isEqualTo(new PutOutcome(false, 5));
+            assertThat(outcome).isEqualTo(PutOutcome.superseded(5));
             assertThat(cache.get("a")).isEqualTo(value("a", "new", 5));
             assertThat(cache.stats().staleWrites()).isEqualTo(1);
             assertThat(cache.stats().puts()).isEqualTo(1);
@@ -428,7 +428,7 @@ class LruCacheTest {
 
             PutOutcome outcome = cache.put(value("a", "v4", 4));
 
-            assertThat(outcome).isEqualTo(new PutOutcome(false, 5));
+            assertThat(outcome).isEqualTo(PutOutcome.superseded(5));
             assertThat(cache.peek("a")).isNull();
             assertThat(cache.get("a")).isNull();
         }
@@ -440,7 +440,7 @@ class LruCacheTest {
             clock.advance(Duration.ofSeconds(2));
             cache.sweep();
 
-            assertThat(cache.put(value("a", "v4", 4))).isEqualTo(new PutOutcome(true, 4));
+            assertThat(cache.put(value("a", "v4", 4))).isEqualTo(PutOutcome.applied(4));
             assertThat(cache.get("a")).isEqualTo(value("a", "v4", 4));
         }
 
@@ -450,7 +450,7 @@ class LruCacheTest {
             cache.put(expiring("a", "v5", 5, 1_000));
             clock.advance(Duration.ofSeconds(2));
 
-            assertThat(cache.put(value("a", "v6", 6))).isEqualTo(new PutOutcome(true, 6));
+            assertThat(cache.put(value("a", "v6", 6))).isEqualTo(PutOutcome.applied(6));
             assertThat(cache.get("a")).isEqualTo(value("a", "v6", 6));
             assertThat(cache.sweep()).isZero();
         }
@@ -481,7 +481,7 @@ class LruCacheTest {
 
             assertThat(existed).isFalse();
             assertThat(cache.peek("a")).isEqualTo(new Entry("a", null, 3, clock.millis() + TOMBSTONE_TTL));
-            assertThat(cache.put(value("a", "late", 2))).isEqualTo(new PutOutcome(false, 3));
+            assertThat(cache.put(value("a", "late", 2))).isEqualTo(PutOutcome.superseded(3));
             assertThat(cache.stats().deletes()).isEqualTo(1);
         }
 
@@ -523,7 +523,7 @@ class LruCacheTest {
             cache.put(value("a", "1", 1));
             cache.delete("a", 3);
 
-            assertThat(cache.put(value("a", "resurrected", 2))).isEqualTo(new PutOutcome(false, 3));
+            assertThat(cache.put(value("a", "resurrected", 2))).isEqualTo(PutOutcome.superseded(3));
             assertThat(cache.get("a")).isNull();
         }
 
@@ -533,7 +533,7 @@ class LruCacheTest {
             cache.put(value("a", "1", 1));
             cache.delete("a", 2);
 
-            assertThat(cache.put(value("a", "again", 3))).isEqualTo(new PutOutcome(true, 3));
+            assertThat(cache.put(value("a", "again", 3))).isEqualTo(PutOutcome.applied(3));
             assertThat(cache.get("a")).isEqualTo(value("a", "again", 3));
             assertThat(cache.bytes()).isEqualTo(Weigher.weigh("a", "again"));
         }
@@ -547,7 +547,7 @@ class LruCacheTest {
 
             assertThat(cache.peek("a")).isNotNull();
             assertThat(cache.sweep()).isZero();
-            assertThat(cache.put(value("a", "old", 4))).isEqualTo(new PutOutcome(false, 5));
+            assertThat(cache.put(value("a", "old", 4))).isEqualTo(PutOutcome.superseded(5));
         }
 
         @Test
@@ -559,10 +559,10 @@ class LruCacheTest {
 
             assertThat(cache.peek("a")).isNull();
             // like any expired record, an unswept tombstone still carries its version
-            assertThat(cache.put(value("a", "old", 4))).isEqualTo(new PutOutcome(false, 5));
+            assertThat(cache.put(value("a", "old", 4))).isEqualTo(PutOutcome.superseded(5));
             assertThat(cache.sweep()).isEqualTo(1);
             assertThat(cache.stats().expirations()).isEqualTo(1);
-            assertThat(cache.put(value("a", "old", 4))).isEqualTo(new PutOutcome(true, 4));
+            assertThat(cache.put(value("a", "old", 4))).isEqualTo(PutOutcome.applied(4));
             assertThat(cache.get("a")).isEqualTo(value("a", "old", 4));
         }
 
@@ -570,7 +570,7 @@ class LruCacheTest {
         void put_tombstoneWithoutExpiry_getsTombstoneTtl() {
             LruCache cache = singleSegment(10, UNBOUNDED_BYTES);
 
-            assertThat(cache.put(new Entry("a", null, 7, 0))).isEqualTo(new PutOutcome(true, 7));
+            assertThat(cache.put(new Entry("a", null, 7, 0))).isEqualTo(PutOutcome.applied(7));
 
             assertThat(cache.peek("a")).isEqualTo(new Entry("a", null, 7, clock.millis() + TOMBSTONE_TTL));
             assertThat(cache.stats().deletes()).isEqualTo(1);

@@ -31,15 +31,15 @@ class OrderedWritesTest {
     @Test
     void aPutRetried_keepsItsFirstVersion() {
         writes.put(new Entry("k", "v", 5, 0), "req");
-        assertThat(writes.put(new Entry("k", "v", 9, 0), "req")).isEqualTo(new PutOutcome(true, 5, true));
+        assertThat(writes.put(new Entry("k", "v", 9, 0), "req")).isEqualTo(PutOutcome.replayed(5));
         assertThat(cache.peek("k").version()).isEqualTo(5);
     }
 
     @Test
     void aRefusedWrite_isNotRemembered_soItsMasterCanOrderItAgainAbove() {
         cache.put(new Entry("k", "newer", 10, 0));
-        assertThat(writes.put(new Entry("k", "v", 5, 0), "req")).isEqualTo(new PutOutcome(false, 10));
-        assertThat(writes.put(new Entry("k", "v", 11, 0), "req")).isEqualTo(new PutOutcome(true, 11));
+        assertThat(writes.put(new Entry("k", "v", 5, 0), "req")).isEqualTo(PutOutcome.superseded(10));
+        assertThat(writes.put(new Entry("k", "v", 11, 0), "req")).isEqualTo(PutOutcome.applied(11));
     }
 
     @Test

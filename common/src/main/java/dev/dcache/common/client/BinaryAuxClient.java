@@ -112,9 +112,10 @@ public final class BinaryAuxClient implements AuxClient {
         byte op = mode.ordering() ? Frames.PUT_ORDERING : Frames.PUT;
         return send(node, op, entry.version(), entry.expiresAt(), entry.key(), entry.value(), mode.requestId(),
                 r -> switch (r.status()) {
-                    case Frames.OK -> new PutOutcome(r.flag(), r.version(), false, r.expiresAt()); // its memory span
-                    case Frames.REPLAYED -> new PutOutcome(true, r.version(), true);
-                    case Frames.TOO_LARGE -> new PutOutcome(false, -1);
+                    case Frames.OK -> (r.flag() ? PutOutcome.applied(r.version()) : PutOutcome.superseded(r.version()))
+                            .remembering(r.expiresAt()); // its memory span
+                    case Frames.REPLAYED -> PutOutcome.replayed(r.version());
+                    case Frames.TOO_LARGE -> PutOutcome.ofTooLarge();
                     case Frames.NOT_SERVING -> throw notServing(node);
                     default -> throw bad(node, r);
                 });

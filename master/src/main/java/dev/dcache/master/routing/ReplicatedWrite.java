@@ -408,7 +408,7 @@ final class ReplicatedWrite {
             return;
         }
         long held = held(answer);
-        if (held < 0) {
+        if (tooLarge(answer)) {
             finish(null, ApiException.tooLarge("value exceeds an aux node's byte budget"));
         } else if (held > version) {
             if (uncertain) {
@@ -497,7 +497,7 @@ final class ReplicatedWrite {
             }
             return;
         }
-        if (held(answer) < 0) {
+        if (tooLarge(answer)) {
             finish(null, ApiException.tooLarge("value exceeds an aux node's byte budget"));
             return;
         }
@@ -543,7 +543,7 @@ final class ReplicatedWrite {
                     skips.add(skip);
                     ctx.listener().leftOut();
                 }
-            } else if (held(answers[i]) < 0) {
+            } else if (tooLarge(answers[i])) {
                 finish(null, ApiException.tooLarge("value exceeds an aux node's byte budget"));
                 return;
             } else {
@@ -583,6 +583,11 @@ final class ReplicatedWrite {
     }
 
     /** The version an owner holds after our call: -1 when the record alone is too large for it. */
+    /** True for an owner's answer that the record alone exceeds its byte budget. */
+    private static boolean tooLarge(Object answer) {
+        return answer instanceof PutOutcome p && p.tooLarge();
+    }
+
     private long held(Object answer) {
         if (answer instanceof PutOutcome p) {
             return p.version();
