@@ -14,6 +14,7 @@ import dev.dcache.common.wire.MemberChange;
 import dev.dcache.common.wire.RebalanceStatus;
 import dev.dcache.common.wire.RingSpec;
 import dev.dcache.master.fencing.Fences;
+import dev.dcache.master.health.Health;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,45 +76,26 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
     private final long intervalMillis;
     private final int failureThreshold;
     private final int successThreshold;
+    private final Health health;
+    private final Placement placement;
+    private final Departures departures = new Departures();
     private final MemberChanges changes = new MemberChanges();
     private final ExecutorService probes = Executors.newVirtualThreadPerTaskExecutor();
     private final AtomicReference<ClusterView> view = new AtomicReference<>();
     private final List<Consumer<ClusterView>> listeners = new CopyOnWriteArrayList<>();
-    private final Set<String> suspects = ConcurrentHashMap.newKeySet();
     private volatile boolean warm;
     private volatile long warmUpDeadlineNanos;
     private volatile int port;
     private volatile boolean nearCache;
     private volatile List<NodeAddress> nearCachePeers = List.of();
     private final Map<String, Long> entries = new ConcurrentHashMap<>();
-    private final java.util.concurrent.atomic.LongAdder heartbeatFailures = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder ejections = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder readmissions = new java.util.concurrent.atomic.LongAdder();
-    private final Map<String, RebalanceStatus> rebalance = new ConcurrentHashMap<>();
     /** Nodes that said (in a heartbeat reply or a read) they do not serve reads now. */
     private final Set<String> notServing = ConcurrentHashMap.newKeySet();
-    /** See {@link #lastSettled()}; written by the heartbeat round. */
-    private volatile ClusterView lastSettled;
-    /** A new ring seen settled, not yet for the grace ({@link #routesAlone}), and since when; heartbeat round only. */
-    private String settlingFingerprint;
-    private long settlingSinceNanos;
     private final Fences fences;
     /** Numbers this master's heartbeat rounds, so a node acts on the newest of two that arrive out of order. */
     private final java.util.concurrent.atomic.AtomicLong rounds = new java.util.concurrent.atomic.AtomicLong();
-
-    /** Consecutive failures [0] and successes [1] per node; guarded by {@code this}. */
-    private final Map<String, int[]> streaks = new TreeMap<>();
-    /**
-     * Nodes that left the membership (removed by an operator, gone from the source) but may still
-     * hold records: they keep getting heartbeats, so they learn the ring without them and hand
-     * their records over, until they report their data placed for the current ring or
-     * {@link #DEPARTED_GRACE_NANOS} passes. Guarded by {@code this}.
-     */
-    private final Map<String, Departed> departed = new TreeMap<>();
-    private static final long DEPARTED_GRACE_NANOS = 10L * 60 * 1_000_000_000L;
-
-    private record Departed(NodeAddress address, long sinceNanos) {
-    }
 
     /** Nodes ejected at least once and not re-admitted since; guarded by {@code this}. */
     private final Set<String> ejected = new java.util.HashSet<>();
@@ -152,6 +134,8 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
         this.intervalMillis = settings.intervalMillis();
         this.failureThreshold = settings.failureThreshold();
         this.successThreshold = settings.successThreshold();
+        this.health = new Health(failureThreshold, successThreshold);
+        this.placement = new Placement(intervalMillis);
         view.set(build(Map.of(), Map.of(), 0));
         setSourced(initial);
     }
@@ -168,7 +152,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
 
     /** True when a recent call to the node failed and no heartbeat has succeeded since. */
     public boolean isSuspect(String id) {
-        return !suspects.isEmpty() && suspects.contains(id);
+        return health.isSuspect(id);
     }
 
     /**
@@ -195,14 +179,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
      * False right after any ring change, until the nodes have rebalanced and said so.
      */
     public boolean settled(ClusterView v) {
-        String fp = v.ring().fingerprint();
-        for (String id : v.ring().nodes()) {
-            RebalanceStatus s = rebalance.get(id);
-            if (s == null || s.running() || !fp.equals(s.appliedFingerprint())) {
-                return false;
-            }
-        }
-        return true;
+        return placement.settled(v);
     }
 
     /**
@@ -211,7 +188,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
      * this one, so writes go to the owners under both.
      */
     public ClusterView lastSettled() {
-        return lastSettled;
+        return placement.lastSettled();
     }
 
     /**
@@ -223,8 +200,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
      * orders a write where one still in transition may not (see {@code routing.ReplicatedWrite}).
      */
     public boolean routesAlone(ClusterView v) {
-        ClusterView alone = lastSettled;
-        return alone != null && alone.ring().fingerprint().equals(v.ring().fingerprint()) && settled(v);
+        return placement.routesAlone(v);
     }
 
     /** Tells aux nodes, in later heartbeats, the port this master's HTTP API listens on. */
@@ -256,7 +232,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
     /** Failed heartbeats and failed calls counted against nodes, since start. */
     @Override
     public long heartbeatFailures() {
-        return heartbeatFailures.sum();
+        return health.failures();
     }
 
     /** Times a node was ejected from the ring, since start. */
@@ -289,8 +265,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
 
     @Override
     public long rebalancingNodes() {
-        return rebalance.values().stream()
-                .filter(st -> st.running() || !st.targetFingerprint().equals(st.appliedFingerprint())).count();
+        return placement.rebalancing();
     }
 
     /** Operator decisions known to this master. */
@@ -300,7 +275,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
 
     /** Each node's rebalancing state, from its last heartbeat reply. */
     public Map<String, RebalanceStatus> rebalanceStatus() {
-        return Map.copyOf(rebalance);
+        return placement.statuses();
     }
 
     /** Sets the nodes the configured source (list, file, DNS) provides. */
@@ -369,12 +344,9 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
             Heartbeat toNode = hb.withFenced(flagged[i]);
             replies.add(probes.submit(() -> heartbeat(a, toNode)));
         }
-        List<Departed> leaving;
-        synchronized (this) {
-            leaving = new ArrayList<>(departed.values());
-        }
+        List<Departures.Departed> leaving = departures.all();
         List<Future<HeartbeatReply>> leavingReplies = new ArrayList<>(leaving.size());
-        for (Departed d : leaving) {
+        for (Departures.Departed d : leaving) {
             leavingReplies.add(probes.submit(() -> heartbeat(d.address(), hb)));
         }
         boolean learned = false;
@@ -396,7 +368,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
                 peers = addPeers(peers, reply.nearCacheMasters());
                 learned |= changes.merge(reply.changes());
                 if (reply.rebalance() != null) {
-                    rebalance.put(ids.get(i), reply.rebalance());
+                    placement.report(ids.get(i), reply.rebalance());
                 }
                 entries.put(ids.get(i), reply.entries());
             }
@@ -409,13 +381,11 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
             } catch (Exception e) {
                 reply = null;
             }
-            Departed d = leaving.get(i);
+            Departures.Departed d = leaving.get(i);
             boolean handedOver = reply != null && reply.rebalance() != null && hb.ring() != null
                     && reply.rebalance().appliedFingerprint().equals(hb.ring().fingerprint());
-            if (handedOver || fences.now() - d.sinceNanos() > DEPARTED_GRACE_NANOS) {
-                synchronized (this) {
-                    departed.remove(d.address().id());
-                }
+            if (handedOver || fences.now() - d.sinceNanos() > Departures.GRACE_NANOS) {
+                departures.forget(d.address().id());
                 log.info("departed aux {} {}", d.address().id(), handedOver ? "handed its records over" : "given up on");
             }
         }
@@ -424,23 +394,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
                 recompute();
             }
         }
-        ClusterView afterRound = view.get();
-        if (warm && !afterRound.ring().isEmpty() && settled(afterRound)) {
-            String fp = afterRound.ring().fingerprint();
-            ClusterView before = lastSettled;
-            if (before == null || before.ring().fingerprint().equals(fp)) {
-                lastSettled = afterRound; // the first ring (no other to route by), or the same one
-                settlingFingerprint = null;
-            } else if (!fp.equals(settlingFingerprint)) {
-                settlingFingerprint = fp;
-                settlingSinceNanos = fences.now();
-            } else if (fences.now() - settlingSinceNanos >= java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(2 * intervalMillis)) {
-                lastSettled = afterRound;
-                settlingFingerprint = null;
-            }
-        } else {
-            settlingFingerprint = null;
-        }
+        placement.afterRound(view.get(), warm, fences.now());
         if (peers != null) {
             List<NodeAddress> now = List.copyOf(peers.values());
             if (!now.equals(nearCachePeers)) {
@@ -483,32 +437,15 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
 
     /** Applies one probe outcome for {@code id}; {@code reply} is null when the probe failed. */
     synchronized void recordProbe(String id, HeartbeatReply reply) {
-        int[] streak = streaks.get(id);
         NodeState state = view.get().states().get(id);
-        if (streak == null || state == null) {
+        if (state == null) {
             return; // removed meanwhile
         }
-        if (reply != null && "draining".equals(reply.status())) {
-            streak[1] = 0;
-            streak[0] = failureThreshold;
-            if (state == NodeState.UP) {
-                setState(id, NodeState.DOWN, "it is draining (graceful shutdown)");
-            }
-        } else if (reply != null) {
-            suspects.remove(id);
-            streak[0] = 0;
-            streak[1]++;
-            if (state == NodeState.DOWN && streak[1] >= successThreshold) {
-                setState(id, NodeState.UP, streak[1] + " good heartbeats in a row");
-            }
-        } else {
-            heartbeatFailures.increment();
-            streak[1] = 0;
-            streak[0]++;
-            // off the ring means written without: only once the node refuses reads by itself
-            if (state == NodeState.UP && streak[0] >= failureThreshold && fences.mayEject(id)) {
-                setState(id, NodeState.DOWN, streak[0] + " failed heartbeats in a row");
-            }
+        Health.Probe probe = reply == null ? Health.Probe.FAILED
+                : "draining".equals(reply.status()) ? Health.Probe.DRAINING : Health.Probe.ANSWERED;
+        Health.Verdict verdict = health.probe(id, state == NodeState.UP, probe, () -> fences.mayEject(id));
+        if (verdict != null) {
+            setState(id, verdict.up() ? NodeState.UP : NodeState.DOWN, verdict.why());
         }
     }
 
@@ -518,7 +455,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
      * suspect, and counts again, only after a heartbeat succeeds.
      */
     public void reportCallFailure(String id, AuxCallException.Kind kind) {
-        if (suspects.add(id)) {
+        if (health.suspect(id)) {
             recordProbe(id, null);
         }
     }
@@ -558,7 +495,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
             NodeState s = old != null && old.equals(a) ? current.states().get(a.id()) : NodeState.DOWN;
             states.put(a.id(), s);
             if (old == null || !old.equals(a)) {
-                streaks.put(a.id(), new int[2]);
+                health.track(a.id());
                 if (warm) {
                     fences.routedWithout(a.id());
                 }
@@ -566,13 +503,13 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
         }
         for (NodeAddress old : current.members().values()) {
             if (!members.containsKey(old.id())) {
-                departed.put(old.id(), new Departed(old, fences.now()));
+                departures.left(old, fences.now());
             }
         }
-        departed.keySet().removeAll(members.keySet());
-        streaks.keySet().retainAll(members.keySet());
+        departures.rejoined(members.keySet());
+        health.retain(members.keySet());
         notServing.retainAll(members.keySet());
-        rebalance.keySet().retainAll(members.keySet());
+        placement.retain(members.keySet());
         entries.keySet().retainAll(members.keySet());
         log.info("aux members: {} -> {}", current.members().keySet(), members.keySet());
         publish(build(members, states, current.generation() + 1));
