@@ -97,7 +97,11 @@ class HardeningIT {
 
     @Test
     void overload_answers503WithRetryAfter_andRecovers() throws Exception {
-        startWithSlowAux2(Map.of("MASTER_MAX_INFLIGHT", "4", "AUX_REQUEST_TIMEOUT_MS", "2000",
+        // The proxy delays each chunk aux-2 sends by 800 ms, one after the other on a connection, so
+        // the replies to the 4 writes admitted at once can take 4 x 800 ms: a request timeout above
+        // that lets every admitted write finish (with 2 s, timed-out tries piled up behind them and
+        // some writes reached their deadline: 504, now and then, in the same code)
+        startWithSlowAux2(Map.of("MASTER_MAX_INFLIGHT", "4", "AUX_REQUEST_TIMEOUT_MS", "5000",
                 "HEALTH_INTERVAL_MS", "1000", "HEALTH_FAILURES", "100"));
         String m = cluster.masterUrl(0);
         HashRing ring = new HashRing(List.of("aux-1", "aux-2", "aux-3"), 256, HashFunction.FNV1A_MIX);
