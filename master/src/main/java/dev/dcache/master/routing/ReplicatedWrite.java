@@ -89,6 +89,12 @@ import java.util.function.Consumer;
  * owner still gets one call per write. Rounds never overlap (each waits for its calls, every call
  * bounded by the client's request timeout, and the next starts from the completion or a delayed
  * executor), so the state needs no lock: each round's futures carry the happens-before edge.
+ *
+ * <p><b>Why one class of this size.</b> Ordering, copying, the transition rounds and the 503/504
+ * decision all read and move one write's state (its version, which tries went unanswered and
+ * where, the owners left out, the deadline, the stall count at start); each rule above is a
+ * statement about that state across rounds. Split over several classes, checking one rule would
+ * mean reading all of them. About a third of the file is this note.
  */
 final class ReplicatedWrite {
     /** Times a write is ordered again above a newer version before it gives up (a key written without pause). */
