@@ -155,7 +155,11 @@ class InvalidationPushTest {
         assertThat(lane.isAlive()).isFalse();
         release.countDown();
         push.publish("late");
-        Thread.sleep(200);
+        // no lane is left that could still send "late" (publish after close starts none)
+        await(() -> {
+            Thread t = push.laneThread(B);
+            return t == null || !t.isAlive();
+        });
         assertThat(keysSentTo(B)).containsExactly("on-the-wire");
         assertThat(push.sent()).isZero();
         assertThat(push.failed()).as("the send interrupted by close").isEqualTo(1);
@@ -214,10 +218,9 @@ class InvalidationPushTest {
         peers = List.of(B);
         push.publish("y");
         await(() -> push.sent() == 3);
-        Thread.sleep(100);
+        await(() -> !cLane.isAlive()); // C's lane has ended: nothing more can reach C
         assertThat(keysSentTo(B)).containsExactly("x", "y");
         assertThat(keysSentTo(C)).containsExactly("x");
-        await(() -> !cLane.isAlive());
         assertThat(push.laneThread(C)).isNull();
     }
 
