@@ -74,9 +74,11 @@ class ClusterAgentTest {
         com.sun.net.httpserver.HttpServer peer = com.sun.net.httpserver.HttpServer.create(
                 new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
         java.util.concurrent.atomic.AtomicInteger batches = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch firstBatch = new java.util.concurrent.CountDownLatch(1);
         peer.createContext(dev.dcache.common.wire.InternalPaths.BATCH_PUT, exchange -> {
             exchange.getRequestBody().readAllBytes();
             batches.incrementAndGet();
+            firstBatch.countDown();
             byte[] answer = "{\"applied\":0,\"stale\":0,\"superseded\":[]}".getBytes();
             exchange.getResponseHeaders().add("Content-Type", "application/json");
             exchange.sendResponseHeaders(200, answer.length);
@@ -100,10 +102,8 @@ class ClusterAgentTest {
 
             java.util.concurrent.CompletableFuture<Boolean> drained =
                     java.util.concurrent.CompletableFuture.supplyAsync(() -> node.drain(Duration.ofSeconds(20)));
-            long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (batches.get() == 0 && System.nanoTime() < until) {
-                Thread.sleep(10); // the first, keeping hand-off reached the peer
-            }
+            // the first, keeping hand-off reached the peer (bounded: the assertion below says if not)
+            firstBatch.await(10, java.util.concurrent.TimeUnit.SECONDS);
             assertThat(batches.get()).as("records copied to the peer").isPositive();
             clock.advance(Duration.ofSeconds(3)); // the masters stopped: none heard for 3 intervals
 
