@@ -251,16 +251,17 @@ class DataRouterNearReadsTest {
     @Test
     void writesThroughThisMaster_arePushedToTheOtherMasters_onceEach() throws Exception {
         List<String> pushed = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.CountDownLatch fourKeysPushed = new java.util.concurrent.CountDownLatch(4);
         try (InvalidationPush push = new InvalidationPush("m-1", () -> List.of(new NodeAddress("m-2", "h", 9)),
-                (peer, batch) -> pushed.addAll(batch.keys()), 100, 1 << 20)) {
+                (peer, batch) -> {
+                    pushed.addAll(batch.keys());
+                    batch.keys().forEach(k -> fourKeysPushed.countDown());
+                }, 100, 1 << 20)) {
             start(true, true, push);
             router.put("p", "1", 0);
             router.delete("d"); // another key: a batch merges repeats of one key
             router.putAll(List.of(new DataRouter.BulkItem("q", "1", 0), new DataRouter.BulkItem("r", "1", 0)));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (push.sent() < 4 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
+            fourKeysPushed.await(10, TimeUnit.SECONDS); // bounded: the assertion below says if not
             assertThat(pushed).containsExactlyInAnyOrder("p", "d", "q", "r");
         }
     }
