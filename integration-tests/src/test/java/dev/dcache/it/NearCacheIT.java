@@ -47,11 +47,8 @@ class NearCacheIT {
         b = cluster.masterUrl(1);
         c = cluster.masterUrl(2);
         // A and B find each other through the aux nodes' heartbeat replies; C asked for no pushes
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while ((metric(a, "dcache_nearcache_push_peers") != 1 || metric(b, "dcache_nearcache_push_peers") != 1)
-                && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
+        Await.until(java.time.Duration.ofSeconds(20), () -> metric(a, "dcache_nearcache_push_peers") == 1
+                && metric(b, "dcache_nearcache_push_peers") == 1);
         assertThat(metric(a, "dcache_nearcache_push_peers")).isEqualTo(1);
         assertThat(metric(b, "dcache_nearcache_push_peers")).isEqualTo(1);
     }
