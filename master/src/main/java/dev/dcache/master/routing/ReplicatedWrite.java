@@ -182,6 +182,8 @@ final class ReplicatedWrite {
     private final List<Fences.Skip> skips = new ArrayList<>();
     private long version;
     private int ordering;
+    /** The first owner of this ordering pass that answered it does not serve now; -1 for none. */
+    private int notServingFrom = -1;
     /** An ordering call with the current version got no answer: it may have been applied. */
     private boolean uncertain;
     /** The one owner such calls went to; null when they went to several, or the owner is unknown. */
@@ -366,6 +368,21 @@ final class ReplicatedWrite {
 
     /** Asks the current ordering owner to apply the write. */
     private void order() {
+        if (ordering >= owners.size() && uncertain && notServingFrom >= 0 && value != null) {
+            // An earlier try may have been applied where it went, and owners that would order the
+            // write do not serve now (they catch up, e.g. after a master fenced them): rather than
+            // answer 504 at once, ask them again, with the same version, until the deadline. Only a
+            // put: the owner may meanwhile have caught up our version from where the earlier try
+            // went, which for a put is the same write (applied), but for a delete would lose
+            // whether a value existed.
+            int from = notServingFrom;
+            notServingFrom = -1;
+            later(() -> {
+                ordering = from;
+                order();
+            }, owners.get(from));
+            return;
+        }
         if (ordering >= owners.size()) {
             finish(null, uncertain ? ApiException.outcomeUnknown("no owner of the key answered")
                     : ApiException.unavailable("no owner of the key serves now"));
@@ -386,6 +403,9 @@ final class ReplicatedWrite {
         if (answer instanceof AuxCallException e) {
             ctx.failures().accept(e);
             if (e.kind() == AuxCallException.Kind.NOT_SERVING) {
+                if (notServingFrom < 0) {
+                    notServingFrom = ordering;
+                }
                 ordering++; // it applied nothing: the next owner orders
                 order();
                 return;
@@ -588,12 +608,12 @@ final class ReplicatedWrite {
         return answer instanceof PutOutcome p ? p.rememberedMillis() : ((DeleteOutcome) answer).rememberedMillis();
     }
 
-    /** The version an owner holds after our call: -1 when the record alone is too large for it. */
     /** True for an owner's answer that the record alone exceeds its byte budget. */
     private static boolean tooLarge(Object answer) {
         return answer instanceof PutOutcome p && p.tooLarge();
     }
 
+    /** The version an owner holds after our call (ours, or a higher one). */
     private long held(Object answer) {
         if (answer instanceof PutOutcome p) {
             return p.version();

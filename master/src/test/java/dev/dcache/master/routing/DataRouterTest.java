@@ -423,6 +423,47 @@ class DataRouterTest {
         assertThat(aux.store(owners.get(1)).get("absent").isTombstone()).isTrue();
     }
 
+    /**
+     * Found by OverloadSystemTest in CI: the first ordering owner applied a write but its answer was
+     * lost, then it stopped answering (left out), and the next owner was catching up (not serving).
+     * The write used to answer 504 at once; a put now asks that owner again until it serves.
+     */
+    @Test
+    void putTryUnansweredByAnOwnerThatIsThenGone_nextOwnerCatchingUp_isAskedAgainOnceItServes() {
+        List<String> owners = owners("k");
+        aux.lostOrderingReplies.put(owners.get(0), new java.util.concurrent.atomic.AtomicInteger(1));
+        aux.meanwhile = e -> {
+            aux.refused.add(owners.get(0)); // gone with the answer in flight
+            aux.notServing.add(owners.get(1)); // catching up
+        };
+        java.util.concurrent.CompletableFuture.delayedExecutor(200, java.util.concurrent.TimeUnit.MILLISECONDS)
+                .execute(() -> aux.notServing.remove(owners.get(1)));
+
+        DataRouter.WriteResult r = router.put("k", "mine", 0);
+
+        assertThat(r.replicas()).isEqualTo(1);
+        for (String node : owners) {
+            Entry held = aux.store(node).get("k");
+            assertThat(held.value()).as("on %s", node).isEqualTo("mine");
+            assertThat(held.version()).as("one version everywhere").isEqualTo(r.version());
+        }
+    }
+
+    @Test
+    void deleteTryUnansweredByAnOwnerThatIsThenGone_nextOwnerCatchingUp_is504() {
+        List<String> owners = owners("k");
+        router.put("k", "v", 0);
+        aux.droppedOrderings.put(owners.get(0), new java.util.concurrent.atomic.AtomicInteger(1));
+        aux.meanwhile = e -> {
+            aux.refused.add(owners.get(0));
+            aux.notServing.add(owners.get(1));
+        };
+
+        // a delete may not wait: the owner could catch up our tombstone, and whether a value existed is lost
+        assertThatThrownBy(() -> router.delete("k")).isInstanceOfSatisfying(ApiException.class,
+                e -> assertThat(e.status()).isEqualTo(504));
+    }
+
     @Test
     void orderingTryUnansweredByAFencedOwner_nextOwnerHoldsNewer_is504_whateverItRemembers() {
         List<String> owners = owners("k");
