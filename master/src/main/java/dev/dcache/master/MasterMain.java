@@ -152,11 +152,11 @@ public final class MasterMain implements AutoCloseable {
                     }
                     data.register(cfg);
                 },
-                config.fastPath() ? edge -> {
+                edge -> {
                     DataFastPath fast = new DataFastPath(data, router, edge, config.maxBodyBytes());
                     metrics.bindFastPath(fast);
                     return fast;
-                } : null);
+                });
         // two threads: the heartbeat round and the check for silent push senders never wait for each other
         this.loop = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "cluster-loop");

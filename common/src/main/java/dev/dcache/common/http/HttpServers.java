@@ -1,13 +1,11 @@
 package dev.dcache.common.http;
 
 import dev.dcache.common.error.ApiException;
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dcache.common.admission.Admission;
 import dev.dcache.common.admission.ByteBudget;
 import dev.dcache.common.metrics.AdmissionMetrics;
 import dev.dcache.common.metrics.HttpMetrics;
-import dev.dcache.common.wire.ErrorBody;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
@@ -303,7 +301,7 @@ public final class HttpServers {
             });
             config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                     .result(options.registry().scrape()));
-            installErrorMapping(config);
+            installErrorMapping(config, options.mapper());
             routes.accept(config);
         });
     }
@@ -336,51 +334,44 @@ public final class HttpServers {
         return pool;
     }
 
-    private static void installErrorMapping(JavalinConfig config) {
-        config.routes.exception(ApiException.class, (e, ctx) -> {
-            e.headers().forEach(ctx::header);
-            error(ctx, e.status(), e.getMessage());
-        });
-        config.routes.exception(JacksonException.class, (e, ctx) ->
-                error(ctx, 400, "malformed JSON: " + firstLine(e.getOriginalMessage())));
-        config.routes.exception(HttpResponseException.class, (e, ctx) -> {
-            int status = e.getStatus();
-            String message = switch (status) {
-                case 404 -> "no such route: " + ctx.method().name() + " " + safePath(ctx);
-                case 405 -> "method " + ctx.method().name() + " not allowed on " + safePath(ctx);
-                case 413 -> "request body too large";
-                default -> e.getMessage() == null || e.getMessage().isBlank()
-                        ? HttpStatus.forStatus(status).getMessage() : e.getMessage();
-            };
-            error(ctx, status, message);
-        });
+    private static void installErrorMapping(JavalinConfig config, ObjectMapper mapper) {
+        config.routes.exception(HttpResponseException.class, (e, ctx) ->
+                error(ctx, mapper, ErrorAnswers.Answer.of(e.getStatus(), javalinMessage(e, ctx))));
         config.routes.exception(Exception.class, (e, ctx) -> {
-            log.error("unhandled error on {} {}", ctx.method().name(), ctx.endpoints().matchedHttpEndpoint() == null ? "?" : ctx.endpoints().matchedHttpEndpoint().path, e);
-            error(ctx, 500, "internal error");
+            ErrorAnswers.Answer answer = ErrorAnswers.of(e);
+            if (!answer.expected()) {
+                var endpoint = ctx.endpoints().matchedHttpEndpoint();
+                log.error("unhandled error on {} {}", ctx.method().name(), endpoint == null ? "?" : endpoint.path, e);
+            }
+            error(ctx, mapper, answer);
         });
         // statuses set without an exception (e.g. by Jetty or Javalin itself) still get a JSON body
         for (int status : new int[]{400, 404, 405, 413, 414, 431, 500, 503}) {
             config.routes.error(status, ctx -> {
                 if (ctx.attribute(ERROR_WRITTEN) == null) {
-                    error(ctx, status, HttpStatus.forStatus(status).getMessage());
+                    error(ctx, mapper, ErrorAnswers.Answer.of(status, HttpStatus.forStatus(status).getMessage()));
                 }
             });
         }
     }
 
-    /** Writes the JSON error body every failure uses. */
-    public static void error(Context ctx, int status, String message) {
-        ctx.attribute(ERROR_WRITTEN, Boolean.TRUE);
-        ctx.status(status).json(new ErrorBody(message));
+    /** The message of an error Javalin raised itself: no route, a method not allowed, a body too large. */
+    private static String javalinMessage(HttpResponseException e, Context ctx) {
+        return switch (e.getStatus()) {
+            case 404 -> "no such route: " + ctx.method().name() + " " + safePath(ctx);
+            case 405 -> "method " + ctx.method().name() + " not allowed on " + safePath(ctx);
+            case 413 -> "request body too large";
+            default -> e.getMessage() == null || e.getMessage().isBlank()
+                    ? HttpStatus.forStatus(e.getStatus()).getMessage() : e.getMessage();
+        };
     }
 
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "unreadable body";
-        }
-        int nl = s.indexOf('\n');
-        String line = nl < 0 ? s : s.substring(0, nl);
-        return line.length() > 200 ? line.substring(0, 200) : line;
+    /** Writes an error answer ({@link ErrorAnswers}) on a Javalin route. */
+    private static void error(Context ctx, ObjectMapper mapper, ErrorAnswers.Answer answer) {
+        ctx.attribute(ERROR_WRITTEN, Boolean.TRUE);
+        answer.headers().forEach(ctx::header);
+        ctx.status(answer.status()).contentType("application/json")
+                .result(ErrorAnswers.body(mapper, answer.status(), answer.message()));
     }
 
     /** The path, clipped and stripped of control characters, fit to echo back in an error. */

@@ -1,11 +1,8 @@
 package dev.dcache.common.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.dcache.common.wire.ErrorBody;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ErrorHandler;
@@ -40,11 +37,6 @@ final class JsonErrorHandler extends ErrorHandler {
     }
 
     private byte[] body(int code, String message) {
-        String text = message == null || message.isBlank() ? HttpStatus.getMessage(code) : message;
-        try {
-            return mapper.writeValueAsBytes(new ErrorBody(text));
-        } catch (JsonProcessingException e) {
-            return "{\"error\":\"bad request\"}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        }
+        return ErrorAnswers.body(mapper, code, message);
     }
 }

@@ -34,7 +34,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 
 /**
- * The public data API: parse and validate, call {@link DataRouter}, answer.
+ * The public data API: the one parser and validator of every data request, and the bulk routes.
+ * The single-key routes are served by {@link DataFastPath} with this class's parsing
+ * ({@link #key}, {@link #entry}, {@link #requestId}) and answer shapes; the bulk routes run here, on
+ * Javalin: parse and validate, call {@link DataRouter}, answer.
  *
  * <pre>
  * POST   /data           {"key": k, "value": v, "ttl": s?}  -> 200 {"key", "version", "replicas"}
@@ -90,12 +93,13 @@ public final class DataApi {
         this.stalls = stalls;
     }
 
+    /** The bulk routes, served by Javalin; every other {@code /data} route is {@link DataFastPath}'s. */
+    static final Set<String> BULK_ROUTES = Set.of("/data/bulk", "/data/bulk/get");
+
+    /** Registers the bulk routes; the single-key routes are served by {@link DataFastPath}. */
     public void register(JavalinConfig config) {
-        config.routes.post("/data", this::put);
         config.routes.post("/data/bulk", this::bulkPut);
         config.routes.post("/data/bulk/get", this::bulkGet);
-        config.routes.get("/data/<key>", this::get);
-        config.routes.delete("/data/<key>", this::delete);
     }
 
     /** The body of a successful write. */
@@ -135,14 +139,6 @@ public final class DataApi {
     static final String REQUEST_ID_HEADER = "X-Request-Id";
     private static final java.util.regex.Pattern REQUEST_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
-    private void put(Context ctx) throws IOException {
-        refuseIfLate(ctx.header(RequestStart.HEADER));
-        DataRouter.BulkItem item = entry(ctx.contentType(), HttpServers.body(ctx));
-        DataRouter.WriteResult r = router.put(item.key(), item.value(), item.ttlMillis(),
-                requestId(ctx.header(REQUEST_ID_HEADER)));
-        ctx.json(new PutResponse(item.key(), r.version(), r.replicas()));
-    }
-
     /**
      * Parses and validates the body of {@code POST /data}.
      *
@@ -162,26 +158,14 @@ public final class DataApi {
         return keys.fromRawPath(rawPath, DATA_PREFIX);
     }
 
-    private void get(Context ctx) {
-        String key = key(ctx.req().getRequestURI());
-        Entry e = router.get(key);
-        if (e == null) {
-            throw ApiException.notFound(KEY_NOT_FOUND);
-        }
-        HttpServers.lease(ctx).grow(answerBytes(e.value()));
-        HttpServers.streamJson(ctx, mapper, new GetResponse(key, e.value(), remainingSeconds(e)));
-    }
-
     /**
-     * True when a write carrying {@code requestStart} ({@value RequestStart#HEADER}) reached this
+     * Refuses a write carrying {@code requestStart} ({@value RequestStart#HEADER}) that reached this
      * master too late to be applied: nginx gave up on it while this master was stalled
      * ({@link StallWatch}).
+     *
+     * @throws ApiException 503 with {@code Retry-After} when it is late
      */
-    boolean isLate(String requestStart) {
-        return stalls.lateMillis(requestStart) >= 0;
-    }
-
-    private void refuseIfLate(String requestStart) {
+    void refuseIfLate(String requestStart) {
         long late = stalls.lateMillis(requestStart);
         if (late >= 0) {
             throw admission.refuseStale(late);
@@ -191,15 +175,6 @@ public final class DataApi {
     /** Bytes of the budget an answer carrying {@code value} holds: its characters, as a body byte each. */
     static long answerBytes(String value) {
         return value == null ? 0 : value.length();
-    }
-
-    private void delete(Context ctx) {
-        refuseIfLate(ctx.header(RequestStart.HEADER));
-        String key = key(ctx.req().getRequestURI());
-        if (!router.delete(key, requestId(ctx.header(REQUEST_ID_HEADER)))) {
-            throw ApiException.notFound(KEY_NOT_FOUND);
-        }
-        ctx.json(new DeleteResponse(key, true));
     }
 
     private void bulkPut(Context ctx) throws IOException {

@@ -1,12 +1,13 @@
 package dev.dcache.master.api;
 
-import dev.dcache.master.metrics.MasterMetrics;
-import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.dcache.common.admission.Admission;
 import dev.dcache.common.admission.ByteBudget;
 import dev.dcache.common.concurrent.Futures;
 import dev.dcache.common.error.ApiException;
+import dev.dcache.common.http.ErrorAnswers;
 import dev.dcache.common.http.HttpServers;
-import dev.dcache.common.wire.ErrorBody;
+import dev.dcache.common.wire.Entry;
+import dev.dcache.master.metrics.MasterMetrics;
 import dev.dcache.master.routing.DataRouter;
 import dev.dcache.master.stall.RequestStart;
 import org.eclipse.jetty.http.HttpHeader;
@@ -20,16 +21,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
- * Serves the three single-key data routes ({@code GET} and {@code DELETE /data/{key}},
- * {@code POST /data}) on Jetty's core API, in front of Javalin, without holding a thread.
+ * The single-key data path: every request to {@code /data} and {@code /data/{key}} ({@code GET},
+ * {@code DELETE}, {@code POST /data}, and the 405 of any other method there), on Jetty's core API
+ * in front of Javalin, without holding a thread.
  *
- * <h2>Why it exists</h2>
+ * <h2>Why Jetty's core API</h2>
  * Through Javalin a read took a virtual thread, the servlet layer, and a park/unpark while the aux
  * node answered: on two cores that was most of the master's CPU per request, and the context
  * switches grew with the number of processes sharing the machine (BENCHMARKS.md). Here a request
@@ -37,30 +42,29 @@ import java.util.function.Function;
  * on the aux connection, and the handler returns; the thread that reads the aux node's reply
  * writes the HTTP answer. No thread waits anywhere.
  *
- * <h2>What it leaves to Javalin</h2>
- * Everything else, unchanged: every other route, and any data request that is not plainly valid
- * (a key that does not decode, a body that does not parse or validate, a wrong content type, no
- * or an oversized {@code Content-Length}, no in-flight permit). Those go to {@link DataApi}
- * through Javalin on a virtual thread, a POST with its body replayed, so there is one definition
- * of every error and its message. Answers this handler writes itself are the success bodies of
- * {@link DataApi} and the errors the router raises ({@code 404}, {@code 503}, {@code 413}), in
- * the same JSON shape. It takes the same in-flight permit and records the same request metric
- * (route template, method, status) and access log line as a Javalin route.
+ * <h2>One path, one parser, one error writer</h2>
+ * This is the only code that serves these routes: requests are parsed and validated by
+ * {@link DataApi} (the same parser the bulk routes use), and every answer that is not a success,
+ * whether the request was invalid or the router failed, is written by {@link ErrorAnswers}, the
+ * same writer Javalin's routes and Jetty's error pages use. The bulk routes
+ * ({@link DataApi#BULK_ROUTES}) and every other route go on to Javalin.
  *
  * <h2>Admission</h2>
- * The same limits as a Javalin route ({@link HttpServers.Edge#admission()}), taken without waiting:
- * a request slot, and for a POST its body's bytes, before the body is read; a read's answer
- * reserves its value's bytes when the aux node's reply arrives and holds them until the answer is
- * written (a reader that does not read holds them, not the heap). When a slot or the body's bytes
- * are not free at once, the request goes to Javalin, which waits briefly on a virtual thread and
- * answers 503 if they do not come; an answer whose bytes are not free is a 503 here. A write that
- * reached this master after nginx gave up on it ({@link DataApi#isLate}) goes to Javalin, which
- * refuses it.
+ * The same limits as a Javalin route ({@link HttpServers.Edge#admission()}): a request slot, taken
+ * without waiting (503 when none is free), and for a POST its body's bytes before the body is read:
+ * its {@code Content-Length}, or the whole body limit when the length is not declared. When those
+ * bytes are not free at once the POST waits for them briefly on a virtual thread (503 when they do
+ * not come) and then goes on here. A read's answer reserves its value's bytes when the aux node's
+ * reply arrives and holds them until the answer is written (a reader that does not read holds
+ * them, not the heap). A request refused before its body was read has that body read and dropped
+ * first (at most the body limit), so that a client that writes its whole body before reading sees
+ * the answer instead of a reset connection. A write that reached this master after nginx gave up
+ * on it ({@link DataApi#refuseIfLate}) is refused.
  *
  * <h2>Rules for code here</h2>
  * Nothing may block: this runs on Jetty's selector and on the aux reply readers. The router's
- * asynchronous operations never block ({@link DataRouter#getAsync}); writes to the client are
- * Jetty's non-blocking {@code Response.write}.
+ * operations never block ({@link DataRouter#getAsync}); writes to the client are Jetty's
+ * non-blocking {@code Response.write}; the one wait (for body bytes) runs on a virtual thread.
  */
 public final class DataFastPath extends Handler.Wrapper implements MasterMetrics.FastPathReadings {
     private static final Logger log = LoggerFactory.getLogger(DataFastPath.class);
@@ -72,27 +76,29 @@ public final class DataFastPath extends Handler.Wrapper implements MasterMetrics
     private final DataApi api;
     private final DataRouter router;
     private final HttpServers.Edge edge;
+    private final Admission admission;
     private final long maxBodyBytes;
     private final LongAdder served = new LongAdder();
     private final LongAdder delegated = new LongAdder();
 
     /**
-     * @param maxBodyBytes largest POST body read here; a longer one goes to Javalin (which refuses it)
+     * @param maxBodyBytes largest POST body; a longer one is refused with 413
      */
     public DataFastPath(DataApi api, DataRouter router, HttpServers.Edge edge, long maxBodyBytes) {
         this.api = api;
         this.router = router;
         this.edge = edge;
+        this.admission = edge.admission();
         this.maxBodyBytes = maxBodyBytes;
     }
 
-    /** Requests this handler answered itself. */
+    /** Requests this handler answered. */
     @Override
     public long served() {
         return served.sum();
     }
 
-    /** Requests it passed to Javalin. */
+    /** Requests it passed to Javalin (every route but the single-key data routes). */
     @Override
     public long delegated() {
         return delegated.sum();
@@ -108,220 +114,158 @@ public final class DataFastPath extends Handler.Wrapper implements MasterMetrics
         long start = System.nanoTime();
         String method = request.getMethod();
         String path = request.getHttpURI().getPath();
-        if (path == null || !path.startsWith(DATA)) {
+        String route = route(method, path);
+        if (route == null) {
             return delegate(request, response, callback);
         }
-        if ("POST".equals(method) && path.length() == DATA.length()) {
-            return post(request, response, callback, start);
-        }
-        boolean get = "GET".equals(method);
-        if ((get || "DELETE".equals(method)) && path.startsWith(DATA_PREFIX)) {
-            String key = plainKey(path);
-            String requestId = get ? null : plainRequestId(request);
-            if (key != null && requestId != INVALID && (get || !api.isLate(request.getHeaders().get(RequestStart.HEADER)))
-                    && edge.admission().tryEnter()) {
-                served.increment();
-                ByteBudget.Lease lease = edge.admission().bytes().empty();
-                if (get) {
-                    answer(router.getAsync(key).thenApply(e -> reserveAnswer(e, lease)),
-                            e -> new DataApi.GetResponse(key, e.value(), api.remainingSeconds(e)),
-                            method, KEY_ROUTE, lease, response, callback, start);
+        served.increment();
+        Exchange x = new Exchange(request, response, callback, method, route, start);
+        try {
+            if (route.equals(DATA)) {
+                if (method.equals("POST")) {
+                    post(x);
                 } else {
-                    answer(router.deleteAsync(key, requestId).thenApply(existed -> existed ? Boolean.TRUE : null),
-                            existed -> new DataApi.DeleteResponse(key, true), method, KEY_ROUTE, lease, response,
-                            callback, start);
+                    x.refuseBeforeBody(notAllowed(method, path, "POST"));
                 }
-                return true;
+            } else if (method.equals("GET")) {
+                get(x, path);
+            } else if (method.equals("DELETE")) {
+                delete(x, path);
+            } else {
+                x.refuseBeforeBody(notAllowed(method, path, "GET, DELETE"));
             }
+        } catch (RuntimeException | Error failure) {
+            x.fail(failure); // never leave the client without an answer, nor the slot or the bytes taken
         }
-        return delegate(request, response, callback);
-    }
-
-    /** Marks a request id Javalin must refuse (400); compared by identity. */
-    private static final String INVALID = new String("invalid request id");
-
-    /** The request's {@code X-Request-Id}, null without one, {@link #INVALID} when Javalin must refuse it. */
-    private static String plainRequestId(Request request) {
-        try {
-            return DataApi.requestId(request.getHeaders().get(DataApi.REQUEST_ID_HEADER));
-        } catch (ApiException invalid) {
-            return INVALID;
-        }
-    }
-
-    /**
-     * The key of a path {@code /data/<segment>} whose segment is plain (unreserved characters and
-     * percent-escapes) and decodes to a valid key; else null, and Javalin decides.
-     */
-    private String plainKey(String path) {
-        int n = path.length();
-        if (n == DATA_PREFIX.length()) {
-            return null;
-        }
-        for (int i = DATA_PREFIX.length(); i < n; i++) {
-            char c = path.charAt(i);
-            boolean plain = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-                    || c == '-' || c == '_' || c == '.' || c == '~' || c == '%' || c == ':' || c == '@';
-            if (!plain) {
-                return null;
-            }
-        }
-        String segment = path.substring(DATA_PREFIX.length());
-        if (segment.equals(".") || segment.equals("..")) {
-            return null;
-        }
-        try {
-            return api.key(path);
-        } catch (ApiException e) {
-            return null;
-        }
-    }
-
-    /**
-     * The entry read, with its answer's bytes added to {@code lease}; throws the 503 of a full
-     * budget (this thread must not wait for bytes).
-     */
-    private dev.dcache.common.wire.Entry reserveAnswer(dev.dcache.common.wire.Entry e, ByteBudget.Lease lease) {
-        if (e != null && !lease.tryGrow(DataApi.answerBytes(e.value()))) {
-            throw edge.admission().bytes().refuseBusy();
-        }
-        return e;
-    }
-
-    private boolean post(Request request, Response response, Callback callback, long start) {
-        long length = request.getLength();
-        String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
-        String requestId = plainRequestId(request);
-        if (length <= 0 || length > maxBodyBytes || type == null || !type.startsWith(JSON) || requestId == INVALID
-                || api.isLate(request.getHeaders().get(RequestStart.HEADER))) {
-            return delegate(request, response, callback);
-        }
-        ByteBudget.Lease lease = reserveBody(length);
-        if (lease == null) {
-            return delegate(request, response, callback); // Javalin waits for the bytes, or refuses
-        }
-        if (!edge.admission().tryEnter()) {
-            lease.close();
-            return delegate(request, response, callback);
-        }
-        Content.Source.asByteArrayAsync(request, (int) length).whenComplete((body, failure) -> {
-            try {
-                posted(request, response, callback, start, type, requestId, body, failure, lease);
-            } catch (RuntimeException | Error bug) {
-                // never leave the client without an answer, nor the slot or the bytes taken
-                log.error("unhandled error on POST {}", DATA, bug);
-                lease.close();
-                edge.admission().leave();
-                Response.writeError(request, response, callback, 500, "internal error");
-            }
-        });
         return true;
     }
 
-    /** The body's bytes if they are free now; null when not (or when the body is larger than the budget). */
-    private ByteBudget.Lease reserveBody(long length) {
-        try {
-            return edge.admission().bytes().tryReserve(length);
-        } catch (ApiException tooLarge) {
-            return null; // Javalin answers the 413
+    /**
+     * The route template of a single-key data request: {@code /data}, {@code /data/<key>}, or null
+     * for any other request (Javalin's). A key segment of {@code .} or {@code ..} is left to Jetty's
+     * path rules, and so are the bulk routes' POSTs.
+     */
+    private static String route(String method, String path) {
+        if (path == null || !path.startsWith(DATA)) {
+            return null;
         }
+        if (path.length() == DATA.length()) {
+            return DATA;
+        }
+        if (!path.startsWith(DATA_PREFIX) || path.length() == DATA_PREFIX.length()
+                || (method.equals("POST") && DataApi.BULK_ROUTES.contains(path))) {
+            return null;
+        }
+        String segment = path.substring(DATA_PREFIX.length());
+        return segment.equals(".") || segment.equals("..") ? null : KEY_ROUTE;
     }
 
-    /** The rest of {@link #post} once the body is read; answers, or passes the request on, exactly once. */
-    private void posted(Request request, Response response, Callback callback, long start, String type,
-                        String requestId, byte[] body, Throwable failure,
-                        ByteBudget.Lease lease) {
-        DataRouter.BulkItem item = null;
-        if (failure == null) {
-            try {
-                item = api.entry(type, body);
-            } catch (java.io.IOException | RuntimeException invalid) {
-                item = null; // Javalin answers it with DataApi's own error
-            }
-        }
-        if (item == null) {
-            if (failure != null) {
-                // the body could not be read (client gone, or longer than it said): nothing to replay
-                Response.writeError(request, response, callback, 400, "request body could not be read");
-                edge.served("POST", DATA, 400, System.nanoTime() - start);
-            } else {
-                delegate(new Replayed(request, body), response, callback);
-            }
-            // last: if the above threw, the caller gives them back
-            lease.close();
-            edge.admission().leave();
-            return;
-        }
-        served.increment();
-        String key = item.key();
-        DataRouter.BulkItem valid = item;
-        answer(router.putAsync(key, valid.value(), valid.ttlMillis(), requestId),
-                r -> new DataApi.PutResponse(key, r.version(), r.replicas()), "POST", DATA, lease, response, callback,
-                start);
+    private static ApiException notAllowed(String method, String path, String allowed) {
+        String shown = path.length() > 120 ? path.substring(0, 120) : path;
+        return new ApiException(405, "method " + method + " not allowed on " + shown, Map.of("Allow", allowed));
+    }
+
+    private void get(Exchange x, String path) {
+        String key = api.key(path);
+        x.enter();
+        x.complete(router.getAsync(key).thenApply(e -> x.reserveAnswer(e)),
+                e -> new DataApi.GetResponse(key, e.value(), api.remainingSeconds(e)));
+    }
+
+    private void delete(Exchange x, String path) {
+        String key = api.key(path);
+        String requestId = DataApi.requestId(x.request.getHeaders().get(DataApi.REQUEST_ID_HEADER));
+        api.refuseIfLate(x.request.getHeaders().get(RequestStart.HEADER));
+        x.enter();
+        x.complete(router.deleteAsync(key, requestId).thenApply(existed -> existed ? Boolean.TRUE : null),
+                existed -> new DataApi.DeleteResponse(key, true));
     }
 
     /**
-     * Writes the answer when {@code operation} completes: 200 with {@code body(result)}, 404 for a
-     * null result, the status of an {@link ApiException}, 500 for anything else. Gives back the
-     * request slot before the write and {@code lease} once the answer is written.
+     * {@code POST /data}, in the order a Javalin route would check it: a request slot, the declared
+     * length, the body's bytes, lateness; then the body is read and parsed, and the write starts.
      */
-    private <T> void answer(CompletableFuture<T> operation, Function<T, Object> body, String method, String route,
-                            ByteBudget.Lease lease, Response response, Callback callback, long start) {
-        operation.whenComplete((result, failure) -> {
-            int status;
-            Object json;
-            if (failure == null && result != null) {
-                try {
-                    status = 200;
-                    json = body.apply(result);
-                } catch (RuntimeException bug) {
-                    log.error("unhandled error on {} {}", method, route, bug);
-                    status = 500;
-                    json = new ErrorBody("internal error");
-                }
-            } else if (failure == null) {
-                status = 404;
-                json = new ErrorBody(DataApi.KEY_NOT_FOUND);
-            } else {
-                Throwable cause = Futures.cause(failure);
-                if (cause instanceof ApiException e) {
-                    status = e.status();
-                    json = new ErrorBody(e.getMessage());
-                    e.headers().forEach((name, value) -> response.getHeaders().put(name, value));
-                } else {
-                    log.error("unhandled error on {} {}", method, route, cause);
-                    status = 500;
-                    json = new ErrorBody("internal error");
-                }
+    private void post(Exchange x) {
+        if (!admission.tryEnter()) {
+            x.refuseBeforeBody(admission.refuseRequest());
+            return;
+        }
+        x.entered = true;
+        long length = x.request.getLength();
+        if (length > maxBodyBytes) {
+            x.refuseBeforeBody(ApiException.tooLarge("request body too large: " + length
+                    + " bytes; the limit is " + maxBodyBytes));
+            return;
+        }
+        long reserve = length >= 0 ? length : maxBodyBytes; // an undeclared length may be up to the limit
+        ByteBudget.Lease lease;
+        try {
+            lease = admission.bytes().tryReserve(reserve);
+        } catch (ApiException tooLargeForTheBudget) {
+            x.refuseBeforeBody(tooLargeForTheBudget);
+            return;
+        }
+        if (lease != null) {
+            admitted(x, lease);
+            return;
+        }
+        onVirtualThread(() -> {
+            ByteBudget.Lease waited;
+            try {
+                waited = admission.bytes().reserve(reserve); // waits briefly, then 503
+            } catch (RuntimeException refused) {
+                x.refuseBeforeBody(refused);
+                return;
             }
-            // before the write: writing may go on to handle the connection's next request inline
-            edge.admission().leave();
-            edge.served(method, route, status, System.nanoTime() - start);
-            write(response, Callback.from(lease::close, callback), status, json); // bytes back before the next request runs
+            try {
+                admitted(x, waited);
+            } catch (RuntimeException | Error failure) {
+                x.fail(failure);
+            }
         });
     }
 
-    private void write(Response response, Callback callback, int status, Object json) {
-        byte[] bytes;
+    private void admitted(Exchange x, ByteBudget.Lease lease) {
+        x.lease = lease;
         try {
-            bytes = edge.mapper().writeValueAsBytes(json);
-        } catch (JsonProcessingException e) {
-            log.error("cannot write a JSON answer", e);
-            status = 500;
-            bytes = "{\"error\":\"internal error\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            api.refuseIfLate(x.request.getHeaders().get(RequestStart.HEADER));
+        } catch (ApiException late) {
+            x.refuseBeforeBody(late);
+            return;
         }
-        response.setStatus(status);
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, JSON);
-        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
-        response.write(true, ByteBuffer.wrap(bytes), callback);
+        BodyReader.read(x.request, maxBodyBytes, (body, failure) -> {
+            try {
+                if (failure != null) {
+                    x.fail(failure);
+                } else {
+                    posted(x, body);
+                }
+            } catch (RuntimeException | Error bug) {
+                x.fail(bug);
+            }
+        });
+    }
+
+    private void posted(Exchange x, byte[] body) {
+        DataRouter.BulkItem item;
+        String requestId;
+        try {
+            item = api.entry(x.request.getHeaders().get(HttpHeader.CONTENT_TYPE), body);
+            requestId = DataApi.requestId(x.request.getHeaders().get(DataApi.REQUEST_ID_HEADER));
+        } catch (java.io.IOException malformed) {
+            x.fail(malformed);
+            return;
+        }
+        String key = item.key();
+        x.complete(router.putAsync(key, item.value(), item.ttlMillis(), requestId),
+                r -> new DataApi.PutResponse(key, r.version(), r.replicas()));
     }
 
     /** Hands the request to Javalin on a virtual thread (the servlet layer blocks). */
     private boolean delegate(Request request, Response response, Callback callback) {
         delegated.increment();
         Handler next = getHandler();
-        Executor executor = VirtualThreads.getVirtualThreadsExecutor(getServer().getThreadPool());
-        Runnable run = () -> {
+        onVirtualThread(() -> {
             try {
                 if (next == null || !next.handle(request, response, callback)) {
                     Response.writeError(request, response, callback, 404);
@@ -329,34 +273,196 @@ public final class DataFastPath extends Handler.Wrapper implements MasterMetrics
             } catch (Throwable t) {
                 Response.writeError(request, response, callback, t);
             }
-        };
-        if (executor != null) {
-            executor.execute(run);
-        } else {
-            getServer().getThreadPool().execute(run);
-        }
+        });
         return true;
     }
 
-    /** A request whose body was already read here, handed on with that body to read again. */
-    private static final class Replayed extends Request.Wrapper {
-        private Content.Chunk body;
+    private void onVirtualThread(Runnable run) {
+        Executor executor = VirtualThreads.getVirtualThreadsExecutor(getServer().getThreadPool());
+        (executor != null ? executor : getServer().getThreadPool()).execute(run);
+    }
 
-        Replayed(Request request, byte[] body) {
-            super(request);
-            this.body = Content.Chunk.from(ByteBuffer.wrap(body), true);
+    /**
+     * One request on its way through this handler: what it holds (a request slot, bytes of the
+     * budget) and how it is answered, exactly once.
+     */
+    private final class Exchange {
+        final Request request;
+        final Response response;
+        final Callback callback;
+        final String method;
+        final String route;
+        final long start;
+        boolean entered;
+        ByteBudget.Lease lease;
+
+        Exchange(Request request, Response response, Callback callback, String method, String route, long start) {
+            this.request = request;
+            this.response = response;
+            this.callback = callback;
+            this.method = method;
+            this.route = route;
+            this.start = start;
         }
 
-        @Override
-        public synchronized Content.Chunk read() {
-            Content.Chunk chunk = body;
-            body = Content.Chunk.EOF;
-            return chunk;
+        /** Takes a request slot without waiting; 503 when none is free. */
+        void enter() {
+            if (!admission.tryEnter()) {
+                throw admission.refuseRequest();
+            }
+            entered = true;
+            lease = admission.bytes().empty();
         }
 
-        @Override
-        public void demand(Runnable demandCallback) {
-            demandCallback.run(); // the whole body is here
+        /** The entry read, with its answer's bytes added to the lease; the 503 of a full budget. */
+        Entry reserveAnswer(Entry e) {
+            if (e != null && !lease.tryGrow(DataApi.answerBytes(e.value()))) {
+                throw admission.bytes().refuseBusy();
+            }
+            return e;
+        }
+
+        /**
+         * Answers when {@code operation} completes: 200 with {@code body(result)}, 404 for a null
+         * result, the error answer of a failure.
+         */
+        <T> void complete(CompletableFuture<T> operation, Function<T, Object> body) {
+            operation.whenComplete((result, failure) -> {
+                if (failure != null) {
+                    fail(Futures.cause(failure));
+                } else if (result == null) {
+                    fail(ApiException.notFound(DataApi.KEY_NOT_FOUND));
+                } else {
+                    byte[] json;
+                    try {
+                        json = edge.mapper().writeValueAsBytes(body.apply(result));
+                    } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException bug) {
+                        fail(bug);
+                        return;
+                    }
+                    finish(200, () -> {
+                        response.setStatus(200);
+                        response.getHeaders().put(HttpHeader.CONTENT_TYPE, JSON);
+                        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, json.length);
+                        response.write(true, ByteBuffer.wrap(json), written());
+                    });
+                }
+            });
+        }
+
+        /** Answers with the error answer of {@code failure} ({@link ErrorAnswers}). */
+        void fail(Throwable failure) {
+            ErrorAnswers.Answer answer = ErrorAnswers.of(failure);
+            if (!answer.expected()) {
+                log.error("unhandled error on {} {}", method, route, failure);
+            }
+            finish(answer.status(), () -> ErrorAnswers.write(edge.mapper(), answer, response, written()));
+        }
+
+        /** {@link #fail}, after reading and dropping the unread body (at most the body limit). */
+        void refuseBeforeBody(Throwable refusal) {
+            BodyReader.discard(request, maxBodyBytes, () -> fail(refusal));
+        }
+
+        /**
+         * Gives back the request slot and records the request, then writes: writing may go on to
+         * handle the connection's next request inline. The bytes go back once the answer is written.
+         */
+        private void finish(int status, Runnable write) {
+            if (entered) {
+                entered = false;
+                admission.leave();
+            }
+            edge.served(method, route, status, System.nanoTime() - start);
+            write.run();
+        }
+
+        private Callback written() {
+            ByteBudget.Lease held = lease;
+            return held == null ? callback : Callback.from(held::close, callback);
+        }
+    }
+
+    /** Reads a request body without blocking: whole (up to a limit), or to drop it. */
+    static final class BodyReader {
+        private BodyReader() {
+        }
+
+        /** What receives the body, or why there is none. */
+        interface Sink {
+            void accept(byte[] body, Throwable failure);
+        }
+
+        /**
+         * Reads the whole body into memory, at most {@code limit} bytes: past that, what is left is
+         * dropped ({@link #discard}) and {@code sink} gets a 413; a body that cannot be read (the
+         * client went away) gets a 400.
+         */
+        static void read(Request request, long limit, Sink sink) {
+            long declared = request.getLength();
+            var body = new Object() {
+                byte[] buf = new byte[(int) Math.max(0, Math.min(declared, limit))];
+                int size;
+                Runnable outcome;
+
+                boolean take(Content.Chunk chunk) {
+                    if (Content.Chunk.isFailure(chunk)) {
+                        outcome = () -> sink.accept(null, ApiException.badRequest("request body could not be read"));
+                        return false;
+                    }
+                    int n = chunk.remaining();
+                    if ((long) size + n > limit) {
+                        outcome = () -> discard(request, limit, () -> sink.accept(null, ApiException.tooLarge(
+                                "request body exceeds the limit of " + limit + " bytes")));
+                        return false;
+                    }
+                    if (size + n > buf.length) {
+                        buf = Arrays.copyOf(buf, (int) Math.min(limit, Math.max(size + n, 2L * buf.length)));
+                    }
+                    chunk.getByteBuffer().get(buf, size, n);
+                    size += n;
+                    if (chunk.isLast()) {
+                        byte[] whole = size == buf.length ? buf : Arrays.copyOf(buf, size);
+                        outcome = () -> sink.accept(whole, null);
+                        return false;
+                    }
+                    return true;
+                }
+            };
+            pump(request, body::take, () -> body.outcome.run());
+        }
+
+        /** Reads and drops what is left of the body, at most {@code limit + 1} bytes, then runs {@code then}. */
+        static void discard(Request request, long limit, Runnable then) {
+            long[] left = {limit + 1};
+            pump(request, chunk -> {
+                left[0] -= chunk.remaining();
+                return !Content.Chunk.isFailure(chunk) && !chunk.isLast() && left[0] > 0;
+            }, then);
+        }
+
+        /**
+         * Hands each chunk of the body to {@code take} (released after it returns) for as long as it
+         * answers true, then runs {@code done}; waits for content with {@code demand}, never blocking.
+         */
+        private static void pump(Request request, Predicate<Content.Chunk> take, Runnable done) {
+            while (true) {
+                Content.Chunk chunk = request.read();
+                if (chunk == null) {
+                    request.demand(() -> pump(request, take, done));
+                    return;
+                }
+                boolean more;
+                try {
+                    more = take.test(chunk);
+                } finally {
+                    chunk.release();
+                }
+                if (!more) {
+                    done.run();
+                    return;
+                }
+            }
         }
     }
 }

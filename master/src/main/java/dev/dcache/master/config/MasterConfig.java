@@ -45,9 +45,6 @@ import java.util.List;
  * @param maxHeaderBytes     {@code MAX_HEADER_BYTES}: request line plus headers (default 16384)
  * @param nearCache          the {@code NEAR_CACHE_*} settings of the master-local copy of hot keys
  * @param requestCoalescing  {@code REQUEST_COALESCING}: concurrent reads of one key share one aux read
- * @param fastPath           {@code MASTER_FAST_PATH}: serve single-key GET, POST and DELETE on Jetty's core API
- *                           without holding a thread ({@code api.DataFastPath}; default true; false sends
- *                           them through Javalin like every other route)
  *                           (default true)
  * @param maxInflightBytes   {@code MASTER_MAX_INFLIGHT_BYTES}: bytes of request and response bodies held at
  *                           once (default {@link #derivedInflightBytes}: a quarter of the heap left after
@@ -76,7 +73,7 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                            Duration healthInterval, Duration healthTimeout, int failureThreshold,
                            int successThreshold, Duration idleTimeout, String clusterToken, Path backupDir,
                            boolean binaryProtocol, int connectionsPerNode, int versionTag, int maxInflight, int maxHeaderBytes,
-                           NearCacheSettings nearCache, boolean requestCoalescing, boolean fastPath,
+                           NearCacheSettings nearCache, boolean requestCoalescing,
                            long maxInflightBytes, Duration admissionWait, Duration keyTimeout, Duration staleWrite,
                            Duration writeTimeout, Duration clockOffset) {
 
@@ -187,7 +184,6 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                 env.intIn("MAX_HEADER_BYTES", 16 * 1024, 1024, 1 << 20),
                 nearCache,
                 env.bool("REQUEST_COALESCING", true),
-                env.bool("MASTER_FAST_PATH", true),
                 env.longIn("MASTER_MAX_INFLIGHT_BYTES", derivedInflightBytes(maxHeapBytes, nearCache), 1L << 20, 1L << 40),
                 Duration.ofMillis(env.longIn("MASTER_ADMISSION_WAIT_MS", 500, 0, 60_000)),
                 Duration.ofMillis(env.longIn("AUX_KEY_TIMEOUT_MS", 800, 1, 120_000)),
@@ -242,7 +238,6 @@ public record MasterConfig(String id, String bind, int port, List<NodeAddress> a
                           + " push=" + (nearCache.push() ? "on" : "off") + ")"
                         : "off")
                 + " coalescing=" + (requestCoalescing ? "on" : "off")
-                + " fastPath=" + (fastPath ? "on" : "off")
                 + " admission(requests=" + maxInflight + " bytes=" + maxInflightBytes + " wait="
                 + admissionWait.toMillis() + "ms staleWrite=" + staleWrite.toMillis() + "ms)"
                 + " writeTimeout=" + writeTimeout.toMillis() + "ms"

@@ -134,17 +134,10 @@ public final class DataRouter implements AutoCloseable {
 
     /**
      * The live entry for {@code key}, or null when it is absent or deleted: this master's near copy
-     * when it has a fresh one, else {@link #fetch}, shared with concurrent reads of the key.
-     */
-    public Entry get(String key) {
-        return await(getAsync(key));
-    }
-
-    /**
-     * {@link #get} without holding the caller's thread: the future completes (on the thread that
-     * receives the aux node's reply) with the entry or null, or exceptionally with an
-     * {@link ApiException}; it never throws. Never blocks: the calls it starts put frames on the
-     * wire and return.
+     * when it has a fresh one, else {@link #fetch}, shared with concurrent reads of the key. The
+     * future completes (on the thread that receives the aux node's reply) with the entry or null,
+     * or exceptionally with an {@link ApiException}; it never throws. Never blocks: the calls it
+     * starts put frames on the wire and return.
      */
     public CompletableFuture<Entry> getAsync(String key) {
         return Futures.started(() -> nearReads.getAsync(key, () -> fetch(key)));
@@ -283,21 +276,11 @@ public final class DataRouter implements AutoCloseable {
     }
 
     /**
-     * Stores a value on every owner.
+     * Stores a value on every owner; see {@link #getAsync} for how the future completes.
      *
      * @param ttlMillis time to live, 0 for none
      * @return the version written and how many owners stored it
      */
-    public WriteResult put(String key, String value, long ttlMillis) {
-        return put(key, value, ttlMillis, null);
-    }
-
-    /** {@link #put} for a client request; see {@link #putAsync(String, String, long, String)}. */
-    public WriteResult put(String key, String value, long ttlMillis, String requestId) {
-        return await(putAsync(key, value, ttlMillis, requestId));
-    }
-
-    /** {@link #put} without holding the caller's thread; see {@link #getAsync}. */
     public CompletableFuture<WriteResult> putAsync(String key, String value, long ttlMillis) {
         return putAsync(key, value, ttlMillis, null);
     }
@@ -332,20 +315,10 @@ public final class DataRouter implements AutoCloseable {
     }
 
     /**
-     * Writes a tombstone on every owner.
+     * Writes a tombstone on every owner; see {@link #getAsync} for how the future completes.
      *
      * @return true when some owner held a live value
      */
-    public boolean delete(String key) {
-        return delete(key, null);
-    }
-
-    /** {@link #delete} for a client request; see {@link #deleteAsync(String, String)}. */
-    public boolean delete(String key, String requestId) {
-        return await(deleteAsync(key, requestId));
-    }
-
-    /** {@link #delete} without holding the caller's thread; see {@link #getAsync}. */
     public CompletableFuture<Boolean> deleteAsync(String key) {
         return deleteAsync(key, null);
     }

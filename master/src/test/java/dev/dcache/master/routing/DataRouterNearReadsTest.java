@@ -150,38 +150,38 @@ class DataRouterNearReadsTest {
 
     private void readUntilCached(String key) {
         for (int i = 0; i <= HOT; i++) {
-            router.get(key);
+            Sync.get(router, key);
         }
     }
 
     @Test
     void get_hotKey_isAnsweredLocally_untilTheBound() {
         start(true, true);
-        router.put("k", "v1", 0);
+        Sync.put(router, "k", "v1", 0);
         readUntilCached("k");
         int before = aux.reads.get();
-        assertThat(router.get("k").value()).isEqualTo("v1");
+        assertThat(Sync.get(router, "k").value()).isEqualTo("v1");
         assertThat(aux.reads.get()).as("no aux read for a near hit").isEqualTo(before);
 
         clock.advance(BOUND);
-        assertThat(router.get("k").value()).isEqualTo("v1");
+        assertThat(Sync.get(router, "k").value()).isEqualTo("v1");
         assertThat(aux.reads.get()).as("refetched at the bound").isEqualTo(before + 1);
     }
 
     @Test
     void get_coldKey_alwaysReadsTheAuxNodes() {
         start(true, true);
-        router.put("k", "v", 0);
-        router.get("k");
+        Sync.put(router, "k", "v", 0);
+        Sync.get(router, "k");
         assertThat(nearReads.entries()).isZero();
     }
 
     @Test
     void get_nearCacheOff_readsTheAuxNodesEveryTime() {
         start(false, true);
-        router.put("k", "v", 0);
+        Sync.put(router, "k", "v", 0);
         for (int i = 0; i < 10; i++) {
-            router.get("k");
+            Sync.get(router, "k");
         }
         assertThat(aux.reads.get()).isEqualTo(10);
         assertThat(nearReads.hits()).isZero();
@@ -190,52 +190,52 @@ class DataRouterNearReadsTest {
     @Test
     void put_throughThisMaster_isReadBackAtOnce() {
         start(true, true);
-        router.put("k", "v1", 0);
+        Sync.put(router, "k", "v1", 0);
         readUntilCached("k");
-        router.put("k", "v2", 0);
-        assertThat(router.get("k").value()).isEqualTo("v2");
+        Sync.put(router, "k", "v2", 0);
+        assertThat(Sync.get(router, "k").value()).isEqualTo("v2");
         assertThat(nearReads.invalidations()).isEqualTo(1);
     }
 
     @Test
     void delete_throughThisMaster_isAbsentAtOnce() {
         start(true, true);
-        router.put("k", "v1", 0);
+        Sync.put(router, "k", "v1", 0);
         readUntilCached("k");
-        assertThat(router.delete("k")).isTrue();
-        assertThat(router.get("k")).isNull();
+        assertThat(Sync.delete(router, "k")).isTrue();
+        assertThat(Sync.get(router, "k")).isNull();
     }
 
     @Test
     void putAll_throughThisMaster_isReadBackAtOnce() {
         start(true, true);
-        router.put("a", "1", 0);
-        router.put("b", "1", 0);
+        Sync.put(router, "a", "1", 0);
+        Sync.put(router, "b", "1", 0);
         readUntilCached("a");
         readUntilCached("b");
         router.putAll(List.of(new DataRouter.BulkItem("a", "2", 0), new DataRouter.BulkItem("b", "2", 0)));
-        assertThat(router.get("a").value()).isEqualTo("2");
-        assertThat(router.get("b").value()).isEqualTo("2");
+        assertThat(Sync.get(router, "a").value()).isEqualTo("2");
+        assertThat(Sync.get(router, "b").value()).isEqualTo("2");
     }
 
     @Test
     void put_whileAReadOfTheOldValueIsInFlight_laterReadsSeeTheNewValue_andTheOldIsNotCached() throws Exception {
         start(true, true);
-        router.put("k", "old", 0);
+        Sync.put(router, "k", "old", 0);
         for (int i = 0; i < HOT; i++) {
-            router.get("k"); // hot, but keep the cache empty: the held read below is the one to be offered
+            Sync.get(router, "k"); // hot, but keep the cache empty: the held read below is the one to be offered
         }
         aux.holdNextRead();
         clock.advance(BOUND); // whatever was cached is stale now
-        Future<Entry> inFlight = pool.submit(() -> router.get("k"));
+        Future<Entry> inFlight = pool.submit(() -> Sync.get(router, "k"));
         assertThat(aux.entered.await(30, TimeUnit.SECONDS)).isTrue(); // it has read "old" and waits
 
-        router.put("k", "new", 0);
-        assertThat(router.get("k").value()).as("does not join the read begun before the write").isEqualTo("new");
+        Sync.put(router, "k", "new", 0);
+        assertThat(Sync.get(router, "k").value()).as("does not join the read begun before the write").isEqualTo("new");
 
         aux.release.countDown();
         assertThat(inFlight.get(30, TimeUnit.SECONDS).value()).isEqualTo("old"); // it began before the write
-        assertThat(router.get("k").value()).as("the old value was not cached").isEqualTo("new");
+        assertThat(Sync.get(router, "k").value()).as("the old value was not cached").isEqualTo("new");
     }
 
     /** Another master's write, made straight on the owners as that master would. */
@@ -258,8 +258,8 @@ class DataRouterNearReadsTest {
                     batch.keys().forEach(k -> fourKeysPushed.countDown());
                 }, 100, 1 << 20)) {
             start(true, true, push);
-            router.put("p", "1", 0);
-            router.delete("d"); // another key: a batch merges repeats of one key
+            Sync.put(router, "p", "1", 0);
+            Sync.delete(router, "d"); // another key: a batch merges repeats of one key
             router.putAll(List.of(new DataRouter.BulkItem("q", "1", 0), new DataRouter.BulkItem("r", "1", 0)));
             fourKeysPushed.await(10, TimeUnit.SECONDS); // bounded: the assertion below says if not
             assertThat(pushed).containsExactlyInAnyOrder("p", "d", "q", "r");
@@ -269,48 +269,48 @@ class DataRouterNearReadsTest {
     @Test
     void aPushFromAnotherMaster_dropsTheCopy_beforeTheBound() throws Exception {
         start(true, true);
-        router.put("k", "v1", 0);
+        Sync.put(router, "k", "v1", 0);
         readUntilCached("k");
         writeThroughAnotherMaster("k", "v2");
-        assertThat(router.get("k").value()).as("the copy, within the bound").isEqualTo("v1");
+        assertThat(Sync.get(router, "k").value()).as("the copy, within the bound").isEqualTo("v1");
 
         nearReads.invalidatePushed("k");
-        assertThat(router.get("k").value()).isEqualTo("v2");
+        assertThat(Sync.get(router, "k").value()).isEqualTo("v2");
     }
 
     @Test
     void aPushThatMayHaveBeenLost_dropsEveryCopy_andEveryReadUnderWay() throws Exception {
         start(true, true);
-        router.put("k", "v1", 0);
-        router.put("j", "v1", 0);
+        Sync.put(router, "k", "v1", 0);
+        Sync.put(router, "j", "v1", 0);
         readUntilCached("k");
         readUntilCached("j");
         writeThroughAnotherMaster("k", "v2");
         writeThroughAnotherMaster("j", "v2");
 
         nearReads.invalidateEverything();
-        assertThat(router.get("k").value()).isEqualTo("v2");
-        assertThat(router.get("j").value()).isEqualTo("v2");
+        assertThat(Sync.get(router, "k").value()).isEqualTo("v2");
+        assertThat(Sync.get(router, "j").value()).isEqualTo("v2");
         assertThat(nearReads.invalidations()).isEqualTo(2);
     }
 
     @Test
     void aPushArrivingWhileAReadIsInFlight_keepsThatReadOutOfTheCache() throws Exception {
         start(true, true);
-        router.put("k", "old", 0);
+        Sync.put(router, "k", "old", 0);
         for (int i = 0; i < HOT; i++) {
-            router.get("k");
+            Sync.get(router, "k");
         }
         aux.holdNextRead();
         clock.advance(BOUND);
-        Future<Entry> inFlight = pool.submit(() -> router.get("k"));
+        Future<Entry> inFlight = pool.submit(() -> Sync.get(router, "k"));
         assertThat(aux.entered.await(30, TimeUnit.SECONDS)).isTrue(); // it has read "old" and waits
 
         writeThroughAnotherMaster("k", "new");
         nearReads.invalidatePushed("k");
         aux.release.countDown();
         assertThat(inFlight.get(30, TimeUnit.SECONDS).value()).isEqualTo("old");
-        assertThat(router.get("k").value()).as("the read begun before the push was not cached").isEqualTo("new");
+        assertThat(Sync.get(router, "k").value()).as("the read begun before the push was not cached").isEqualTo("new");
     }
 
     @ParameterizedTest(name = "nearCache={0}")
@@ -318,14 +318,14 @@ class DataRouterNearReadsTest {
     void get_manyConcurrentMissesOfOneKey_makeTwoAuxReads_theRunningOneAndOneSharedByAllWhoCameDuringIt(
             boolean nearCache) throws Exception {
         start(nearCache, true);
-        router.put("k", "v", 0);
+        Sync.put(router, "k", "v", 0);
         aux.holdNextRead();
-        Future<Entry> first = pool.submit(() -> router.get("k"));
+        Future<Entry> first = pool.submit(() -> Sync.get(router, "k"));
         assertThat(aux.entered.await(30, TimeUnit.SECONDS)).isTrue();
         List<Future<Entry>> others = new ArrayList<>();
         int n = 32;
         for (int i = 0; i < n; i++) {
-            others.add(pool.submit(() -> router.get("k")));
+            others.add(pool.submit(() -> Sync.get(router, "k")));
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (nearReads.coalesced() < n && System.nanoTime() < deadline) {
@@ -345,10 +345,10 @@ class DataRouterNearReadsTest {
     @Test
     void get_coalescingOff_everyReaderReadsTheAuxNodes() throws Exception {
         start(false, false);
-        router.put("k", "v", 0);
+        Sync.put(router, "k", "v", 0);
         List<Future<Entry>> all = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
-            all.add(pool.submit(() -> router.get("k")));
+            all.add(pool.submit(() -> Sync.get(router, "k")));
         }
         for (Future<Entry> f : all) {
             assertThat(f.get(30, TimeUnit.SECONDS).value()).isEqualTo("v");

@@ -74,7 +74,7 @@ class DataRouterTest {
 
     @Test
     void put_writesTheSameVersionToBothOwners_andNowhereElse() {
-        DataRouter.WriteResult r = router.put("k", "v", 0);
+        DataRouter.WriteResult r = Sync.put(router, "k", "v", 0);
         assertThat(r.replicas()).isEqualTo(2);
         for (String node : List.of("a", "b", "c")) {
             Entry e = aux.store(node).get("k");
@@ -88,22 +88,22 @@ class DataRouterTest {
 
     @Test
     void put_withTtl_storesAbsoluteExpiry() {
-        router.put("k", "v", 30_000);
+        Sync.put(router, "k", "v", 30_000);
         assertThat(aux.store(owners("k").get(0)).get("k").expiresAt()).isEqualTo(clock.millis() + 30_000);
     }
 
     @Test
     void get_primaryDown_failsOverToReplica() {
-        router.put("k", "v", 0);
+        Sync.put(router, "k", "v", 0);
         aux.down.add(owners("k").get(0));
-        assertThat(router.get("k").value()).isEqualTo("v");
+        assertThat(Sync.get(router, "k").value()).isEqualTo("v");
     }
 
     @Test
     void put_oneOwnerDown_isAcknowledgedByTheOther_onceTheOwnerIsFenced() {
         aux.down.add(owners("k").get(1));
         fenceable();
-        assertThat(router.put("k", "v", 0).replicas()).isEqualTo(1);
+        assertThat(Sync.put(router, "k", "v", 0).replicas()).isEqualTo(1);
         assertThat(writeEvents("owner_left_out")).isEqualTo(1);
         assertThat(fences.flag(owners("k").get(1))).as("the next heartbeat tells the node it missed writes").isTrue();
     }
@@ -112,7 +112,7 @@ class DataRouterTest {
     void put_ownerThatRefusesConnections_isLeftOutAtOnce_withoutAFenceWait() {
         String replica = owners("k").get(1);
         aux.refused.add(replica); // its process is gone: it cannot serve a read, and restarts recovering
-        DataRouter.WriteResult r = router.put("k", "v", 0);
+        DataRouter.WriteResult r = Sync.put(router, "k", "v", 0);
         assertThat(r.replicas()).isEqualTo(1);
         assertThat(writeEvents("retry")).as("no wait for the fence").isZero();
         assertThat(writeEvents("owner_left_out")).isEqualTo(1);
@@ -121,7 +121,7 @@ class DataRouterTest {
 
     @Test
     void put_pastItsDeadline_isNotOrderedAgainAboveANewerWrite() throws Exception {
-        router.put("k", "old", 0);
+        Sync.put(router, "k", "old", 0);
         java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
         aux.orderingGate = gate; // this master stalls with the write's version taken, before it is ordered
         CompletableFuture<DataRouter.WriteResult> late = router.putAsync("k", "late", 0);
@@ -142,7 +142,7 @@ class DataRouterTest {
 
     @Test
     void put_whoseMasterStalledMidWrite_isNotOrderedAgainAboveANewerWrite() throws Exception {
-        router.put("k", "old", 0);
+        Sync.put(router, "k", "old", 0);
         java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
         aux.orderingGate = gate;
         CompletableFuture<DataRouter.WriteResult> late = router.putAsync("k", "late", 0);
@@ -162,10 +162,10 @@ class DataRouterTest {
 
     @Test
     void put_metANewerVersionWithinItsDeadline_isOrderedAgainAboveIt() {
-        router.put("k", "old", 0);
+        Sync.put(router, "k", "old", 0);
         long newer = aux.store(owners("k").get(0)).get("k").version() + (1L << 40);
         aux.store(owners("k").get(0)).put("k", new Entry("k", "newer", newer, 0));
-        DataRouter.WriteResult r = router.put("k", "latest", 0);
+        DataRouter.WriteResult r = Sync.put(router, "k", "latest", 0);
         assertThat(r.version()).isGreaterThan(newer);
         assertThat(writeEvents("conflict")).isEqualTo(1);
     }
@@ -209,12 +209,12 @@ class DataRouterTest {
         for (String owner : owners("k")) {
             aux.store(owner).put("k", new Entry("k", "first", ahead, 0));
         }
-        DataRouter.WriteResult r = router.put("k", "second", 0);
+        DataRouter.WriteResult r = Sync.put(router, "k", "second", 0);
         assertThat(r.version()).isGreaterThan(ahead);
         for (String owner : owners("k")) {
             assertThat(aux.store(owner).get("k").value()).isEqualTo("second");
         }
-        assertThat(router.get("k").value()).isEqualTo("second");
+        assertThat(Sync.get(router, "k").value()).isEqualTo("second");
         assertThat(writeEvents("conflict")).isEqualTo(1);
     }
 
@@ -223,7 +223,7 @@ class DataRouterTest {
         // a concurrent write, ordered after ours, reached the other owner first
         long ahead = new HybridLogicalClock(() -> java.time.Instant.ofEpochMilli(clock.millis() + 1000), 2).next();
         aux.store(owners("k").get(1)).put("k", new Entry("k", "later", ahead, 0));
-        DataRouter.WriteResult r = router.put("k", "mine", 0);
+        DataRouter.WriteResult r = Sync.put(router, "k", "mine", 0);
         assertThat(r.version()).isLessThan(ahead);
         assertThat(aux.store(owners("k").get(0)).get("k").value()).isEqualTo("mine");
         assertThat(aux.store(owners("k").get(1)).get("k").value()).as("the later write stays").isEqualTo("later");
@@ -236,7 +236,7 @@ class DataRouterTest {
         aux.notServing.add(first);
         long ahead = new HybridLogicalClock(() -> java.time.Instant.ofEpochMilli(clock.millis() + 1000), 2).next();
         aux.store(owners("k").get(1)).put("k", new Entry("k", "acknowledged earlier", ahead, 0));
-        DataRouter.WriteResult r = router.put("k", "v", 0);
+        DataRouter.WriteResult r = Sync.put(router, "k", "v", 0);
         assertThat(r.version()).as("ordered by the serving owner, above what it holds").isGreaterThan(ahead);
         assertThat(aux.store(first).get("k").value()).isEqualTo("v");
     }
@@ -245,7 +245,7 @@ class DataRouterTest {
     void put_orderingOwnerDown_isLeftOutOnceFenced_andTheNextOwnerOrders() {
         aux.down.add(owners("k").get(0));
         fenceable();
-        DataRouter.WriteResult r = router.put("k", "v", 0);
+        DataRouter.WriteResult r = Sync.put(router, "k", "v", 0);
         assertThat(r.replicas()).isEqualTo(1);
         assertThat(aux.store(owners("k").get(1)).get("k").value()).isEqualTo("v");
     }
@@ -256,8 +256,8 @@ class DataRouterTest {
         for (String owner : owners("k")) {
             aux.store(owner).put("k", new Entry("k", "v", ahead, 0));
         }
-        assertThat(router.delete("k")).isTrue();
-        assertThat(router.get("k")).isNull();
+        assertThat(Sync.delete(router, "k")).isTrue();
+        assertThat(Sync.get(router, "k")).isNull();
         for (String owner : owners("k")) {
             assertThat(aux.store(owner).get("k").isTombstone()).isTrue();
         }
@@ -265,11 +265,11 @@ class DataRouterTest {
 
     @Test
     void delete_retriedWithTheSameRequestId_answersAsTheFirstTry_notAbsent() {
-        router.put("k", "v", 0);
-        assertThat(router.delete("k", "req-1")).isTrue();
-        assertThat(router.delete("k", "req-1")).as("a retry of the request that deleted it").isTrue();
-        assertThat(router.delete("k", "req-2")).as("another request").isFalse();
-        assertThat(router.get("k")).isNull();
+        Sync.put(router, "k", "v", 0);
+        assertThat(Sync.delete(router, "k", "req-1")).isTrue();
+        assertThat(Sync.delete(router, "k", "req-1")).as("a retry of the request that deleted it").isTrue();
+        assertThat(Sync.delete(router, "k", "req-2")).as("another request").isFalse();
+        assertThat(Sync.get(router, "k")).isNull();
     }
 
     @Test
@@ -291,7 +291,7 @@ class DataRouterTest {
         long ahead = new HybridLogicalClock(() -> java.time.Instant.ofEpochMilli(clock.millis() + 5000), 2).next();
         aux.store(survivor).put(key, new Entry(key, "acknowledged elsewhere", ahead, 0));
 
-        DataRouter.WriteResult r = router.put(key, "mine", 0);
+        DataRouter.WriteResult r = Sync.put(router, key, "mine", 0);
 
         assertThat(r.version()).isGreaterThan(ahead);
         for (String node : List.of("a", "b")) {
@@ -301,31 +301,31 @@ class DataRouterTest {
 
     @Test
     void get_skipsAnOwnerThatDoesNotServeReads_andReadsTheOther() {
-        router.put("k", "v", 0);
+        Sync.put(router, "k", "v", 0);
         String primary = owners("k").get(0);
         aux.store(primary).put("k", new Entry("k", "stale", 1, 0)); // it missed the write and is catching up
         aux.notServing.add(primary);
-        assertThat(router.get("k").value()).isEqualTo("v");
+        assertThat(Sync.get(router, "k").value()).isEqualTo("v");
         assertThat(membership.isNotServing(primary)).isTrue();
         aux.calls.clear();
-        router.get("k");
+        Sync.get(router, "k");
         assertThat(aux.calls.get(0)).as("known not serving: asked last").isNotEqualTo(primary);
     }
 
     @Test
     void get_noOwnerServes_is503() {
-        router.put("k", "v", 0);
+        Sync.put(router, "k", "v", 0);
         aux.notServing.addAll(owners("k"));
-        assertThatThrownBy(() -> router.get("k")).isInstanceOfSatisfying(ApiException.class,
+        assertThatThrownBy(() -> Sync.get(router, "k")).isInstanceOfSatisfying(ApiException.class,
                 e -> assertThat(e.status()).isEqualTo(503));
     }
 
     @Test
     void allOwnersRefusing_is503_nothingWasApplied() {
         aux.refused.addAll(List.of("a", "b", "c"));
-        assertThatThrownBy(() -> router.get("k")).isInstanceOfSatisfying(ApiException.class,
+        assertThatThrownBy(() -> Sync.get(router, "k")).isInstanceOfSatisfying(ApiException.class,
                 e -> assertThat(e.status()).isEqualTo(503));
-        assertThatThrownBy(() -> router.put("k", "v", 0)).isInstanceOfSatisfying(ApiException.class,
+        assertThatThrownBy(() -> Sync.put(router, "k", "v", 0)).isInstanceOfSatisfying(ApiException.class,
                 e -> assertThat(e.status()).isEqualTo(503));
     }
 
@@ -333,9 +333,9 @@ class DataRouterTest {
     void allOwnersTimingOut_readIs503_writeIs504_someOwnerMayHaveAppliedIt() {
         aux.down.addAll(List.of("a", "b", "c"));
         fenceable();
-        assertThatThrownBy(() -> router.get("k")).isInstanceOfSatisfying(ApiException.class,
+        assertThatThrownBy(() -> Sync.get(router, "k")).isInstanceOfSatisfying(ApiException.class,
                 e -> assertThat(e.status()).isEqualTo(503));
-        assertThatThrownBy(() -> router.put("k", "v", 0)).isInstanceOfSatisfying(ApiException.class,
+        assertThatThrownBy(() -> Sync.put(router, "k", "v", 0)).isInstanceOfSatisfying(ApiException.class,
                 e -> assertThat(e.status()).isEqualTo(504));
     }
 
@@ -366,7 +366,7 @@ class DataRouterTest {
     void orderingTryUnanswered_newerWriteMeanwhile_ownerVouchesItWasNotApplied_orderedAgainAbove() {
         firstOrderingUnanswered(aux.droppedOrderings, e -> newerWriteMeanwhile(e, "other"), 60_000);
 
-        DataRouter.WriteResult r = router.put("k", "mine", 0);
+        DataRouter.WriteResult r = Sync.put(router, "k", "mine", 0);
 
         for (String node : owners("k")) {
             Entry held = aux.store(node).get("k");
@@ -381,7 +381,7 @@ class DataRouterTest {
         // 0: e.g. it restarted just now, or its memory of requests overflowed
         String orderer = firstOrderingUnanswered(aux.droppedOrderings, e -> newerWriteMeanwhile(e, "other"), 0);
 
-        assertThatThrownBy(() -> router.put("k", "mine", 0)).isInstanceOfSatisfying(ApiException.class,
+        assertThatThrownBy(() -> Sync.put(router, "k", "mine", 0)).isInstanceOfSatisfying(ApiException.class,
                 e -> assertThat(e.status()).isEqualTo(504));
         assertThat(aux.store(orderer).get("k").value()).isEqualTo("other");
     }
@@ -393,7 +393,7 @@ class DataRouterTest {
             clock.advance(Duration.ofSeconds(2)); // the write has been going for 2 s ...
         }, 1_500); // ... and the owner's memory reaches back 1.5 s
 
-        assertThatThrownBy(() -> router.put("k", "mine", 0)).isInstanceOfSatisfying(ApiException.class,
+        assertThatThrownBy(() -> Sync.put(router, "k", "mine", 0)).isInstanceOfSatisfying(ApiException.class,
                 e -> assertThat(e.status()).isEqualTo(504));
     }
 
@@ -401,7 +401,7 @@ class DataRouterTest {
     void orderingTryAppliedButUnanswered_newerWriteMeanwhile_retryReplays_neverReordered() {
         firstOrderingUnanswered(aux.lostOrderingReplies, e -> newerWriteMeanwhile(e, "other"), 60_000);
 
-        DataRouter.WriteResult r = router.put("k", "mine", 0);
+        DataRouter.WriteResult r = Sync.put(router, "k", "mine", 0);
 
         // acknowledged with the version it was applied with, which the newer write overtook everywhere
         for (String node : owners("k")) {
@@ -419,7 +419,7 @@ class DataRouterTest {
         aux.droppedOrderings.put(owners.get(0), new java.util.concurrent.atomic.AtomicInteger(1));
         aux.meanwhile = e -> aux.refused.add(owners.get(0)); // killed with the call in flight
 
-        assertThat(router.delete("absent")).as("the next owner held no value").isFalse();
+        assertThat(Sync.delete(router, "absent")).as("the next owner held no value").isFalse();
         assertThat(aux.store(owners.get(1)).get("absent").isTombstone()).isTrue();
     }
 
@@ -439,7 +439,7 @@ class DataRouterTest {
         java.util.concurrent.CompletableFuture.delayedExecutor(200, java.util.concurrent.TimeUnit.MILLISECONDS)
                 .execute(() -> aux.notServing.remove(owners.get(1)));
 
-        DataRouter.WriteResult r = router.put("k", "mine", 0);
+        DataRouter.WriteResult r = Sync.put(router, "k", "mine", 0);
 
         assertThat(r.replicas()).isEqualTo(1);
         for (String node : owners) {
@@ -452,7 +452,7 @@ class DataRouterTest {
     @Test
     void deleteTryUnansweredByAnOwnerThatIsThenGone_nextOwnerCatchingUp_is504() {
         List<String> owners = owners("k");
-        router.put("k", "v", 0);
+        Sync.put(router, "k", "v", 0);
         aux.droppedOrderings.put(owners.get(0), new java.util.concurrent.atomic.AtomicInteger(1));
         aux.meanwhile = e -> {
             aux.refused.add(owners.get(0));
@@ -460,7 +460,7 @@ class DataRouterTest {
         };
 
         // a delete may not wait: the owner could catch up our tombstone, and whether a value existed is lost
-        assertThatThrownBy(() -> router.delete("k")).isInstanceOfSatisfying(ApiException.class,
+        assertThatThrownBy(() -> Sync.delete(router, "k")).isInstanceOfSatisfying(ApiException.class,
                 e -> assertThat(e.status()).isEqualTo(504));
     }
 
@@ -472,16 +472,16 @@ class DataRouterTest {
         aux.store(owners.get(1)).put("k", new Entry("k", "other", Long.MAX_VALUE / 2, 0));
         aux.rememberedMillis = 60_000; // vouches for itself only: the fenced owner may have applied it
 
-        assertThatThrownBy(() -> router.put("k", "mine", 0)).isInstanceOfSatisfying(ApiException.class,
+        assertThatThrownBy(() -> Sync.put(router, "k", "mine", 0)).isInstanceOfSatisfying(ApiException.class,
                 e -> assertThat(e.status()).isEqualTo(504));
     }
 
     @Test
     void get_primaryLacksKey_readsReplica_andRepairsPrimary() throws Exception {
-        router.put("k", "v", 0);
+        Sync.put(router, "k", "v", 0);
         String primary = owners("k").get(0);
         aux.store(primary).remove("k");
-        assertThat(router.get("k").value()).isEqualTo("v");
+        assertThat(Sync.get(router, "k").value()).isEqualTo("v");
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (aux.store(primary).get("k") == null && System.nanoTime() < deadline) {
             Thread.sleep(10); // the repair is asynchronous
@@ -491,21 +491,21 @@ class DataRouterTest {
 
     @Test
     void get_primaryHasTombstone_isAbsent_evenIfReplicaHasAnOlderValue() {
-        router.put("k", "old", 0);
+        Sync.put(router, "k", "old", 0);
         String replica = owners("k").get(1);
         aux.down.add(replica);
         fenceable();
-        assertThat(router.delete("k")).isTrue();
+        assertThat(Sync.delete(router, "k")).isTrue();
         aux.down.remove(replica);
         assertThat(aux.store(replica).get("k").value()).isEqualTo("old");
         aux.calls.clear();
-        assertThat(router.get("k")).isNull();
+        assertThat(Sync.get(router, "k")).isNull();
         assertThat(aux.calls.stream().filter(replica::equals).count()).as("replica never asked").isZero();
     }
 
     @Test
     void delete_absentEverywhere_isFalse_andLeavesTombstones() {
-        assertThat(router.delete("nothing")).isFalse();
+        assertThat(Sync.delete(router, "nothing")).isFalse();
         assertThat(aux.store(owners("nothing").get(0)).get("nothing").isTombstone()).isTrue();
     }
 
@@ -539,7 +539,7 @@ class DataRouterTest {
     void putAll_aRepeatedKey_theLastItemWins() {
         assertThat(router.putAll(List.of(new DataRouter.BulkItem("k", "1", 0), new DataRouter.BulkItem("k", "2", 0))))
                 .isEqualTo(1);
-        assertThat(router.get("k").value()).isEqualTo("2");
+        assertThat(Sync.get(router, "k").value()).isEqualTo("2");
     }
 
     @Test
@@ -593,19 +593,19 @@ class DataRouterTest {
             }
         };
 
-        DataRouter.WriteResult r = router.put(key, "mine", 0);
+        DataRouter.WriteResult r = Sync.put(router, key, "mine", 0);
 
         // ordered after that delete wherever it is read: the delete was not told of it
         assertThat(r.version()).isGreaterThan(deleted[0]);
         for (String node : List.of(oldOrderer, "c")) {
             assertThat(aux.store(node).get(key).value()).as(node).isEqualTo("mine");
         }
-        assertThat(router.get(key).value()).isEqualTo("mine");
+        assertThat(Sync.get(router, key).value()).isEqualTo("mine");
     }
 
     @Test
     void get_whileRebalancing_answersTheNewestOwnerCopy_andRepairsTheOthers() throws Exception {
-        router.put("k", "new", 0);
+        Sync.put(router, "k", "new", 0);
         String primary = owners("k").get(0);
         String replica = owners("k").get(1);
         Entry newer = aux.store(replica).get("k");
@@ -613,7 +613,7 @@ class DataRouterTest {
         aux.placed = false;
         membership.heartbeatAll(); // the nodes now report rebalancing in progress
 
-        assertThat(router.get("k").value()).isEqualTo("new");
+        assertThat(Sync.get(router, "k").value()).isEqualTo("new");
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (!"new".equals(aux.store(primary).get("k").value()) && System.nanoTime() < deadline) {
             Thread.sleep(10); // the repair is asynchronous
@@ -623,13 +623,13 @@ class DataRouterTest {
 
     @Test
     void get_whileRebalancing_asksSuspectOwnersToo() {
-        router.put("k", "v", 0);
+        Sync.put(router, "k", "v", 0);
         String primary = owners("k").get(0);
         aux.store(owners("k").get(1)).remove("k");
         aux.placed = false;
         membership.heartbeatAll();
         membership.reportCallFailure(primary, dev.dcache.common.client.AuxCallException.Kind.TIMEOUT);
-        assertThat(router.get("k").value()).isEqualTo("v");
+        assertThat(Sync.get(router, "k").value()).isEqualTo("v");
     }
 
     /** Found by the overload test: a 500 (IndexOutOfBoundsException) instead of a 503. */
