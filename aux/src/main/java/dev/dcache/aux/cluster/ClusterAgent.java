@@ -79,7 +79,7 @@ public final class ClusterAgent implements AutoCloseable {
         this.binaryPort = binaryPort;
         this.cache = cache;
         this.peers = peers;
-        this.rebalancer = new Rebalancer(selfId, cache, peers, this::backUp);
+        this.rebalancer = new Rebalancer(selfId, cache, peers, this::backUp, clock);
         this.tracker = new RingTracker(clock, this::onAgreement, this::onSplit);
         this.worker = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "rebalancer");
@@ -261,7 +261,7 @@ public final class ClusterAgent implements AutoCloseable {
      */
     public boolean drain(Duration max) {
         draining = true;
-        long deadline = System.nanoTime() + max.toNanos();
+        long deadline = clock.millis() + max.toMillis();
         if (!tracker.mastersAlive()) {
             // the masters are gone (the whole cluster is stopping): moving records between nodes
             // that are all about to stop would only scatter them; each keeps its own snapshot
@@ -293,7 +293,7 @@ public final class ClusterAgent implements AutoCloseable {
         log.info("draining: copying records to {} (ring {})", others.stream().map(NodeAddress::id).toList(), fp);
         // first copy and keep: masters still route reads here until they eject this node
         boolean ok = rebalancer.handOff(without, false);
-        while (System.nanoTime() < deadline) {
+        while (clock.millis() < deadline) {
             RingSpec agreed = tracker.agreed();
             if (agreed != null && agreed.nodes().stream().noneMatch(n -> n.id().equals(selfId))) {
                 break; // every master routes without this node now
@@ -317,7 +317,7 @@ public final class ClusterAgent implements AutoCloseable {
     }
 
     private void waitForWorker(long deadline) {
-        while ((rebalancer.running() || sweepScheduled.get()) && System.nanoTime() < deadline) {
+        while ((rebalancer.running() || sweepScheduled.get()) && clock.millis() < deadline) {
             sleep(50);
         }
     }

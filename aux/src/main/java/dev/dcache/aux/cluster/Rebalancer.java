@@ -12,6 +12,7 @@ import dev.dcache.common.wire.RingSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -83,16 +84,20 @@ public final class Rebalancer implements AuxMetrics.RebalanceReadings {
     private final AtomicLong moved = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private volatile long lastDurationMillis;
+    private final InstantSource clock;
 
     /**
      * @param movedSink    receives each chunk of records that reached their new owners (the
      *                     masters' backup)
+     * @param clock        times each pass, for its log line and {@link #lastDurationMillis}
      */
-    public Rebalancer(String selfId, LruCache cache, AuxClient peers, Consumer<List<Entry>> movedSink) {
+    public Rebalancer(String selfId, LruCache cache, AuxClient peers, Consumer<List<Entry>> movedSink,
+                      InstantSource clock) {
         this.selfId = selfId;
         this.cache = cache;
         this.peers = peers;
         this.movedSink = movedSink;
+        this.clock = clock;
     }
 
     /**
@@ -255,7 +260,7 @@ public final class Rebalancer implements AuxMetrics.RebalanceReadings {
         if (!strays) {
             running = true; // a sweep does not show: masters must not see the ring unsettled for it
         }
-        long start = System.nanoTime();
+        long start = clock.millis();
         Map<String, NodeAddress> addresses = new HashMap<>();
         to.nodes().forEach(n -> addresses.put(n.id(), n));
         HashRing newRing = to.toRing();
@@ -276,7 +281,7 @@ public final class Rebalancer implements AuxMetrics.RebalanceReadings {
             complete[0] &= moveChunk(chunk, oldRing, newRing, rf, from == null ? 0 : from.replicationFactor(),
                     addresses, counts, drop, strays);
         }
-        long ms = (System.nanoTime() - start) / 1_000_000;
+        long ms = Math.max(0, clock.millis() - start); // a wall-clock step back must not give a negative time
         if (!strays) {
             running = false;
         }

@@ -1,7 +1,9 @@
 package dev.dcache.aux.snapshot;
 
+import dev.dcache.common.record.CrcFraming;
+import dev.dcache.common.record.EntryRecords;
+
 import java.nio.ByteBuffer;
-import java.util.zip.CRC32C;
 
 /**
  * The snapshot file format, version 1. All numbers are big-endian.
@@ -16,7 +18,7 @@ import java.util.zip.CRC32C;
  *                        (recovering), its last contact with a master before that
  *  20  8  record count
  *  28  4  header CRC32C  over bytes 0..27
- * records (record count of them, from byte 32)
+ * records (record count of them, from byte 32), {@link EntryRecords.Layout#KIND_FIRST}
  *      1  kind           1 = value, 2 = tombstone
  *      8  version        the master-assigned write version
  *      8  expires at     absolute epoch milliseconds, 0 for none
@@ -51,11 +53,8 @@ final class SnapshotFormat {
     static final int VERSION = 1;
     static final int HEADER_SIZE = 32;
     static final int TRAILER_SIZE = 4;
-    /** Kind byte, version, expiry and key length: the least a record can take. */
-    static final int MIN_RECORD_SIZE = 1 + 8 + 8 + 4;
-
-    static final byte KIND_VALUE = 1;
-    static final byte KIND_TOMBSTONE = 2;
+    /** How each record is encoded. */
+    static final EntryRecords.Layout RECORDS = EntryRecords.Layout.KIND_FIRST;
 
     private SnapshotFormat() {
     }
@@ -68,9 +67,7 @@ final class SnapshotFormat {
     static ByteBuffer encodeHeader(long createdAtMillis, long count) {
         ByteBuffer b = ByteBuffer.allocate(HEADER_SIZE);
         b.put(MAGIC).putShort((short) VERSION).putShort((short) 0).putLong(createdAtMillis).putLong(count);
-        CRC32C crc = new CRC32C();
-        crc.update(b.array(), 0, HEADER_SIZE - 4);
-        b.putInt((int) crc.getValue());
+        b.putInt(CrcFraming.crc32c(b.array(), 0, HEADER_SIZE - 4));
         return b.flip();
     }
 }

@@ -1,5 +1,8 @@
 package dev.dcache.aux.snapshot;
 
+import dev.dcache.common.record.CorruptRecordException;
+import dev.dcache.common.record.CrcFraming;
+import dev.dcache.common.record.EntryRecords;
 import dev.dcache.common.wire.Entry;
 
 import java.io.BufferedInputStream;
@@ -10,7 +13,6 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -105,13 +107,11 @@ final class SnapshotReader {
         long createdAt = b.getLong();
         long count = b.getLong();
         int expected = b.getInt();
-        CRC32C crc = new CRC32C();
-        crc.update(b.array(), 0, HEADER_SIZE - 4);
-        if (expected != (int) crc.getValue()) {
+        if (expected != CrcFraming.crc32c(b.array(), 0, HEADER_SIZE - 4)) {
             throw new CorruptSnapshotException("header checksum mismatch");
         }
         long bodySize = size - HEADER_SIZE - TRAILER_SIZE;
-        if (count < 0 || count > bodySize / SnapshotFormat.MIN_RECORD_SIZE) {
+        if (count < 0 || count > bodySize / SnapshotFormat.RECORDS.minSize()) {
             throw new CorruptSnapshotException("header claims " + count + " records, impossible in " + bodySize
                     + " bytes of body (truncated?)");
         }
@@ -128,66 +128,34 @@ final class SnapshotReader {
         return b.flip();
     }
 
-    /** Walks the records, checking each length against what is left of the body. */
+    /** Walks the records through {@link EntryRecords.Reader}, saying which record is damaged. */
     private static final class Records {
-        private final DataInputStream in;
-        private final long bodySize;
+        private final EntryRecords.Reader in;
         private final Consumer<Entry> sink;
-        private long consumed;
-        private byte[] scratch = new byte[256];
 
         Records(DataInputStream in, long bodySize, Consumer<Entry> sink) {
-            this.in = in;
-            this.bodySize = bodySize;
+            this.in = new EntryRecords.Reader(in, SnapshotFormat.RECORDS, bodySize);
             this.sink = sink;
         }
 
         /** @return body bytes consumed */
         long readAll(long count) throws IOException, CorruptSnapshotException {
             for (long i = 0; i < count; i++) {
+                long offset = in.consumed();
                 try {
-                    readOne(i);
+                    if (sink == null) {
+                        in.skip();
+                    } else {
+                        sink.accept(in.next());
+                    }
                 } catch (EOFException e) {
                     throw new CorruptSnapshotException("truncated: the body ends inside record " + (i + 1) + " of " + count);
+                } catch (CorruptRecordException e) {
+                    throw new CorruptSnapshotException("record " + (i + 1) + " at body offset " + offset + ": "
+                            + e.getMessage());
                 }
             }
-            return consumed;
-        }
-
-        private void readOne(long index) throws IOException, CorruptSnapshotException {
-            byte kind = in.readByte();
-            if (kind != SnapshotFormat.KIND_VALUE && kind != SnapshotFormat.KIND_TOMBSTONE) {
-                throw new CorruptSnapshotException("record " + (index + 1) + " at body offset " + consumed
-                        + ": unknown kind " + kind);
-            }
-            long version = in.readLong();
-            long expiresAt = in.readLong();
-            consumed += 17;
-            String key = readString(index, "key");
-            String value = kind == SnapshotFormat.KIND_VALUE ? readString(index, "value") : null;
-            if (sink != null) {
-                sink.accept(new Entry(key, value, version, expiresAt));
-            }
-        }
-
-        /** The string, or null when only verifying. */
-        private String readString(long index, String what) throws IOException, CorruptSnapshotException {
-            int length = in.readInt();
-            consumed += 4;
-            if (length < 0 || length > bodySize - consumed) {
-                throw new CorruptSnapshotException("record " + (index + 1) + ": " + what + " length " + length
-                        + " does not fit in the " + (bodySize - consumed) + " bytes left");
-            }
-            consumed += length;
-            if (sink == null) {
-                in.skipNBytes(length);
-                return null;
-            }
-            if (length > scratch.length) {
-                scratch = new byte[Math.max(length, scratch.length * 2)];
-            }
-            in.readFully(scratch, 0, length);
-            return new String(scratch, 0, length, StandardCharsets.UTF_8);
+            return in.consumed();
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.dcache.aux.snapshot;
 
 import dev.dcache.aux.cache.LruCache;
+import dev.dcache.common.record.EntryRecords;
 import dev.dcache.common.wire.Entry;
 
 import java.io.BufferedOutputStream;
@@ -10,7 +11,6 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -103,23 +103,11 @@ final class SnapshotWriter {
         @Override
         public void accept(Entry e) {
             try {
-                out.writeByte(e.isTombstone() ? SnapshotFormat.KIND_TOMBSTONE : SnapshotFormat.KIND_VALUE);
-                out.writeLong(e.version());
-                out.writeLong(e.expiresAt());
-                writeString(e.key());
-                if (!e.isTombstone()) {
-                    writeString(e.value());
-                }
+                EntryRecords.write(out, e, SnapshotFormat.RECORDS);
             } catch (IOException ex) {
                 throw new UncheckedIOException(ex);
             }
             records++;
-        }
-
-        private void writeString(String s) throws IOException {
-            byte[] b = s.getBytes(StandardCharsets.UTF_8);
-            out.writeInt(b.length);
-            out.write(b);
         }
     }
 }

@@ -73,7 +73,7 @@ public final class Snapshotter implements AutoCloseable {
     /**
      * @param dir      the node's data directory, created if missing
      * @param cache    the cache to restore into and snapshot
-     * @param clock    "now" for expiry on load and for timestamps
+     * @param clock    "now" for expiry on load and for timestamps; also times restores and writes
      * @param listener told about every restore, write and failure, for metrics
      */
     public Snapshotter(Path dir, LruCache cache, InstantSource clock, SnapshotListener listener) {
@@ -99,7 +99,7 @@ public final class Snapshotter implements AutoCloseable {
      * or the directory is logged as an ERROR and the node starts empty.
      */
     public RestoreResult restore() {
-        long start = System.nanoTime();
+        long start = clock.millis();
         prepareDirectory();
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             RestoreResult r = new RestoreResult(RestoreResult.Outcome.NO_SNAPSHOT, file, 0, 0, 0, 0, 0,
@@ -212,23 +212,23 @@ public final class Snapshotter implements AutoCloseable {
             listener.upToDate(clock.millis());
             return WriteResult.skipped(WriteResult.Outcome.UNCHANGED);
         }
-        long start = System.nanoTime();
+        long start = clock.millis();
         try {
             SnapshotWriter.Written w = SnapshotWriter.write(cache, dir, asOf.getAsLong());
-            long took = System.nanoTime() - start;
+            Duration took = since(start);
             savedChanges = changes;
-            listener.written(took, w.bytes(), clock.millis());
-            log.debug("snapshot: {} records, {} bytes, {} ms", w.records(), w.bytes(), took / 1_000_000);
-            return new WriteResult(WriteResult.Outcome.WRITTEN, w.records(), w.bytes(), Duration.ofNanos(took), null);
+            listener.written(took.toNanos(), w.bytes(), clock.millis());
+            log.debug("snapshot: {} records, {} bytes, {} ms", w.records(), w.bytes(), took.toMillis());
+            return new WriteResult(WriteResult.Outcome.WRITTEN, w.records(), w.bytes(), took, null);
         } catch (IOException | RuntimeException e) {
-            long took = System.nanoTime() - start;
-            listener.failed(took);
+            Duration took = since(start);
+            listener.failed(took.toNanos());
             if (e instanceof IOException) {
                 log.error("snapshot to {} failed, keeping the previous one; retrying next interval: {}", file, e.toString());
             } else {
                 log.error("snapshot to {} failed, keeping the previous one; retrying next interval", file, e);
             }
-            return new WriteResult(WriteResult.Outcome.FAILED, 0, 0, Duration.ofNanos(took), e.toString());
+            return new WriteResult(WriteResult.Outcome.FAILED, 0, 0, took, e.toString());
         }
     }
 
@@ -271,7 +271,8 @@ public final class Snapshotter implements AutoCloseable {
         }
     }
 
-    private static Duration since(long startNanos) {
-        return Duration.ofNanos(System.nanoTime() - startNanos);
+    /** Time since {@code startMillis} on the injected clock; a wall-clock step back counts as none. */
+    private Duration since(long startMillis) {
+        return Duration.ofMillis(Math.max(0, clock.millis() - startMillis));
     }
 }

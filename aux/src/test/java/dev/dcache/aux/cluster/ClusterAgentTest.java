@@ -71,45 +71,83 @@ class ClusterAgentTest {
      */
     @Test
     void drain_mastersGoQuietMeanwhile_keepsEveryRecordForTheSnapshot() throws Exception {
-        com.sun.net.httpserver.HttpServer peer = com.sun.net.httpserver.HttpServer.create(
-                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
-        java.util.concurrent.atomic.AtomicInteger batches = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.CountDownLatch firstBatch = new java.util.concurrent.CountDownLatch(1);
-        peer.createContext(dev.dcache.common.wire.InternalPaths.BATCH_PUT, exchange -> {
-            exchange.getRequestBody().readAllBytes();
-            batches.incrementAndGet();
-            firstBatch.countDown();
-            byte[] answer = "{\"applied\":0,\"stale\":0,\"superseded\":[]}".getBytes();
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(200, answer.length);
-            exchange.getResponseBody().write(answer);
-            exchange.close();
-        });
-        peer.start();
-        LruCache cache = new LruCache(1000, 1 << 20, 1, 60_000, clock);
-        ClusterAgent node = new ClusterAgent("aux-1", 0, cache, new Readiness(clock::nanos, clock, Duration.ofMinutes(5)),
-                peers, clock, null);
-        try {
+        try (Draining d = new Draining()) {
+            java.util.concurrent.CompletableFuture<Boolean> drained = d.drain(Duration.ofSeconds(20));
+            // the first, keeping hand-off reached the peer (bounded: the assertion below says if not)
+            d.firstBatch.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(d.batches.get()).as("records copied to the peer").isPositive();
+            clock.advance(Duration.ofSeconds(3)); // the masters stopped: none heard for 3 intervals
+
+            assertThat(drained.get(10, java.util.concurrent.TimeUnit.SECONDS)).isFalse();
+            assertThat(d.cache.size()).as("records kept for the snapshot").isEqualTo(50);
+        }
+    }
+
+    /**
+     * The masters keep routing to the node: it waits for them only until its deadline, read from
+     * the injected clock, then hands off for good. Real time barely moves, so a deadline kept by
+     * {@code System.nanoTime} would make this wait the whole 20 s.
+     */
+    @Test
+    void drain_ringStillHoldsTheNode_handsOffOnceTheInjectedClockPassesTheDeadline() throws Exception {
+        try (Draining d = new Draining()) {
+            java.util.concurrent.CompletableFuture<Boolean> drained = d.drain(Duration.ofSeconds(20));
+            d.firstBatch.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            for (int s = 0; s <= 20; s++) {
+                clock.advance(Duration.ofSeconds(1));
+                d.heartbeat(); // the master is still heard, still routing with this node
+            }
+
+            assertThat(drained.get(5, java.util.concurrent.TimeUnit.SECONDS)).as("hand-off complete").isTrue();
+        }
+    }
+
+    /** An aux node holding 50 records on a ring with one peer, an HTTP server that takes every batch. */
+    private final class Draining implements AutoCloseable {
+        final java.util.concurrent.atomic.AtomicInteger batches = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.CountDownLatch firstBatch = new java.util.concurrent.CountDownLatch(1);
+        final LruCache cache = new LruCache(1000, 1 << 20, 1, 60_000, clock);
+        private final com.sun.net.httpserver.HttpServer peer;
+        private final ClusterAgent node;
+        private final dev.dcache.common.wire.RingSpec ring;
+
+        Draining() throws java.io.IOException {
+            peer = com.sun.net.httpserver.HttpServer.create(
+                    new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+            peer.createContext(dev.dcache.common.wire.InternalPaths.BATCH_PUT, exchange -> {
+                exchange.getRequestBody().readAllBytes();
+                batches.incrementAndGet();
+                firstBatch.countDown();
+                byte[] answer = "{\"applied\":0,\"stale\":0,\"superseded\":[]}".getBytes();
+                exchange.getResponseHeaders().add("Content-Type", "application/json");
+                exchange.sendResponseHeaders(200, answer.length);
+                exchange.getResponseBody().write(answer);
+                exchange.close();
+            });
+            peer.start();
+            node = new ClusterAgent("aux-1", 0, cache, new Readiness(clock::nanos, clock, Duration.ofMinutes(5)),
+                    peers, clock, null);
             for (int i = 0; i < 50; i++) {
                 cache.put(new dev.dcache.common.wire.Entry("k" + i, "v", i + 1, 0));
             }
             List<NodeAddress> nodes = List.of(new NodeAddress("aux-1", "127.0.0.1", 1),
                     new NodeAddress("aux-2", "127.0.0.1", peer.getAddress().getPort()));
-            dev.dcache.common.wire.RingSpec ring = new dev.dcache.common.wire.RingSpec(nodes, 2, 16,
+            ring = new dev.dcache.common.wire.RingSpec(nodes, 2, 16,
                     new dev.dcache.common.ring.HashRing(List.of("aux-1", "aux-2"), 16,
                             dev.dcache.common.hash.HashFunction.FNV1A_MIX).fingerprint());
+            heartbeat();
+        }
+
+        void heartbeat() {
             node.onHeartbeat(new Heartbeat("m-1", 1000, ring, List.of(), 8001, null, false), "127.0.0.1");
+        }
 
-            java.util.concurrent.CompletableFuture<Boolean> drained =
-                    java.util.concurrent.CompletableFuture.supplyAsync(() -> node.drain(Duration.ofSeconds(20)));
-            // the first, keeping hand-off reached the peer (bounded: the assertion below says if not)
-            firstBatch.await(10, java.util.concurrent.TimeUnit.SECONDS);
-            assertThat(batches.get()).as("records copied to the peer").isPositive();
-            clock.advance(Duration.ofSeconds(3)); // the masters stopped: none heard for 3 intervals
+        java.util.concurrent.CompletableFuture<Boolean> drain(Duration max) {
+            return java.util.concurrent.CompletableFuture.supplyAsync(() -> node.drain(max));
+        }
 
-            assertThat(drained.get(10, java.util.concurrent.TimeUnit.SECONDS)).isFalse();
-            assertThat(cache.size()).as("records kept for the snapshot").isEqualTo(50);
-        } finally {
+        @Override
+        public void close() {
             node.close();
             peer.stop(0);
         }

@@ -87,7 +87,7 @@ class RebalancerTest {
     void sweepStrays_sendsRecordsTakenAsFormerOwnerToTheirOwners_andDropsThem() {
         RingSpec before = ring(2, "a", "b", "c");
         RingSpec after = ring(2, "a", "b", "c", "d");
-        Rebalancer rebalancer = new Rebalancer("a", cache("a"), peers(), moved -> { });
+        Rebalancer rebalancer = new Rebalancer("a", cache("a"), peers(), moved -> { }, clock);
         String key = keyOwnedThenNot("a", before, after);
 
         rebalancer.targetAndPlaceIfEmpty(before);
@@ -115,7 +115,7 @@ class RebalancerTest {
     void sweepStrays_ringNoLongerSettled_dropsNothing() {
         RingSpec before = ring(2, "a", "b", "c");
         RingSpec after = ring(2, "a", "b", "c", "d");
-        Rebalancer rebalancer = new Rebalancer("a", cache("a"), peers(), moved -> { });
+        Rebalancer rebalancer = new Rebalancer("a", cache("a"), peers(), moved -> { }, clock);
         String key = keyOwnedThenNot("a", before, after);
         rebalancer.targetAndPlaceIfEmpty(before);
         cache("a").put(new Entry("seed", "x", 1, FAR));
@@ -134,7 +134,7 @@ class RebalancerTest {
     void sweepStrays_ownerUnreachable_keepsTheRecordAndStaysPending() {
         RingSpec before = ring(1, "a", "b");
         RingSpec after = ring(1, "a", "b", "c");
-        Rebalancer rebalancer = new Rebalancer("a", cache("a"), peers(), moved -> { });
+        Rebalancer rebalancer = new Rebalancer("a", cache("a"), peers(), moved -> { }, clock);
         String key = keyOwnedThenNot("a", before, after);
         rebalancer.targetAndPlaceIfEmpty(before);
         cache("a").put(new Entry("seed", "x", 1, FAR));
@@ -158,7 +158,7 @@ class RebalancerTest {
     void sweepStrays_keepsRecordsTheNodeOwns_andDoesNothingWhileAPassIsPending() {
         RingSpec r1 = ring(2, "a", "b", "c");
         RingSpec r2 = ring(2, "a", "b", "c", "d");
-        Rebalancer rebalancer = new Rebalancer("a", cache("a"), peers(), moved -> { });
+        Rebalancer rebalancer = new Rebalancer("a", cache("a"), peers(), moved -> { }, clock);
         rebalancer.targetAndPlaceIfEmpty(r1);
         String owned = keyOwnedThenNot("a", r1, ring(2, "b", "c"));
         cache("a").put(new Entry(owned, "mine", 2, FAR));

@@ -1,5 +1,7 @@
 package dev.dcache.master.backup;
 
+import dev.dcache.common.record.CrcFraming;
+import dev.dcache.common.record.EntryRecords;
 import dev.dcache.common.wire.Entry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,12 +10,10 @@ import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +21,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.zip.CRC32C;
 
 /**
  * The master's backup of records moved between aux nodes, on the shared volume
@@ -29,16 +28,21 @@ import java.util.zip.CRC32C;
  *
  * <p>Crash-safe by construction: each master appends only to its own file
  * ({@code <masterId>.backup}), so masters sharing the volume never interleave writes. Every
- * record is framed as {@code int length | int crc32c | payload}, and the file is forced to disk
- * after each append batch. A crash mid-append leaves at most a torn last frame, which the reader
- * detects by its length or checksum and ignores. Payload: key, value (or a tombstone marker),
- * version, absolute expiry — so restores keep versions and TTLs. Reading merges every master's
- * file keeping the highest version per key. A file past {@code compactBytes} is rewritten with
- * only the newest record per key (temporary file, fsync, atomic rename).
+ * record is one {@link CrcFraming} frame, {@code int length | int crc32c | payload}, and the file
+ * is forced to disk after each append batch. A crash mid-append leaves at most a torn last frame,
+ * which the reader detects by its length or checksum and ignores. Payload: one
+ * {@link EntryRecords.Layout#KEY_FIRST} record (key, value or a tombstone marker, version,
+ * absolute expiry), so restores keep versions and TTLs. Reading merges every master's file
+ * keeping the highest version per key. A file past {@code compactBytes} is rewritten with only
+ * the newest record per key (temporary file, fsync, atomic rename).
  */
 public final class BackupLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BackupLog.class);
     static final String SUFFIX = ".backup";
+    /** How each frame's payload is encoded. */
+    private static final EntryRecords.Layout RECORDS = EntryRecords.Layout.KEY_FIRST;
+    /** A longer frame is taken for damage. */
+    private static final int MAX_FRAME = 64 << 20;
 
     private final Path dir;
     private final Path file;
@@ -81,12 +85,7 @@ public final class BackupLog implements AutoCloseable {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(buf);
         for (Entry e : records) {
-            byte[] payload = payload(e);
-            CRC32C crc = new CRC32C();
-            crc.update(payload);
-            out.writeInt(payload.length);
-            out.writeInt((int) crc.getValue());
-            out.write(payload);
+            CrcFraming.writeFrame(out, EntryRecords.encode(e, RECORDS));
         }
         ByteBuffer bytes = ByteBuffer.wrap(buf.toByteArray());
         while (bytes.hasRemaining()) {
@@ -154,7 +153,7 @@ public final class BackupLog implements AutoCloseable {
         try (InputStream raw = Files.newInputStream(f);
              DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 1 << 16))) {
             for (byte[] frame = nextFrame(in); frame != null; frame = nextFrame(in)) {
-                Entry e = parse(frame);
+                Entry e = EntryRecords.decode(frame, RECORDS);
                 into.merge(e.key(), e, (a, b) -> a.version() >= b.version() ? a : b);
             }
         }
@@ -162,19 +161,7 @@ public final class BackupLog implements AutoCloseable {
 
     /** The next valid frame's payload, or null at the end or at a torn or corrupt frame. */
     private static byte[] nextFrame(DataInputStream in) throws IOException {
-        try {
-            int length = in.readInt();
-            if (length < 0 || length > (64 << 20)) {
-                return null;
-            }
-            int crc = in.readInt();
-            byte[] payload = in.readNBytes(length);
-            CRC32C check = new CRC32C();
-            check.update(payload);
-            return payload.length == length && (int) check.getValue() == crc ? payload : null;
-        } catch (EOFException e) {
-            return null;
-        }
+        return CrcFraming.readFrame(in, MAX_FRAME);
     }
 
     /** Bytes of whole, valid frames at the start of the file. */
@@ -183,35 +170,9 @@ public final class BackupLog implements AutoCloseable {
         c.position(0);
         DataInputStream in = new DataInputStream(new BufferedInputStream(java.nio.channels.Channels.newInputStream(c), 1 << 16));
         for (byte[] frame = nextFrame(in); frame != null; frame = nextFrame(in)) {
-            pos += 8 + frame.length;
+            pos += CrcFraming.OVERHEAD + frame.length;
         }
         return pos;
-    }
-
-    private static byte[] payload(Entry e) throws IOException {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream(64 + (e.value() == null ? 0 : e.value().length()));
-        DataOutputStream out = new DataOutputStream(buf);
-        byte[] key = e.key().getBytes(StandardCharsets.UTF_8);
-        out.writeInt(key.length);
-        out.write(key);
-        if (e.value() == null) {
-            out.writeInt(-1);
-        } else {
-            byte[] value = e.value().getBytes(StandardCharsets.UTF_8);
-            out.writeInt(value.length);
-            out.write(value);
-        }
-        out.writeLong(e.version());
-        out.writeLong(e.expiresAt());
-        return buf.toByteArray();
-    }
-
-    private static Entry parse(byte[] payload) throws IOException {
-        DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(payload));
-        byte[] key = in.readNBytes(in.readInt());
-        int valueLength = in.readInt();
-        String value = valueLength < 0 ? null : new String(in.readNBytes(valueLength), StandardCharsets.UTF_8);
-        return new Entry(new String(key, StandardCharsets.UTF_8), value, in.readLong(), in.readLong());
     }
 
     /** The file this master appends to. */
