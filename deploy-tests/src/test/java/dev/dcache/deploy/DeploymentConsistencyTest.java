@@ -26,10 +26,13 @@ class DeploymentConsistencyTest {
     private static final int MASTER_PORT = 8000;
     private static final int NGINX_PORT = 8080;
     private static final String MASTERS_SCRIPT = "nginx/docker/dcache-masters.sh";
+    /** The Dockerfile's targets, each built by the compose service of the same name. */
+    private static final List<String> NODE_KINDS = List.of("aux", "master");
 
     private static Repo repo;
     private static ComposeFile compose;
     private static K8sManifests k8s;
+    private static Dockerfile dockerfile;
     private static Set<String> auxReads;
     private static Set<String> masterReads;
 
@@ -38,6 +41,7 @@ class DeploymentConsistencyTest {
         repo = Repo.locate();
         compose = ComposeFile.read(repo);
         k8s = K8sManifests.read(repo);
+        dockerfile = Dockerfile.read(repo);
         auxReads = AppVariables.of(repo, "aux");
         masterReads = AppVariables.of(repo, "master");
     }
@@ -99,24 +103,76 @@ class DeploymentConsistencyTest {
     }
 
     @Test
-    void dockerfiles_exposeAndProbeTheDefaultPorts() {
-        Dockerfile aux = Dockerfile.of(repo, "aux");
-        Dockerfile master = Dockerfile.of(repo, "master");
-        assertThat(aux.exposed()).containsExactlyInAnyOrder(AUX_PORT, AUX_BINARY_PORT);
-        assertThat(aux.healthCheckDefaultPort()).isEqualTo(AUX_PORT);
-        assertThat(master.exposed()).containsExactly(MASTER_PORT);
-        assertThat(master.healthCheckDefaultPort()).isEqualTo(MASTER_PORT);
+    void dockerfile_eachTargetExposesAndProbesItsDefaultPorts() {
+        assertThat(dockerfile.exposed("aux")).containsExactlyInAnyOrder(AUX_PORT, AUX_BINARY_PORT);
+        assertThat(dockerfile.healthCheckDefaultPort("aux")).isEqualTo(AUX_PORT);
+        assertThat(dockerfile.exposed("master")).containsExactly(MASTER_PORT);
+        assertThat(dockerfile.healthCheckDefaultPort("master")).isEqualTo(MASTER_PORT);
     }
 
     @Test
-    void dockerfiles_copyTheJarTheShadePluginWritesAndTheEntrypointRuns() {
-        for (String module : List.of("aux", "master")) {
+    void dockerfile_eachTargetCopiesTheJarTheShadePluginWritesAndTheEntrypointThatRunsIt() {
+        assertThat(dockerfile.stage("build").arguments("RUN")).contains("mvn -B -q -pl aux,master -am package -DskipTests");
+        for (String module : NODE_KINDS) {
             String jar = "dcache-" + module + ".jar";
+            String entrypoint = module + "/docker/entrypoint.sh";
             assertThat(repo.text(module + "/pom.xml")).as(module + " shade output").contains("${project.build.directory}/" + jar);
-            assertThat(repo.text(module + "/Dockerfile"))
-                    .contains("mvn -B -q -pl aux,master -am package -DskipTests")
-                    .contains("COPY --from=build /src/" + module + "/target/" + jar + " /opt/dcache/" + jar);
-            assertThat(repo.text(module + "/docker/entrypoint.sh")).contains("-jar /opt/dcache/" + jar);
+            assertThat(dockerfile.stage(module).arguments("COPY")).as("COPYs of target " + module)
+                    .contains("--from=build /src/" + module + "/target/" + jar + " /opt/dcache/" + jar)
+                    .contains(entrypoint + " /opt/dcache/entrypoint.sh");
+            assertThat(dockerfile.effective(module, "ENTRYPOINT")).as("ENTRYPOINT of target " + module)
+                    .isEqualTo("[\"/opt/dcache/entrypoint.sh\"]");
+            assertThat(repo.text(entrypoint)).contains("-jar /opt/dcache/" + jar);
+            // an exec-form ENTRYPOINT runs the file itself; COPY keeps its mode
+            assertThat(repo.path(entrypoint).toFile().canExecute()).as(entrypoint + " is executable").isTrue();
+        }
+    }
+
+    @Test
+    void dockerfile_eachTargetRunsAsUser10001AndOwnsTheDirectoryComposeMountsItsVolumeOn() {
+        for (String module : NODE_KINDS) {
+            assertThat(dockerfile.effective(module, "USER")).as("USER of target " + module).isEqualTo("dcache:dcache");
+            assertThat(dockerfile.inherited(module, "RUN")).as("RUNs of target " + module)
+                    .anyMatch(run -> run.contains("groupadd --system --gid 10001 dcache")
+                            && run.contains("useradd --system --uid 10001 --gid dcache"));
+            // a fresh named volume takes the owner of the directory it is mounted on
+            List<String> mountPoints = compose.volumes(module).stream()
+                    .map(v -> v.split(":")[1]).toList();
+            assertThat(mountPoints).as("volumes of %s in docker-compose.yml", module).isNotEmpty();
+            for (String dir : mountPoints) {
+                assertThat(dockerfile.stage(module).arguments("RUN")).as("RUNs of target " + module)
+                        .contains("mkdir -p " + dir + " && chown dcache:dcache " + dir);
+            }
+        }
+    }
+
+    @Test
+    void dockerfile_eachTargetSetsItsHeapShareGcAndLogFormat() {
+        Map<String, String> heapShare = Map.of("aux", "70.0", "master", "75.0");
+        for (String module : NODE_KINDS) {
+            Map<String, String> env = dockerfile.environment(module);
+            assertThat(env).as("ENV of target " + module)
+                    .containsEntry("JAVA_OPTS", "-XX:MaxRAMPercentage=" + heapShare.get(module) + " -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError")
+                    .containsEntry("LOG_FORMAT", "json");
+        }
+    }
+
+    @Test
+    void dockerfile_noTargetIsTheDefaultStage() {
+        // a build without --target builds the last stage: it must fail, not yield one kind's image
+        assertThat(dockerfile.last().name()).isNotIn(NODE_KINDS);
+        assertThat(dockerfile.last().arguments("RUN")).anyMatch(run -> run.endsWith("exit 1"));
+    }
+
+    @Test
+    void compose_buildsEachNodeKindFromItsTargetOfTheDockerfile() {
+        for (String module : NODE_KINDS) {
+            JsonNode build = compose.service(module).path("build");
+            assertThat(build.path("context").asText()).as("build.context of " + module).isEqualTo(".");
+            assertThat(build.path("dockerfile").asText()).as("build.dockerfile of " + module).isEqualTo(Dockerfile.PATH);
+            assertThat(build.path("target").asText()).as("build.target of " + module).isEqualTo(module);
+            assertThat(dockerfile.hasStage(module)).as(Dockerfile.PATH + " has a stage " + module).isTrue();
+            assertThat(compose.service(module).path("image").asText()).isEqualTo("dcache-" + module + ":dev");
         }
     }
 
@@ -144,23 +200,34 @@ class DeploymentConsistencyTest {
     }
 
     @Test
-    void dockerfiles_buildStageIsTheSameInBothAndCopiesEveryModulePom() {
-        Dockerfile aux = Dockerfile.of(repo, "aux");
-        Dockerfile master = Dockerfile.of(repo, "master");
-        // byte for byte: the second image build then takes the whole stage from the layer cache
-        assertThat(master.buildStage()).isEqualTo(aux.buildStage());
+    void dockerfile_bothTargetsShareOneBuildStageAndOneRuntimeStage() {
+        // one stage runs Maven and builds both jars: the second image takes it from the layer cache
+        assertThat(dockerfile.stages()).filteredOn(s -> s.arguments("RUN").stream().anyMatch(r -> r.startsWith("mvn ")))
+                .extracting(Dockerfile.Stage::name).containsExactly("build");
+        assertThat(dockerfile.stage("build").from()).isEqualTo("${BUILD_IMAGE}");
+        // and one stage installs what both run on, from RUNTIME_IMAGE
+        Dockerfile.Stage auxBase = dockerfile.chain("aux").getFirst();
+        assertThat(dockerfile.chain("master").getFirst()).isSameAs(auxBase);
+        assertThat(auxBase.from()).isEqualTo("${RUNTIME_IMAGE}");
+        for (String module : NODE_KINDS) {
+            assertThat(dockerfile.chain(module)).as("stages of target " + module).hasSize(2);
+            assertThat(dockerfile.inherited(module, "COPY")).as("COPYs of target " + module)
+                    .filteredOn(c -> c.startsWith("--from=")).allMatch(c -> c.startsWith("--from=build "));
+        }
         // the dependency layer runs the reactor, which reads every module's pom
         List<String> poms = new ArrayList<>(List.of("pom.xml"));
         modules().forEach(m -> poms.add(m + "/pom.xml"));
-        assertThat(aux.copiedPoms()).containsExactlyInAnyOrderElementsOf(poms);
-        assertThat(aux.text()).doesNotContain("# syntax=").doesNotContain("--mount=");
+        assertThat(dockerfile.copiedPoms("build")).containsExactlyInAnyOrderElementsOf(poms);
+        // the classic builder of Engine 20.10 (and docker-compose 1.29's builds) must build it
+        assertThat(dockerfile.text()).doesNotContain("# syntax=").doesNotContain("--mount=").doesNotContain("--link")
+                .doesNotContain("<<");
     }
 
     @Test
     void baseImages_composeArgsAndDockerfileArgsHaveTheSameDefaults() {
-        for (String module : List.of("aux", "master")) {
-            Map<String, String> args = Dockerfile.of(repo, module).argDefaults();
-            assertThat(args).as(module + "/Dockerfile ARGs").containsOnlyKeys("BUILD_IMAGE", "RUNTIME_IMAGE");
+        Map<String, String> args = dockerfile.argDefaults();
+        assertThat(args).as(Dockerfile.PATH + " ARGs").containsOnlyKeys("BUILD_IMAGE", "RUNTIME_IMAGE");
+        for (String module : NODE_KINDS) {
             Map<String, String> composeArgs = compose.buildArgs(module);
             assertThat(composeArgs.keySet()).as("build args of %s in docker-compose.yml", module).isEqualTo(args.keySet());
             for (Map.Entry<String, String> arg : args.entrySet()) {
