@@ -19,12 +19,17 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.net.Socket;
+import java.net.StandardSocketOptions;
 import java.net.SocketTimeoutException;
+import java.nio.channels.Channels;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -243,6 +248,11 @@ public final class BinaryAuxClient implements AuxClient {
         }
     }
 
+    /** A request frame on its way to the wire, and the call waiting for its reply. */
+    private record Frame(int id, Waiting waiting, long bound, byte op, long version, long expiresAt, String key,
+                         String value, String requestId) {
+    }
+
     /** Fails overdue calls every {@link #SWEEP_MILLIS}: one timer for all calls instead of one per call. */
     private void sweepDeadlines() {
         long now = System.nanoTime();
@@ -308,24 +318,51 @@ public final class BinaryAuxClient implements AuxClient {
                 port = h.binaryPort();
                 binaryPort = port;
             }
-            Socket s = new Socket();
+            SocketChannel ch = null;
             try {
-                s.setTcpNoDelay(true);
-                s.setKeepAlive(true);
-                s.connect(new InetSocketAddress(node.host(), port), connectTimeoutMillis);
-                return new Connection(node, s);
+                ch = connect(new InetSocketAddress(node.host(), port));
+                return new Connection(node, ch);
             } catch (ConnectException e) {
                 binaryPort = 0;
-                closeQuietly(s);
+                closeQuietly(ch);
                 throw new AuxCallException(node.id(), AuxCallException.Kind.REFUSED, "connection refused", e);
             } catch (SocketTimeoutException e) {
                 binaryPort = 0;
-                closeQuietly(s);
+                closeQuietly(ch);
                 throw new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT, "connect timed out", e);
             } catch (IOException e) {
                 binaryPort = 0;
-                closeQuietly(s);
+                closeQuietly(ch);
                 throw new AuxCallException(node.id(), AuxCallException.Kind.IO, "cannot connect: " + e, e);
+            }
+        }
+
+        /**
+         * A connected channel in blocking mode. The connect itself waits on a selector of its own,
+         * bounded by the connect timeout; the JDK's timed connect (and any use by a virtual thread)
+         * would switch the socket to non-blocking for good, and every read of the reply reader
+         * would then cost a failed read and a {@code poll} before the read that gets data.
+         */
+        private SocketChannel connect(InetSocketAddress address) throws IOException {
+            SocketChannel ch = SocketChannel.open();
+            try {
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+                ch.configureBlocking(false);
+                if (!ch.connect(address)) {
+                    try (Selector selector = Selector.open()) {
+                        ch.register(selector, SelectionKey.OP_CONNECT);
+                        if (selector.select(connectTimeoutMillis) == 0) {
+                            throw new SocketTimeoutException("connect timed out");
+                        }
+                        ch.finishConnect();
+                    } // closing the selector deregisters the channel, which blocking mode requires
+                }
+                ch.configureBlocking(true);
+                return ch;
+            } catch (IOException | RuntimeException e) {
+                closeQuietly(ch);
+                throw e;
             }
         }
 
@@ -346,10 +383,17 @@ public final class BinaryAuxClient implements AuxClient {
         }
     }
 
-    /** One multiplexed connection: many writers, one reader. */
+    /**
+     * One multiplexed connection: many writers, one reader. Its socket stays in blocking mode and
+     * only platform threads touch it: the reader, callers that write without waiting, and a writer
+     * thread of its own for frames handed off (by virtual threads, and when the lock is taken).
+     */
     private final class Connection {
         private final NodeAddress node;
-        private final Socket socket;
+        private final SocketChannel socket;
+        /** Frames handed to {@link #writeLoop}, which writes all it finds and flushes once. */
+        private final LinkedBlockingQueue<Frame> handedOff = new LinkedBlockingQueue<>();
+        private final Thread writer;
         private final DataOutputStream out;
         private final DataInputStream in;
         private final ReentrantLock writeLock = new ReentrantLock();
@@ -361,16 +405,18 @@ public final class BinaryAuxClient implements AuxClient {
         private volatile long acked;
         private volatile boolean open = true;
 
-        Connection(NodeAddress node, Socket socket) throws IOException {
+        Connection(NodeAddress node, SocketChannel socket) throws IOException {
             this.node = node;
             this.socket = socket;
-            this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 64 * 1024));
-            this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 64 * 1024));
+            this.out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(socket), 64 * 1024));
+            this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(socket), 64 * 1024));
             if (token != null) {
-                // pipelined: not awaited; a refusal closes the connection and fails what follows
+                // pipelined: not awaited (buffered, it leaves with the first request); a refusal
+                // closes the connection and fails what follows
                 Frames.writeRequest(out, 0, Frames.HELLO, 0, 0, "", token);
             }
             Thread.ofPlatform().daemon().name("aux-reader-" + node.id()).start(this::readLoop);
+            this.writer = Thread.ofPlatform().daemon().name("aux-writer-" + node.id()).start(this::writeLoop);
         }
 
         boolean isOpen() {
@@ -380,13 +426,13 @@ public final class BinaryAuxClient implements AuxClient {
         /**
          * Sends one request; {@code answer} is completed by the reader, the sweeper or a failure.
          *
-         * <p>A virtual thread writes and may wait (for the lock, for the socket). Any other thread
-         * (Jetty's selector, a reply reader, the deadline sweeper: they all end up here through
-         * the asynchronous data path) must not: it writes only when the lock is free and the
-         * bytes the node has not yet read stay under {@link #NON_BLOCKING_WRITE_BYTES}, which the
-         * kernel's buffers always absorb; otherwise the write goes to a virtual thread. The call
-         * is registered first, so {@link #MAX_PENDING} bounds those threads too, and one whose
-         * deadline passed while it waited writes nothing.
+         * <p>Never waits. A platform thread (Jetty's selector, a reply reader, the deadline sweeper:
+         * they all end up here through the asynchronous data path) writes the frame itself when the
+         * lock is free and the bytes the node has not yet read stay under
+         * {@link #NON_BLOCKING_WRITE_BYTES}, which the kernel's buffers always absorb. Otherwise, and
+         * always for a virtual thread (which would turn the socket non-blocking), the frame goes to
+         * the connection's writer thread. The call is registered first, so {@link #MAX_PENDING}
+         * bounds the frames handed off too, and one whose deadline passed meanwhile is not written.
          */
         <T> void send(byte op, long version, long expiresAt, String key, String value, String requestId,
                       long deadlineNanos, NodeAddress node, Decoder<T> decoder, CompletableFuture<T> answer) {
@@ -402,58 +448,87 @@ public final class BinaryAuxClient implements AuxClient {
             }
             Waiting w = new Waiting(node, decoder, answer, deadlineNanos);
             pending.put(id, w);
-            long bound = Frames.maxRequestBytes(key, value);
-            if (Thread.currentThread().isVirtual()) {
-                writeWaiting(id, w, bound, op, version, expiresAt, key, value, requestId);
-                return;
-            }
-            if (bound <= NON_BLOCKING_WRITE_BYTES && writeLock.tryLock()) {
+            Frame frame = new Frame(id, w, Frames.maxRequestBytes(key, value), op, version, expiresAt, key, value,
+                    requestId);
+            if (!Thread.currentThread().isVirtual() && frame.bound() <= NON_BLOCKING_WRITE_BYTES
+                    && writeLock.tryLock()) {
                 try {
-                    if (written - acked + bound <= NON_BLOCKING_WRITE_BYTES) {
-                        write(id, w, bound, op, version, expiresAt, key, value, requestId);
+                    if (written - acked + frame.bound() <= NON_BLOCKING_WRITE_BYTES) {
+                        if (write(frame)) {
+                            flush(frame);
+                        }
                         return;
                     }
                 } finally {
                     writeLock.unlock();
                 }
             }
-            int frameId = id;
-            Thread.ofVirtual().name("aux-write-" + node.id())
-                    .start(() -> writeWaiting(frameId, w, bound, op, version, expiresAt, key, value, requestId));
-        }
-
-        private void writeWaiting(int id, Waiting w, long bound, byte op, long version, long expiresAt,
-                                  String key, String value, String requestId) {
-            writeLock.lock();
-            try {
-                if (pending.get(id) == w) { // else it timed out or failed while this thread waited
-                    write(id, w, bound, op, version, expiresAt, key, value, requestId);
-                }
-            } finally {
-                writeLock.unlock();
+            handedOff.add(frame);
+            if (!open && handedOff.remove(frame)) {
+                w.fail(AuxCallException.Kind.IO, "connection to " + node.id() + " is closed", null);
+                pending.remove(id);
             }
         }
 
-        /** Under {@link #writeLock}. */
-        private void write(int id, Waiting w, long bound, byte op, long version, long expiresAt, String key,
-                           String value, String requestId) {
+        /**
+         * Writes the frames handed off, as many as are queued under one lock and one flush: under
+         * load they leave in one syscall. Runs until the connection closes.
+         */
+        private void writeLoop() {
+            try {
+                while (open) {
+                    Frame frame = handedOff.take();
+                    writeLock.lock();
+                    try {
+                        Frame last = null;
+                        for (Frame f = frame; f != null; f = handedOff.poll()) {
+                            if (pending.get(f.id()) == f.waiting() && write(f)) { // else timed out or failed meanwhile
+                                last = f;
+                            }
+                        }
+                        if (last != null) {
+                            flush(last);
+                        }
+                    } finally {
+                        writeLock.unlock();
+                    }
+                }
+            } catch (InterruptedException closed) {
+                // close() stops the writer; it fails whatever is still waiting
+            }
+        }
+
+        /** Buffers one frame; under {@link #writeLock}. False when the connection failed (the call is failed). */
+        private boolean write(Frame f) {
             try {
                 if (!open) {
                     throw new IOException("connection to " + node.id() + " is closed");
                 }
-                written += bound;
-                w.writtenAt = written;
-                Frames.writeRequest(out, id, op, version, expiresAt, key, value, requestId);
-                if (!writeLock.hasQueuedThreads()) {
-                    out.flush(); // otherwise the next writer in line flushes for both
-                }
+                written += f.bound();
+                f.waiting().writtenAt = written;
+                Frames.writeRequest(out, f.id(), f.op(), f.version(), f.expiresAt(), f.key(), f.value(), f.requestId());
+                return true;
             } catch (IOException e) {
-                Waiting failed = pending.remove(id);
-                if (failed != null) {
-                    failed.fail(AuxCallException.Kind.IO, "connection failed: " + e, e);
-                }
-                close(e);
+                failed(f, e);
+                return false;
             }
+        }
+
+        /** Sends what is buffered; under {@link #writeLock}. {@code last} is failed with the connection. */
+        private void flush(Frame last) {
+            try {
+                out.flush();
+            } catch (IOException e) {
+                failed(last, e);
+            }
+        }
+
+        private void failed(Frame f, IOException e) {
+            Waiting failed = pending.remove(f.id());
+            if (failed != null) {
+                failed.fail(AuxCallException.Kind.IO, "connection failed: " + e, e);
+            }
+            close(e);
         }
 
         /** Fails the calls whose deadline passed; their late replies will find no one waiting. */
@@ -492,6 +567,7 @@ public final class BinaryAuxClient implements AuxClient {
         void close(IOException cause) {
             open = false;
             closeQuietly(socket);
+            writer.interrupt();
             for (var it = pending.values().iterator(); it.hasNext(); ) {
                 it.next().fail(AuxCallException.Kind.IO, "connection failed: " + cause, cause);
                 it.remove();
@@ -499,7 +575,10 @@ public final class BinaryAuxClient implements AuxClient {
         }
     }
 
-    private static void closeQuietly(Socket s) {
+    private static void closeQuietly(java.io.Closeable s) {
+        if (s == null) {
+            return;
+        }
         try {
             s.close();
         } catch (IOException ignored) {
