@@ -2,6 +2,7 @@ package dev.dcache.common.client;
 
 import dev.dcache.common.proto.Frames;
 import dev.dcache.common.ring.NodeAddress;
+import dev.dcache.common.time.Ticker;
 import dev.dcache.common.wire.BatchPutOutcome;
 import dev.dcache.common.wire.DeleteOutcome;
 import dev.dcache.common.wire.Entry;
@@ -49,7 +50,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Bounded: connecting is bounded by the connect timeout, each call by the request timeout;
  * a late reply to a timed-out call is dropped. Deadlines are enforced by one sweeper thread
  * (every few milliseconds) rather than a timer per call, which on virtual threads costs a
- * scheduled task per request.
+ * scheduled task per request. Deadlines are read from a {@link Ticker}, so a test that advances
+ * its own ticker makes calls time out without waiting.
  */
 public final class BinaryAuxClient implements AuxClient {
     private final HttpAuxClient http;
@@ -57,6 +59,7 @@ public final class BinaryAuxClient implements AuxClient {
     private final long requestTimeoutNanos;
     private final String token;
     private final int connectionsPerNode;
+    private final Ticker ticker;
     private final ConcurrentHashMap<NodeAddress, Pool> pools = new ConcurrentHashMap<>();
     private static final long SWEEP_MILLIS = 5;
     /** Requests one connection may have waiting for replies; past it, calls fail at once. */
@@ -74,16 +77,29 @@ public final class BinaryAuxClient implements AuxClient {
             });
 
     /**
+     * A client timed by {@link Ticker#system()}.
+     *
      * @param http               used for batch calls and to learn binary ports
      * @param connectionsPerNode connections kept per aux node
      */
     public BinaryAuxClient(HttpAuxClient http, Duration connectTimeout, Duration requestTimeout, String token,
                            int connectionsPerNode) {
+        this(http, connectTimeout, requestTimeout, token, connectionsPerNode, Ticker.system());
+    }
+
+    /**
+     * @param http               used for batch calls and to learn binary ports
+     * @param connectionsPerNode connections kept per aux node
+     * @param ticker             what request deadlines are measured on
+     */
+    public BinaryAuxClient(HttpAuxClient http, Duration connectTimeout, Duration requestTimeout, String token,
+                           int connectionsPerNode, Ticker ticker) {
         this.http = http;
         this.connectTimeoutMillis = (int) Math.max(1, connectTimeout.toMillis());
         this.requestTimeoutNanos = requestTimeout.toNanos();
         this.token = token;
         this.connectionsPerNode = connectionsPerNode;
+        this.ticker = ticker;
         deadlines.scheduleWithFixedDelay(this::sweepDeadlines, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
     }
 
@@ -202,13 +218,13 @@ public final class BinaryAuxClient implements AuxClient {
         CompletableFuture<T> answer = new CompletableFuture<>();
         Connection open = pool.openConnection();
         if (open != null) {
-            open.send(op, version, expiresAt, key, value, requestId, System.nanoTime() + requestTimeoutNanos, node,
+            open.send(op, version, expiresAt, key, value, requestId, ticker.read() + requestTimeoutNanos, node,
                     decoder, answer);
         } else {
             Thread.ofVirtual().name("aux-connect-" + node.id()).start(() -> {
                 try {
                     pool.connection().send(op, version, expiresAt, key, value, requestId,
-                            System.nanoTime() + requestTimeoutNanos, node, decoder, answer);
+                            ticker.read() + requestTimeoutNanos, node, decoder, answer);
                 } catch (AuxCallException | RuntimeException | Error e) {
                     answer.completeExceptionally(e); // never leave a caller without an answer
                 }
@@ -253,9 +269,12 @@ public final class BinaryAuxClient implements AuxClient {
                          String value, String requestId) {
     }
 
-    /** Fails overdue calls every {@link #SWEEP_MILLIS}: one timer for all calls instead of one per call. */
-    private void sweepDeadlines() {
-        long now = System.nanoTime();
+    /**
+     * Fails overdue calls; run every {@link #SWEEP_MILLIS}: one timer for all calls instead of one
+     * per call. Package-private so a test with its own ticker can sweep right after advancing it.
+     */
+    void sweepDeadlines() {
+        long now = ticker.read();
         for (Pool pool : pools.values()) {
             pool.expire(now);
         }

@@ -6,6 +6,7 @@ import dev.dcache.common.admission.Admission;
 import dev.dcache.common.admission.ByteBudget;
 import dev.dcache.common.metrics.AdmissionMetrics;
 import dev.dcache.common.metrics.HttpMetrics;
+import dev.dcache.common.time.Ticker;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
@@ -54,11 +55,20 @@ public final class HttpServers {
      * @param maxHeaderBytes largest request line plus headers; larger is 431 (or 414 for the URI)
      * @param unbudgeted     route paths whose (small, bounded) bodies take no bytes of the budget:
      *                       control traffic that must pass while data traffic fills it (heartbeats)
+     * @param ticker         what a front handler times its requests with ({@link Edge#ticker()})
      */
     public record Options(long maxRequestBytes, long idleTimeoutMillis, Admission admission, int maxHeaderBytes,
-                          ObjectMapper mapper, PrometheusMeterRegistry registry, Set<String> unbudgeted) {
+                          ObjectMapper mapper, PrometheusMeterRegistry registry, Set<String> unbudgeted,
+                          Ticker ticker) {
         public Options {
             unbudgeted = Set.copyOf(unbudgeted);
+        }
+
+        /** Options whose front handler times requests with {@link Ticker#system()}. */
+        public Options(long maxRequestBytes, long idleTimeoutMillis, Admission admission, int maxHeaderBytes,
+                       ObjectMapper mapper, PrometheusMeterRegistry registry, Set<String> unbudgeted) {
+            this(maxRequestBytes, idleTimeoutMillis, admission, maxHeaderBytes, mapper, registry, unbudgeted,
+                    Ticker.system());
         }
     }
 
@@ -75,8 +85,10 @@ public final class HttpServers {
      *
      * @param admission the in-flight limits; a front handler takes a request slot and reserves its
      *                  bytes per request, and passes a request to Javalin when it cannot at once
+     * @param ticker    what the front handler reads a request's start and end from, for the
+     *                  {@code nanos} it gives {@link #served}
      */
-    public record Edge(Admission admission, HttpMetrics metrics, ObjectMapper mapper) {
+    public record Edge(Admission admission, HttpMetrics metrics, ObjectMapper mapper, Ticker ticker) {
         /** Records a request served by the front handler: metrics and, with ACCESS_LOG, a log line. */
         public void served(String method, String route, int status, long nanos) {
             metrics.record(method, route, status, nanos);
@@ -255,7 +267,7 @@ public final class HttpServers {
                                  Function<Edge, org.eclipse.jetty.server.Handler.Wrapper> front) {
         HttpMetrics metrics = new HttpMetrics(options.registry());
         AdmissionMetrics.bind(options.registry(), options.admission());
-        Edge edge = new Edge(options.admission(), metrics, options.mapper());
+        Edge edge = new Edge(options.admission(), metrics, options.mapper(), options.ticker());
         return Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;

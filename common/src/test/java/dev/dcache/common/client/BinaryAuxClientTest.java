@@ -3,6 +3,8 @@ package dev.dcache.common.client;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.dcache.common.ring.NodeAddress;
+import dev.dcache.common.time.FakeClock;
+import dev.dcache.common.time.Ticker;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.common.wire.ReadReply;
 import org.junit.jupiter.api.AfterEach;
@@ -126,6 +128,28 @@ class BinaryAuxClientTest {
         }
     }
 
+    @Test
+    void callTimesOut_whenTheTickerPassesItsDeadline_andNotBefore() throws Exception {
+        CountDownLatch requestArrived = new CountDownLatch(1);
+        ServerSocket binary = silentBinaryPort(requestArrived);
+        NodeAddress node = healthServer(binary.getLocalPort(), () -> { });
+        FakeClock ticker = new FakeClock();
+        // an hour of real time would never pass here: only the fake ticker can end this call
+        BinaryAuxClient client = client(Duration.ofHours(1), ticker);
+
+        CompletableFuture<ReadReply> call = client.startRead(node, "k");
+        assertThat(requestArrived.await(10, TimeUnit.SECONDS)).as("the request reached the node").isTrue();
+
+        ticker.advance(Duration.ofHours(1).minusMillis(1));
+        client.sweepDeadlines();
+        assertThat(call).as("a millisecond before its deadline").isNotDone();
+
+        ticker.advance(Duration.ofMillis(1));
+        client.sweepDeadlines();
+        assertThat(call).as("at its deadline, failed by this sweep").isCompletedExceptionally();
+        assertThat(kindOf(call)).isEqualTo(AuxCallException.Kind.TIMEOUT);
+    }
+
     private static AuxCallException.Kind kindOf(CompletableFuture<ReadReply> f) {
         try {
             f.get(10, TimeUnit.SECONDS);
@@ -138,8 +162,12 @@ class BinaryAuxClientTest {
     }
 
     private BinaryAuxClient client(Duration requestTimeout) {
+        return client(requestTimeout, Ticker.system());
+    }
+
+    private BinaryAuxClient client(Duration requestTimeout, Ticker ticker) {
         HttpAuxClient http = new HttpAuxClient(new ObjectMapper(), Duration.ofSeconds(2), Duration.ofSeconds(5), null);
-        BinaryAuxClient client = new BinaryAuxClient(http, Duration.ofSeconds(2), requestTimeout, null, 1);
+        BinaryAuxClient client = new BinaryAuxClient(http, Duration.ofSeconds(2), requestTimeout, null, 1, ticker);
         open.add(client);
         open.add(http);
         return client;
@@ -156,6 +184,25 @@ class BinaryAuxClientTest {
                 } catch (IOException e) {
                     return;
                 }
+            }
+        });
+        return s;
+    }
+
+    /** A binary port that reads what it is sent and never answers; {@code firstByte} opens on the first byte. */
+    private ServerSocket silentBinaryPort(CountDownLatch firstByte) throws IOException {
+        ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        open.add(s);
+        Thread.ofVirtual().start(() -> {
+            try {
+                Socket c = s.accept();
+                accepted.add(c);
+                var in = c.getInputStream();
+                while (in.read() >= 0) {
+                    firstByte.countDown();
+                }
+            } catch (IOException e) {
+                // closed by the test
             }
         });
         return s;

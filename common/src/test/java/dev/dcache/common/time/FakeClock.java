@@ -5,8 +5,11 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A clock tests move by hand; thread-safe. Shared with other modules through the test-jar. */
-public final class FakeClock implements InstantSource {
+/**
+ * A clock tests move by hand, both the wall clock and the {@link Ticker}; thread-safe. Shared with
+ * other modules through the test-jar.
+ */
+public final class FakeClock implements InstantSource, Ticker {
     private final AtomicLong millis;
 
     public FakeClock(long startMillis) {
@@ -29,6 +32,12 @@ public final class FakeClock implements InstantSource {
     /** A monotonic reading in nanoseconds that moves with this clock, for code timed with {@code System::nanoTime}. */
     public long nanos() {
         return millis.get() * 1_000_000L;
+    }
+
+    /** {@link #nanos()}: as a {@link Ticker} this clock moves when it is advanced, and only then. */
+    @Override
+    public long read() {
+        return nanos();
     }
 
     @Override

@@ -111,7 +111,7 @@ public final class DataFastPath extends Handler.Wrapper implements MasterMetrics
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
-        long start = System.nanoTime();
+        long start = edge.ticker().read();
         String method = request.getMethod();
         String path = request.getHttpURI().getPath();
         String route = route(method, path);
@@ -373,7 +373,7 @@ public final class DataFastPath extends Handler.Wrapper implements MasterMetrics
                 entered = false;
                 admission.leave();
             }
-            edge.served(method, route, status, System.nanoTime() - start);
+            edge.served(method, route, status, edge.ticker().read() - start);
             write.run();
         }
 
