@@ -69,6 +69,9 @@ public final class BinaryAuxClient implements AuxClient {
      * kernel buffers of a connection hold (the receive window alone starts at 128 KiB on Linux).
      */
     static final int NON_BLOCKING_WRITE_BYTES = 64 * 1024;
+    /** Platform threads that connect sockets (see {@code Pool.connectOnPlatformThread}). */
+    private final java.util.concurrent.ExecutorService connects = java.util.concurrent.Executors.newCachedThreadPool(
+            Thread.ofPlatform().daemon().name("aux-connect-", 0).factory());
     private final java.util.concurrent.ScheduledExecutorService deadlines =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "aux-call-deadlines");
@@ -187,6 +190,7 @@ public final class BinaryAuxClient implements AuxClient {
     @Override
     public void close() {
         deadlines.shutdownNow();
+        connects.shutdownNow();
         pools.values().forEach(Pool::close);
         pools.clear();
     }
@@ -339,7 +343,7 @@ public final class BinaryAuxClient implements AuxClient {
             }
             SocketChannel ch = null;
             try {
-                ch = connect(new InetSocketAddress(node.host(), port));
+                ch = connectOnPlatformThread(new InetSocketAddress(node.host(), port));
                 return new Connection(node, ch);
             } catch (ConnectException e) {
                 binaryPort = 0;
@@ -353,6 +357,29 @@ public final class BinaryAuxClient implements AuxClient {
                 binaryPort = 0;
                 closeQuietly(ch);
                 throw new AuxCallException(node.id(), AuxCallException.Kind.IO, "cannot connect: " + e, e);
+            }
+        }
+
+        /**
+         * {@link #connect} on a platform thread, waited for: the JDK turns a socket non-blocking for
+         * good when a virtual thread connects it. Bounded by the connect timeout; connects to one
+         * slot are serialised by its lock, so the pool never holds more threads than slots.
+         */
+        private SocketChannel connectOnPlatformThread(InetSocketAddress address) throws IOException {
+            java.util.concurrent.Future<SocketChannel> connecting = connects.submit(() -> connect(address));
+            try {
+                return connecting.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof IOException io) {
+                    throw io;
+                }
+                throw new IOException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                connecting.cancel(true);
+                throw new java.io.InterruptedIOException("interrupted while connecting");
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                throw new IOException("client closed", e);
             }
         }
 
