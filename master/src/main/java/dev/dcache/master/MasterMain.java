@@ -94,7 +94,7 @@ public final class MasterMain implements AutoCloseable {
                 config.healthInterval().toMillis(), config.failureThreshold(), config.successThreshold(),
                 config.clusterToken()),
                 nodeSource.current(), probeClient, fences);
-        metrics.bindMembership(membership);
+        metrics.bindMembership(membership.readings());
         membership.onChange(view -> metrics.ringChanged());
         metrics.bindFencedNodes(fences::flagged);
         if (!config.clockOffset().isZero()) {

@@ -3,12 +3,8 @@ package dev.dcache.master.cluster;
 import dev.dcache.master.metrics.MasterMetrics;
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
-import dev.dcache.common.cluster.MemberChanges;
-import dev.dcache.common.cluster.TokenProof;
-import dev.dcache.common.hash.HashFunction;
 import dev.dcache.common.ring.HashRing;
 import dev.dcache.common.ring.NodeAddress;
-import dev.dcache.common.wire.Heartbeat;
 import dev.dcache.common.wire.HeartbeatReply;
 import dev.dcache.common.wire.MemberChange;
 import dev.dcache.common.wire.RebalanceStatus;
@@ -18,22 +14,15 @@ import dev.dcache.master.health.Health;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
- * Which aux nodes exist, which are up, and the ring over the ones that are.
+ * Which aux nodes exist, which are up, and the ring over the ones that are: the one place the
+ * facts below meet, and the lock under which they change the published {@link ClusterView}.
  *
  * <h2>Design: one ring for the same facts, without masters talking to each other</h2>
  * <p>The ring is a pure function of the set of up node ids (see {@link HashRing}): two masters
@@ -41,67 +30,51 @@ import java.util.function.Consumer;
  * and {@code GET /cluster} shows the same fingerprint. Masters are stateless and do not know each
  * other; the facts come from three places, all of which every master observes the same way:
  * <ul>
- *   <li><b>Heartbeats</b>, every health interval, to every known node. A heartbeat is the health
- *   probe: {@code failureThreshold} failures in a row eject a node, {@code successThreshold}
- *   successes in a row re-admit it (a run is required so a flapping node does not churn the
- *   ring), and a node that answers "draining" (graceful shutdown) is ejected at once. Every
- *   master probes on the same interval, so after a change they converge within about one
- *   interval of each other.</li>
+ *   <li><b>Heartbeats</b>, every health interval, to every known node ({@link HeartbeatRound}). A
+ *   heartbeat is the health probe: {@code failureThreshold} failures in a row eject a node,
+ *   {@code successThreshold} successes in a row re-admit it (a run is required so a flapping node
+ *   does not churn the ring), and a node that answers "draining" (graceful shutdown) is ejected at
+ *   once ({@link Health} decides, {@link NodeStates} applies). Every master probes on the same
+ *   interval, so after a change they converge within about one interval of each other.</li>
  *   <li><b>Passive evidence</b>: a failed call on a real request counts as a failed probe at once
  *   and marks the node suspect, so reads try its replicas first until a heartbeat succeeds
  *   again; the request itself has already failed over. Passive evidence never changes the ring
  *   by itself faster than the threshold, so one master's unlucky request cannot split the
  *   masters' rings for long.</li>
- *   <li><b>Membership</b>: the static list, the nodes file or DNS, plus operator decisions from
- *   the admin API. Those decisions ({@link MemberChange}, highest version wins) travel in
- *   heartbeats to the aux nodes and back in their replies, so a node added through one master
- *   reaches all masters within two intervals.</li>
+ *   <li><b>Membership</b> ({@link MemberSet}): the static list, the nodes file or DNS, plus operator
+ *   decisions from the admin API ({@link MemberChange}, highest version wins), which travel in
+ *   heartbeats, so a node added through one master reaches all masters within two intervals.</li>
  * </ul>
  * <p>Trade-off, as twemproxy's notes on auto-ejection put it: ejecting quickly keeps latency low
  * but moves keys on a transient fault; ejecting slowly keeps placement stable but sends requests
  * to a dead node until then. Here failover to replicas hides the dead node from clients while
  * detection catches up, so the default threshold (3 x 1 s) favours stability.
  *
- * <p>Threading: state changes go through {@code synchronized} methods that publish a fresh
- * immutable {@link ClusterView}; request threads only load the reference.
+ * <p>On a change of the member set a node known at the same address keeps its state, a new or
+ * moved one starts down and must prove itself ({@link NodeStates}), a node that left is still
+ * heartbeated until it has handed its records over ({@link Departures}), and everything kept per
+ * node forgets the ones that left.
+ *
+ * <p>Threading: state changes (member-set changes, probe outcomes) go through methods synchronized
+ * on this object, which publish a fresh immutable {@link ClusterView} ({@link ViewPublisher});
+ * request threads only load the reference. Heartbeat rounds run on one thread, outside the lock.
  */
-public final class Membership implements AutoCloseable, MasterMetrics.MembershipReadings {
+public final class Membership implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Membership.class);
 
-    private final String masterId;
-    private final String token;
-    private final AuxClient probeClient;
-    private final int vnodes;
-    private final int replicationFactor;
-    private final long intervalMillis;
-    private final int failureThreshold;
-    private final int successThreshold;
+    private final Fences fences;
     private final Health health;
     private final Placement placement;
     private final Departures departures = new Departures();
-    private final MemberChanges changes = new MemberChanges();
-    private final ExecutorService probes = Executors.newVirtualThreadPerTaskExecutor();
-    private final AtomicReference<ClusterView> view = new AtomicReference<>();
-    private final List<Consumer<ClusterView>> listeners = new CopyOnWriteArrayList<>();
-    private volatile boolean warm;
-    private volatile long warmUpDeadlineNanos;
-    private volatile int port;
-    private volatile boolean nearCache;
-    private volatile List<NodeAddress> nearCachePeers = List.of();
-    private final Map<String, Long> entries = new ConcurrentHashMap<>();
-    private final java.util.concurrent.atomic.LongAdder ejections = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder readmissions = new java.util.concurrent.atomic.LongAdder();
-    /** Nodes that said (in a heartbeat reply or a read) they do not serve reads now. */
-    private final Set<String> notServing = ConcurrentHashMap.newKeySet();
-    private final Fences fences;
-    /** Numbers this master's heartbeat rounds, so a node acts on the newest of two that arrive out of order. */
-    private final java.util.concurrent.atomic.AtomicLong rounds = new java.util.concurrent.atomic.AtomicLong();
-
-    /** Nodes ejected at least once and not re-admitted since; guarded by {@code this}. */
-    private final Set<String> ejected = new java.util.HashSet<>();
-
-    /** Nodes from the configured source (list, file, DNS); guarded by {@code this}. */
-    private List<NodeAddress> sourced = List.of();
+    private final MemberSet memberSet = new MemberSet();
+    private final NodeReports reports = new NodeReports();
+    private final NearCachePeers peers;
+    private final ViewPublisher views;
+    private final WarmUp warmUp;
+    private final NodeStates states;
+    private final HeartbeatRound rounds;
+    private final MembershipMeters readings;
+    private final int successThreshold;
 
     /**
      * Settings the membership needs.
@@ -115,8 +88,8 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
     /** A membership that fences nodes it cannot reach for {@link Fences#fenceAfter} three intervals. */
     public Membership(Settings settings, Collection<NodeAddress> initial, AuxClient probeClient) {
         this(settings, initial, probeClient, new Fences(System::nanoTime,
-                Fences.fenceAfter(java.time.Duration.ofMillis(settings.intervalMillis())),
-                java.time.Duration.ofMillis(settings.intervalMillis()).multipliedBy(6)));
+                Fences.fenceAfter(Duration.ofMillis(settings.intervalMillis())),
+                Duration.ofMillis(settings.intervalMillis()).multipliedBy(6)));
     }
 
     /**
@@ -125,29 +98,28 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
      */
     public Membership(Settings settings, Collection<NodeAddress> initial, AuxClient probeClient, Fences fences) {
         this.fences = fences;
-        this.warmUpDeadlineNanos = fences.now();
-        this.masterId = settings.masterId();
-        this.token = settings.token();
-        this.probeClient = probeClient;
-        this.vnodes = settings.vnodes();
-        this.replicationFactor = settings.replicationFactor();
-        this.intervalMillis = settings.intervalMillis();
-        this.failureThreshold = settings.failureThreshold();
         this.successThreshold = settings.successThreshold();
-        this.health = new Health(failureThreshold, successThreshold);
-        this.placement = new Placement(intervalMillis);
-        view.set(build(Map.of(), Map.of(), 0));
+        this.health = new Health(settings.failureThreshold(), settings.successThreshold());
+        this.placement = new Placement(settings.intervalMillis());
+        this.peers = new NearCachePeers(settings.masterId());
+        this.views = new ViewPublisher(settings.vnodes(), settings.replicationFactor());
+        this.warmUp = new WarmUp(fences, 3L * settings.failureThreshold() * settings.intervalMillis() * 1_000_000L);
+        this.states = new NodeStates(health, fences, warmUp, views);
+        this.rounds = new HeartbeatRound(settings.masterId(), settings.intervalMillis(),
+                new HeartbeatRound.Parts(new HeartbeatCall(probeClient, settings.token()), fences, memberSet,
+                        departures, reports, placement, peers));
+        this.readings = new MembershipMeters(views, health, states, placement);
         setSourced(initial);
     }
 
     /** The current view; never null. */
     public ClusterView view() {
-        return view.get();
+        return views.current();
     }
 
     /** Called with every new view, on the thread that made the change. */
     public void onChange(Consumer<ClusterView> listener) {
-        listeners.add(listener);
+        views.onChange(listener);
     }
 
     /** True when a recent call to the node failed and no heartbeat has succeeded since. */
@@ -160,12 +132,12 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
      * last heartbeat reply or a read since.
      */
     public boolean isNotServing(String id) {
-        return !notServing.isEmpty() && notServing.contains(id);
+        return reports.isNotServing(id);
     }
 
     /** A read found the node not serving: readers ask its co-owners first until a heartbeat says it serves. */
     public void reportNotServing(String id) {
-        notServing.add(id);
+        reports.notServing(id);
     }
 
     /** What decides when a node may be left out of a write. */
@@ -205,7 +177,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
 
     /** Tells aux nodes, in later heartbeats, the port this master's HTTP API listens on. */
     public void advertisePort(int port) {
-        this.port = port;
+        rounds.advertisePort(port);
     }
 
     /**
@@ -213,7 +185,7 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
      * invalidations pushed by other masters; they list it to every master in their replies.
      */
     public void advertiseNearCache(boolean enabled) {
-        this.nearCache = enabled;
+        peers.advertise(enabled);
     }
 
     /**
@@ -221,56 +193,22 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
      * round any of them answered (id, the address their heartbeats came from, HTTP port).
      */
     public List<NodeAddress> nearCachePeers() {
-        return nearCachePeers;
+        return peers.current();
     }
 
     /** Records each node held at its last heartbeat reply. */
     public Map<String, Long> entries() {
-        return Map.copyOf(entries);
+        return reports.entries();
     }
 
-    /** Failed heartbeats and failed calls counted against nodes, since start. */
-    @Override
-    public long heartbeatFailures() {
-        return health.failures();
-    }
-
-    /** Times a node was ejected from the ring, since start. */
-    @Override
-    public long ejections() {
-        return ejections.sum();
-    }
-
-    /** Times a node was re-admitted to the ring, since start. */
-    @Override
-    public long readmissions() {
-        return readmissions.sum();
-    }
-
-    @Override
-    public List<String> nodeStates() {
-        return java.util.Arrays.stream(NodeState.values()).map(st -> st.name().toLowerCase(java.util.Locale.ROOT)).toList();
-    }
-
-    @Override
-    public long nodesIn(String state) {
-        NodeState wanted = NodeState.valueOf(state.toUpperCase(java.util.Locale.ROOT));
-        return view().states().values().stream().filter(x -> x == wanted).count();
-    }
-
-    @Override
-    public long generation() {
-        return view().generation();
-    }
-
-    @Override
-    public long rebalancingNodes() {
-        return placement.rebalancing();
+    /** What the membership meters read. */
+    public MasterMetrics.MembershipReadings readings() {
+        return readings;
     }
 
     /** Operator decisions known to this master. */
     public List<MemberChange> changes() {
-        return changes.all();
+        return memberSet.changes();
     }
 
     /** Each node's rebalancing state, from its last heartbeat reply. */
@@ -280,13 +218,13 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
 
     /** Sets the nodes the configured source (list, file, DNS) provides. */
     public synchronized void setSourced(Collection<NodeAddress> nodes) {
-        sourced = List.copyOf(nodes);
+        memberSet.source(nodes);
         recompute();
     }
 
     /** Records an operator decision (admin API) and applies it. */
     public synchronized void decide(MemberChange change) {
-        if (changes.merge(List.of(change))) {
+        if (memberSet.merge(List.of(change))) {
             log.info("operator decision: {} {} ({})", change.present() ? "add" : "remove", change.id(), change.address());
             recompute();
         }
@@ -295,158 +233,35 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
     /**
      * At start: heartbeats until every member that answers has had enough good heartbeats to be
      * up, so a master joins a running cluster with the same ring as the others instead of
-     * optimistically routing to dead nodes. Bounded: {@code successThreshold} rounds.
-     *
-     * <p>Until every known member is up, or {@link #warmUpDeadlineNanos} passes, the master sends
-     * no ring in its heartbeats: when a whole cluster starts, aux nodes come up one by one, and
-     * a ring over the first few would make nodes restored from snapshots hand their records to
-     * those few, only to take them back moments later. {@link #heartbeatAll} ends the warm-up.
+     * optimistically routing to dead nodes. Bounded: {@code successThreshold} rounds, then one more
+     * to tell every node the ring, if the warm-up ended ({@link WarmUp}: no ring is sent until every
+     * member is up or three failure thresholds have passed).
      */
     public void warmUp() {
-        warmUpDeadlineNanos = fences.now() + 3L * failureThreshold * intervalMillis * 1_000_000L;
+        warmUp.start();
         for (int i = 0; i < successThreshold; i++) {
             heartbeatAll();
         }
         heartbeatAll(); // tell every node the ring this master now routes by, if the warm-up ended
     }
 
-    private void endWarmUpIfReady() {
-        if (!warm) {
-            ClusterView v = view.get();
-            boolean allUp = !v.members().isEmpty() && v.ring().nodes().size() == v.members().size();
-            if (allUp || fences.now() - warmUpDeadlineNanos >= 0) {
-                warm = true;
-                v.states().forEach((id, state) -> {
-                    if (state == NodeState.DOWN) {
-                        fences.routedWithout(id); // from now on this master writes without it
-                    }
-                });
-                log.info("warm-up over: {} of {} aux nodes up", v.ring().nodes().size(), v.members().size());
-            }
-        }
-    }
-
     /** Sends one heartbeat to every member, in parallel, and applies the outcomes. Bounded by the probe timeouts. */
     public void heartbeatAll() {
-        endWarmUpIfReady();
-        ClusterView current = view.get();
+        warmUp.endIfReady(view());
+        ClusterView current = view();
+        boolean warm = warmUp.over();
         // while warming up the ring is not yet this master's opinion: send none
-        Heartbeat hb = new Heartbeat(masterId, intervalMillis, warm ? ringSpec(current) : null, changes.all(), port,
-                token == null ? null : TokenProof.nonce(), nearCache, rounds.incrementAndGet(), false,
-                warm && routesAlone(current));
-        List<String> ids = new ArrayList<>(current.members().keySet());
-        List<Future<HeartbeatReply>> replies = new ArrayList<>(ids.size());
-        boolean[] flagged = new boolean[ids.size()];
-        long sentNanos = fences.now();
-        for (int i = 0; i < ids.size(); i++) {
-            NodeAddress a = current.members().get(ids.get(i));
-            flagged[i] = fences.flag(a.id());
-            Heartbeat toNode = hb.withFenced(flagged[i]);
-            replies.add(probes.submit(() -> heartbeat(a, toNode)));
-        }
-        List<Departures.Departed> leaving = departures.all();
-        List<Future<HeartbeatReply>> leavingReplies = new ArrayList<>(leaving.size());
-        for (Departures.Departed d : leaving) {
-            leavingReplies.add(probes.submit(() -> heartbeat(d.address(), hb)));
-        }
-        boolean learned = false;
-        Map<String, NodeAddress> peers = null;
-        for (int i = 0; i < ids.size(); i++) {
-            HeartbeatReply reply;
-            try {
-                reply = replies.get(i).get();
-            } catch (Exception e) {
-                reply = null;
-            }
-            if (reply != null) {
-                fences.answered(ids.get(i), sentNanos, flagged[i]);
-                if (reply.serving()) {
-                    notServing.remove(ids.get(i));
-                } else {
-                    notServing.add(ids.get(i));
-                }
-                peers = addPeers(peers, reply.nearCacheMasters());
-                learned |= changes.merge(reply.changes());
-                if (reply.rebalance() != null) {
-                    placement.report(ids.get(i), reply.rebalance());
-                }
-                entries.put(ids.get(i), reply.entries());
-            }
-            recordProbe(ids.get(i), reply);
-        }
-        for (int i = 0; i < leaving.size(); i++) {
-            HeartbeatReply reply;
-            try {
-                reply = leavingReplies.get(i).get();
-            } catch (Exception e) {
-                reply = null;
-            }
-            Departures.Departed d = leaving.get(i);
-            boolean handedOver = reply != null && reply.rebalance() != null && hb.ring() != null
-                    && reply.rebalance().appliedFingerprint().equals(hb.ring().fingerprint());
-            if (handedOver || fences.now() - d.sinceNanos() > Departures.GRACE_NANOS) {
-                departures.forget(d.address().id());
-                log.info("departed aux {} {}", d.address().id(), handedOver ? "handed its records over" : "given up on");
-            }
-        }
-        if (learned) {
+        if (rounds.run(current, warm ? ringSpec(current) : null, warm && routesAlone(current), this::recordProbe)) {
             synchronized (this) {
                 recompute();
             }
         }
-        placement.afterRound(view.get(), warm, fences.now());
-        if (peers != null) {
-            List<NodeAddress> now = List.copyOf(peers.values());
-            if (!now.equals(nearCachePeers)) {
-                nearCachePeers = now; // a new instance only on a change: readers compare by identity
-            }
-        }
-    }
-
-    /** Adds the near-cache masters one node listed, other than this one, to {@code peers} (created on first use). */
-    private Map<String, NodeAddress> addPeers(Map<String, NodeAddress> peers, List<NodeAddress> listed) {
-        Map<String, NodeAddress> into = peers == null ? new TreeMap<>() : peers;
-        if (listed != null) {
-            for (NodeAddress m : listed) {
-                if (m != null && !m.id().equals(masterId)) {
-                    into.putIfAbsent(m.id(), m);
-                }
-            }
-        }
-        return into;
-    }
-
-    private HeartbeatReply heartbeat(NodeAddress a, Heartbeat hb) {
-        try {
-            HeartbeatReply reply = probeClient.heartbeat(a, hb);
-            if (token != null && !TokenProof.verify(token, hb.nonce(), reply.proof())) {
-                log.warn("node at {}:{} (as '{}') cannot prove it knows the cluster token; not admitting it",
-                        a.host(), a.port(), a.id());
-                return null;
-            }
-            if (reply.id() != null && !reply.id().equals(a.id())) {
-                log.warn("node at {}:{} reports id '{}' but is known as '{}'; treating it as down",
-                        a.host(), a.port(), reply.id(), a.id());
-                return null;
-            }
-            return reply;
-        } catch (AuxCallException e) {
-            return null;
-        }
+        placement.afterRound(view(), warm, fences.now());
     }
 
     /** Applies one probe outcome for {@code id}; {@code reply} is null when the probe failed. */
     synchronized void recordProbe(String id, HeartbeatReply reply) {
-        NodeState state = view.get().states().get(id);
-        if (state == null) {
-            return; // removed meanwhile
-        }
-        Health.Probe probe = reply == null ? Health.Probe.FAILED
-                : "draining".equals(reply.status()) ? Health.Probe.DRAINING : Health.Probe.ANSWERED;
-        Health.Verdict verdict = health.probe(id, state == NodeState.UP, probe, () -> fences.mayEject(id));
-        if (verdict != null) {
-            setState(id, verdict.up() ? NodeState.UP : NodeState.DOWN, verdict.why());
-        }
+        states.probed(id, reply);
     }
 
     /**
@@ -462,44 +277,15 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
 
     /** The ring as heartbeats describe it. */
     public RingSpec ringSpec(ClusterView v) {
-        List<NodeAddress> up = v.ring().nodes().stream().map(v.members()::get).toList();
-        return new RingSpec(up, replicationFactor, vnodes, v.ring().fingerprint());
+        return views.ringSpec(v);
     }
 
-    /** Members = sourced nodes, plus operator-added, minus operator-removed. Caller holds the lock. */
+    /** Applies the member set as it is now to the view. Caller holds the lock. */
     private void recompute() {
-        Map<String, NodeAddress> members = new TreeMap<>();
-        for (NodeAddress a : sourced) {
-            members.put(a.id(), a);
-        }
-        for (MemberChange c : changes.all()) {
-            if (!c.present()) {
-                members.remove(c.id());
-            } else {
-                try {
-                    NodeAddress a = NodeAddress.parse(c.id() + "@" + c.address(), "admin decision");
-                    members.put(a.id(), a);
-                } catch (RuntimeException e) {
-                    log.warn("ignoring malformed operator decision {}: {}", c, e.getMessage());
-                }
-            }
-        }
-        ClusterView current = view.get();
+        Map<String, NodeAddress> members = memberSet.members();
+        ClusterView current = view();
         if (members.equals(current.members())) {
             return;
-        }
-        Map<String, NodeState> states = new TreeMap<>();
-        for (NodeAddress a : members.values()) {
-            NodeAddress old = current.members().get(a.id());
-            // a known node at the same address keeps its state; a new or moved one must prove itself
-            NodeState s = old != null && old.equals(a) ? current.states().get(a.id()) : NodeState.DOWN;
-            states.put(a.id(), s);
-            if (old == null || !old.equals(a)) {
-                health.track(a.id());
-                if (warm) {
-                    fences.routedWithout(a.id());
-                }
-            }
         }
         for (NodeAddress old : current.members().values()) {
             if (!members.containsKey(old.id())) {
@@ -507,55 +293,14 @@ public final class Membership implements AutoCloseable, MasterMetrics.Membership
             }
         }
         departures.rejoined(members.keySet());
-        health.retain(members.keySet());
-        notServing.retainAll(members.keySet());
+        reports.retain(members.keySet());
         placement.retain(members.keySet());
-        entries.keySet().retainAll(members.keySet());
         log.info("aux members: {} -> {}", current.members().keySet(), members.keySet());
-        publish(build(members, states, current.generation() + 1));
-    }
-
-    private void setState(String id, NodeState state, String why) {
-        if (state == NodeState.DOWN) {
-            ejections.increment();
-            ejected.add(id);
-            if (warm) {
-                fences.routedWithout(id);
-            }
-        } else {
-            fences.routedWith(id);
-            if (ejected.remove(id)) {
-                readmissions.increment(); // a first join is not a re-admission
-            }
-        }
-        ClusterView current = view.get();
-        Map<String, NodeState> states = new TreeMap<>(current.states());
-        states.put(id, state);
-        log.info("aux {} is now {} ({})", id, state, why);
-        publish(build(current.members(), states, current.generation() + 1));
-    }
-
-    private void publish(ClusterView next) {
-        view.set(next);
-        log.info("ring generation {}: {} of {} nodes up {}, fingerprint {}", next.generation(),
-                next.ring().nodes().size(), next.members().size(), next.ring().nodes(), next.ring().fingerprint());
-        for (Consumer<ClusterView> l : listeners) {
-            try {
-                l.accept(next);
-            } catch (RuntimeException e) {
-                log.error("membership listener failed", e);
-            }
-        }
-    }
-
-    private ClusterView build(Map<String, NodeAddress> members, Map<String, NodeState> states, long generation) {
-        List<String> up = states.entrySet().stream().filter(e -> e.getValue() == NodeState.UP).map(Map.Entry::getKey).toList();
-        return new ClusterView(Map.copyOf(members), Map.copyOf(states), new HashRing(up, vnodes, HashFunction.FNV1A_MIX),
-                generation);
+        states.membersChanged(current, members);
     }
 
     @Override
     public void close() {
-        probes.shutdownNow();
+        rounds.close();
     }
 }

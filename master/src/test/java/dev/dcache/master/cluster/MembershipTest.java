@@ -83,7 +83,7 @@ class MembershipTest {
         round();
         assertThat(state("b")).as("3.25 s without contact: b refuses reads by itself, it may leave the ring")
                 .isEqualTo(NodeState.DOWN);
-        assertThat(membership.ejections()).isEqualTo(1);
+        assertThat(membership.readings().ejections()).isEqualTo(1);
         assertThat(fences.flag("b")).as("this master writes without b now, and tells it").isTrue();
 
         aux.down.remove("b");
@@ -92,7 +92,7 @@ class MembershipTest {
         assertThat(aux.heartbeats.get("b").fenced()).isTrue();
         round();
         assertThat(state("b")).isEqualTo(NodeState.UP);
-        assertThat(membership.readmissions()).isEqualTo(1);
+        assertThat(membership.readings().readmissions()).isEqualTo(1);
         assertThat(fences.flag("b")).as("writes routed without b may still be running").isTrue();
         clock.advance(INTERVAL.multipliedBy(6));
         assertThat(fences.flag("b")).as("a write deadline later, none is").isFalse();
