@@ -5,8 +5,8 @@ import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.wire.Entry;
-import dev.dcache.master.cluster.ClusterView;
-import dev.dcache.master.cluster.Membership;
+import dev.dcache.master.membership.ClusterView;
+import dev.dcache.master.membership.Membership;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

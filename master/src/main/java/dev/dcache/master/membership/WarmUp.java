@@ -1,4 +1,4 @@
-package dev.dcache.master.cluster;
+package dev.dcache.master.membership;
 
 import dev.dcache.master.fencing.Fences;
 import org.slf4j.Logger;
