@@ -10,7 +10,7 @@ import dev.dcache.common.time.HybridLogicalClock;
 import dev.dcache.common.wire.MemberChange;
 import dev.dcache.common.wire.NodeHealth;
 import dev.dcache.common.wire.RebalanceStatus;
-import dev.dcache.master.membership.ClusterView;
+import dev.dcache.master.ring.ClusterView;
 import dev.dcache.master.membership.Membership;
 import dev.dcache.common.http.HttpServers;
 import io.javalin.config.JavalinConfig;

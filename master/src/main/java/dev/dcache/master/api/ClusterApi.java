@@ -1,6 +1,6 @@
 package dev.dcache.master.api;
 
-import dev.dcache.master.membership.ClusterView;
+import dev.dcache.master.ring.ClusterView;
 import dev.dcache.master.membership.Membership;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;

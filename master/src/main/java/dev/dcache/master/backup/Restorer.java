@@ -5,7 +5,7 @@ import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.wire.Entry;
-import dev.dcache.master.membership.ClusterView;
+import dev.dcache.master.ring.ClusterView;
 import dev.dcache.master.membership.Membership;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -5,6 +5,7 @@ import dev.dcache.common.wire.Heartbeat;
 import dev.dcache.common.wire.HeartbeatReply;
 import dev.dcache.common.wire.RingSpec;
 import dev.dcache.master.fencing.Fences;
+import dev.dcache.master.ring.ClusterView;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -11,6 +11,8 @@ import dev.dcache.common.wire.RebalanceStatus;
 import dev.dcache.common.wire.RingSpec;
 import dev.dcache.master.fencing.Fences;
 import dev.dcache.master.health.Health;
+import dev.dcache.master.ring.ClusterView;
+import dev.dcache.master.ring.ViewPublisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

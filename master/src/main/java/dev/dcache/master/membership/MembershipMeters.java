@@ -2,6 +2,8 @@ package dev.dcache.master.membership;
 
 import dev.dcache.master.health.Health;
 import dev.dcache.master.metrics.MasterMetrics;
+import dev.dcache.master.ring.NodeState;
+import dev.dcache.master.ring.ViewPublisher;
 
 import java.util.Arrays;
 import java.util.List;

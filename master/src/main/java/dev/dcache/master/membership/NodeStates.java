@@ -4,6 +4,9 @@ import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.wire.HeartbeatReply;
 import dev.dcache.master.fencing.Fences;
 import dev.dcache.master.health.Health;
+import dev.dcache.master.ring.ClusterView;
+import dev.dcache.master.ring.NodeState;
+import dev.dcache.master.ring.ViewPublisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,6 +1,8 @@
 package dev.dcache.master.membership;
 
 import dev.dcache.master.fencing.Fences;
+import dev.dcache.master.ring.ClusterView;
+import dev.dcache.master.ring.NodeState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -7,7 +7,7 @@ import dev.dcache.common.error.ApiException;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.time.HybridLogicalClock;
 import dev.dcache.common.wire.Entry;
-import dev.dcache.master.membership.ClusterView;
+import dev.dcache.master.ring.ClusterView;
 import dev.dcache.master.membership.Membership;
 import dev.dcache.master.fencing.Fences;
 import dev.dcache.master.metrics.MasterMetrics;

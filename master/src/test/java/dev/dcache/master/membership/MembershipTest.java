@@ -6,6 +6,8 @@ import dev.dcache.common.wire.MemberChange;
 import dev.dcache.common.time.FakeClock;
 import dev.dcache.master.FakeAuxClient;
 import dev.dcache.master.fencing.Fences;
+import dev.dcache.master.ring.ClusterView;
+import dev.dcache.master.ring.NodeState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

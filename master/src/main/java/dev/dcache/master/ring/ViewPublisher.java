@@ -1,4 +1,4 @@
-package dev.dcache.master.membership;
+package dev.dcache.master.ring;
 
 import dev.dcache.common.hash.HashFunction;
 import dev.dcache.common.ring.HashRing;
@@ -15,11 +15,12 @@ import java.util.function.Consumer;
 
 /**
  * Builds the immutable {@link ClusterView} for each change, with a fresh {@link HashRing} over the
- * members that are up, and publishes it: one atomic reference that request threads load, then the
- * listeners, on the thread that made the change. Changes are made one at a time (under the
- * membership's lock); reading takes no lock.
+ * members that are up (the ring is never mutated), and publishes it: one atomic reference that
+ * request threads load, then the listeners, on the thread that made the change. Publishing is not
+ * thread-safe: the caller makes one change at a time ({@code membership.Membership} under its lock);
+ * reading takes no lock.
  */
-final class ViewPublisher {
+public final class ViewPublisher {
     private static final Logger log = LoggerFactory.getLogger(ViewPublisher.class);
 
     private final int vnodes;
@@ -27,25 +28,30 @@ final class ViewPublisher {
     private final AtomicReference<ClusterView> view = new AtomicReference<>();
     private final List<Consumer<ClusterView>> listeners = new CopyOnWriteArrayList<>();
 
-    /** Starts from an empty view, generation 0, which is not announced. */
-    ViewPublisher(int vnodes, int replicationFactor) {
+    /**
+     * Starts from an empty view, generation 0, which is not announced.
+     *
+     * @param vnodes            virtual nodes per node on each ring
+     * @param replicationFactor owners per key, as heartbeats tell the nodes
+     */
+    public ViewPublisher(int vnodes, int replicationFactor) {
         this.vnodes = vnodes;
         this.replicationFactor = replicationFactor;
         view.set(build(Map.of(), Map.of(), 0));
     }
 
     /** The current view; never null. */
-    ClusterView current() {
+    public ClusterView current() {
         return view.get();
     }
 
     /** Called with every new view. */
-    void onChange(Consumer<ClusterView> listener) {
+    public void onChange(Consumer<ClusterView> listener) {
         listeners.add(listener);
     }
 
     /** Publishes the next generation: these members in these states. */
-    void publish(Map<String, NodeAddress> members, Map<String, NodeState> states) {
+    public void publish(Map<String, NodeAddress> members, Map<String, NodeState> states) {
         ClusterView next = build(members, states, view.get().generation() + 1);
         view.set(next);
         log.info("ring generation {}: {} of {} nodes up {}, fingerprint {}", next.generation(),
@@ -60,7 +66,7 @@ final class ViewPublisher {
     }
 
     /** The ring of {@code v} as heartbeats describe it. */
-    RingSpec ringSpec(ClusterView v) {
+    public RingSpec ringSpec(ClusterView v) {
         List<NodeAddress> up = v.ring().nodes().stream().map(v.members()::get).toList();
         return new RingSpec(up, replicationFactor, vnodes, v.ring().fingerprint());
     }
