@@ -22,8 +22,8 @@ import dev.dcache.master.api.ClusterApi;
 import dev.dcache.master.api.DataApi;
 import dev.dcache.master.api.DataFastPath;
 import dev.dcache.master.api.InvalidationApi;
-import dev.dcache.master.cluster.Membership;
-import dev.dcache.master.cluster.NodeSource;
+import dev.dcache.master.membership.Membership;
+import dev.dcache.master.membership.NodeSource;
 import dev.dcache.master.config.MasterConfig;
 import dev.dcache.master.fencing.Fences;
 import dev.dcache.master.metrics.MasterMetrics;
@@ -88,12 +88,13 @@ public final class MasterMain implements AutoCloseable {
                 : httpData;
         this.probeClient = new HttpAuxClient(mapper, config.healthTimeout(), config.healthTimeout(), config.clusterToken());
         this.nodeSource = new NodeSource(config.auxNodes(), config.auxNodesFile(), config.auxDns(), this::askId);
+        // the master's one monotonic clock: pushes and restores read it through fences.now()
         Fences fences = new Fences(System::nanoTime, Fences.fenceAfter(config.healthInterval()), config.writeTimeout());
         this.membership = new Membership(new Membership.Settings(config.id(), config.vnodes(), config.replicationFactor(),
                 config.healthInterval().toMillis(), config.failureThreshold(), config.successThreshold(),
                 config.clusterToken()),
                 nodeSource.current(), probeClient, fences);
-        metrics.bindMembership(membership);
+        metrics.bindMembership(membership.readings());
         membership.onChange(view -> metrics.ringChanged());
         metrics.bindFencedNodes(fences::flagged);
         if (!config.clockOffset().isZero()) {
@@ -111,7 +112,7 @@ public final class MasterMain implements AutoCloseable {
         membership.advertiseNearCache(push != null);
         NearReads nearReads = nearReads(config, clock, push);
         metrics.bindNearReads(nearReads);
-        this.pushReceiver = new PushReceiver(nearReads, membership::nearCachePeers, () -> System.nanoTime() / 1_000_000,
+        this.pushReceiver = new PushReceiver(nearReads, membership::nearCachePeers, () -> fences.now() / 1_000_000,
                 InvalidationPush.silence(config.healthTimeout()));
         metrics.bindPushReceiver(pushReceiver);
         InvalidationApi invalidations = push == null ? null : new InvalidationApi(pushReceiver, mapper);
@@ -132,7 +133,8 @@ public final class MasterMain implements AutoCloseable {
         this.backup = config.backupDir() == null ? null : openBackup(config);
         BackupApi backupApi = backup == null ? null : new BackupApi(backup, mapper, metrics::backedUp);
         this.restorer = config.backupDir() == null ? null
-                : new Restorer(config.backupDir(), membership, dataClient, clock, config.replicationFactor());
+                : new Restorer(config.backupDir(), membership, dataClient, clock, fences::now,
+                        config.replicationFactor());
         if (restorer != null) {
             metrics.bindRestorer(restorer);
         }

@@ -1,7 +1,7 @@
 package dev.dcache.master.api;
 
-import dev.dcache.master.cluster.ClusterView;
-import dev.dcache.master.cluster.Membership;
+import dev.dcache.master.ring.ClusterView;
+import dev.dcache.master.membership.Membership;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 

@@ -5,8 +5,8 @@ import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.wire.Entry;
-import dev.dcache.master.cluster.ClusterView;
-import dev.dcache.master.cluster.Membership;
+import dev.dcache.master.ring.ClusterView;
+import dev.dcache.master.membership.Membership;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * Restores the backup into the current ring when a master starts and finds every aux node empty
@@ -46,15 +47,22 @@ public final class Restorer implements MasterMetrics.RestoreReadings {
     private final Membership membership;
     private final AuxClient client;
     private final InstantSource clock;
+    private final LongSupplier nanos;
     private final int replicationFactor;
     private final AtomicLong runs = new AtomicLong();
     private final AtomicLong restored = new AtomicLong();
 
-    public Restorer(Path dir, Membership membership, AuxClient client, InstantSource clock, int replicationFactor) {
+    /**
+     * @param clock wall clock, for expiry and the lock's age
+     * @param nanos monotonic clock in nanoseconds, for how long a restore took
+     */
+    public Restorer(Path dir, Membership membership, AuxClient client, InstantSource clock, LongSupplier nanos,
+                    int replicationFactor) {
         this.dir = dir;
         this.membership = membership;
         this.client = client;
         this.clock = clock;
+        this.nanos = nanos;
         this.replicationFactor = replicationFactor;
     }
 
@@ -98,7 +106,7 @@ public final class Restorer implements MasterMetrics.RestoreReadings {
     }
 
     private long restore(ClusterView view) throws IOException {
-        long start = System.nanoTime();
+        long start = nanos.getAsLong();
         runs.incrementAndGet();
         Map<String, Entry> all = BackupLog.readAll(dir);
         long now = clock.millis();
@@ -131,7 +139,7 @@ public final class Restorer implements MasterMetrics.RestoreReadings {
         }
         restored.addAndGet(done);
         log.info("restore: done, {} records restored, {} expired skipped, {} ms", done, skipped,
-                (System.nanoTime() - start) / 1_000_000);
+                (nanos.getAsLong() - start) / 1_000_000);
         return done;
     }
 

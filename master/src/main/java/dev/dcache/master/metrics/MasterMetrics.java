@@ -14,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * none of them.
  */
 public final class MasterMetrics {
-    /** What the membership meters read ({@code cluster.Membership}). */
+    /** What the membership meters read ({@code membership.MembershipMeters}). */
     public interface MembershipReadings {
         /** The node state names, each a tag value of {@code dcache.cluster.nodes}. */
         java.util.List<String> nodeStates();

@@ -9,8 +9,8 @@ import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.time.HybridLogicalClock;
 import dev.dcache.common.wire.BatchPutOutcome;
 import dev.dcache.common.wire.Entry;
-import dev.dcache.master.cluster.ClusterView;
-import dev.dcache.master.cluster.Membership;
+import dev.dcache.master.ring.ClusterView;
+import dev.dcache.master.membership.Membership;
 import dev.dcache.master.metrics.MasterMetrics;
 import dev.dcache.master.nearcache.NearReads;
 

@@ -16,7 +16,7 @@ import dev.dcache.common.wire.KeyVersion;
 import dev.dcache.common.wire.NodeHealth;
 import dev.dcache.common.wire.PutOutcome;
 import dev.dcache.master.FakeAuxClient;
-import dev.dcache.master.cluster.Membership;
+import dev.dcache.master.membership.Membership;
 import dev.dcache.master.metrics.MasterMetrics;
 import dev.dcache.master.nearcache.InvalidationPush;
 import dev.dcache.master.nearcache.NearCache;

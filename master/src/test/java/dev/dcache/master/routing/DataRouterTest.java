@@ -5,7 +5,7 @@ import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.time.FakeClock;
 import dev.dcache.common.time.HybridLogicalClock;
 import dev.dcache.common.wire.Entry;
-import dev.dcache.master.cluster.Membership;
+import dev.dcache.master.membership.Membership;
 import dev.dcache.master.fencing.Fences;
 import dev.dcache.master.FakeAuxClient;
 import dev.dcache.master.metrics.MasterMetrics;

@@ -1,4 +1,4 @@
-package dev.dcache.master.cluster;
+package dev.dcache.master.ring;
 
 /** Whether a master routes to an aux node. */
 public enum NodeState {

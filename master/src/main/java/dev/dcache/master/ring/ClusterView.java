@@ -1,4 +1,4 @@
-package dev.dcache.master.cluster;
+package dev.dcache.master.ring;
 
 import dev.dcache.common.ring.HashRing;
 import dev.dcache.common.ring.NodeAddress;
@@ -8,7 +8,7 @@ import java.util.Map;
 
 /**
  * One immutable picture of the cluster as this master sees it: every known aux node, its state,
- * and the ring built from the nodes that are up. Published atomically by {@link Membership}; a
+ * and the ring built from the nodes that are up. Published atomically by {@link ViewPublisher}; a
  * request reads one view and routes entirely by it.
  *
  * @param members    known aux nodes by id

@@ -1,4 +1,4 @@
-package dev.dcache.master.cluster;
+package dev.dcache.master.membership;
 
 import dev.dcache.common.config.ConfigException;
 import dev.dcache.common.ring.NodeAddress;

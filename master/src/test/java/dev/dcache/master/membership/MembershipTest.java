@@ -1,4 +1,4 @@
-package dev.dcache.master.cluster;
+package dev.dcache.master.membership;
 
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.ring.NodeAddress;
@@ -6,6 +6,8 @@ import dev.dcache.common.wire.MemberChange;
 import dev.dcache.common.time.FakeClock;
 import dev.dcache.master.FakeAuxClient;
 import dev.dcache.master.fencing.Fences;
+import dev.dcache.master.ring.ClusterView;
+import dev.dcache.master.ring.NodeState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -83,7 +85,7 @@ class MembershipTest {
         round();
         assertThat(state("b")).as("3.25 s without contact: b refuses reads by itself, it may leave the ring")
                 .isEqualTo(NodeState.DOWN);
-        assertThat(membership.ejections()).isEqualTo(1);
+        assertThat(membership.readings().ejections()).isEqualTo(1);
         assertThat(fences.flag("b")).as("this master writes without b now, and tells it").isTrue();
 
         aux.down.remove("b");
@@ -92,7 +94,7 @@ class MembershipTest {
         assertThat(aux.heartbeats.get("b").fenced()).isTrue();
         round();
         assertThat(state("b")).isEqualTo(NodeState.UP);
-        assertThat(membership.readmissions()).isEqualTo(1);
+        assertThat(membership.readings().readmissions()).isEqualTo(1);
         assertThat(fences.flag("b")).as("writes routed without b may still be running").isTrue();
         clock.advance(INTERVAL.multipliedBy(6));
         assertThat(fences.flag("b")).as("a write deadline later, none is").isFalse();

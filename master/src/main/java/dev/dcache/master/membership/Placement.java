@@ -1,6 +1,7 @@
-package dev.dcache.master.cluster;
+package dev.dcache.master.membership;
 
 import dev.dcache.common.wire.RebalanceStatus;
+import dev.dcache.master.ring.ClusterView;
 
 import java.util.Map;
 import java.util.Set;
