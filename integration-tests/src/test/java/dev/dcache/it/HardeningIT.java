@@ -97,11 +97,12 @@ class HardeningIT {
 
     @Test
     void overload_answers503WithRetryAfter_andRecovers() throws Exception {
-        // The proxy delays each chunk aux-2 sends by 800 ms, one after the other on a connection, so
-        // the replies to the 4 writes admitted at once can take 4 x 800 ms: a request timeout above
-        // that lets every admitted write finish (with 2 s, timed-out tries piled up behind them and
-        // some writes reached their deadline: 504, now and then, in the same code)
-        startWithSlowAux2(Map.of("MASTER_MAX_INFLIGHT", "4", "AUX_REQUEST_TIMEOUT_MS", "5000",
+        // The proxy delays each chunk aux-2 sends by 800 ms, one after the other on a connection.
+        // The 4 writes admitted at once make up to 8 calls to aux-2 (ordering, then copy), plus the
+        // connection's hello: 9 replies, up to 7.2 s behind one another. A request timeout above
+        // that lets every admitted write finish; with less, timed-out tries pile up behind them and
+        // writes reach their deadline (504). The client waits longer than the master's own bound.
+        startWithSlowAux2(Map.of("MASTER_MAX_INFLIGHT", "4", "AUX_REQUEST_TIMEOUT_MS", "10000",
                 "HEALTH_INTERVAL_MS", "1000", "HEALTH_FAILURES", "100"));
         String m = cluster.masterUrl(0);
         HashRing ring = new HashRing(List.of("aux-1", "aux-2", "aux-3"), 256, HashFunction.FNV1A_MIX);
@@ -114,7 +115,9 @@ class HardeningIT {
         }
         httpProxy.delay(800);
         binaryProxy.delay(800);
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        // HTTP/1.1: the JDK client otherwise tries an h2c upgrade first, and requests sent meanwhile wait for it
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(2)).build();
         List<Integer> statuses = Collections.synchronizedList(new ArrayList<>());
         List<String> retryAfter = Collections.synchronizedList(new ArrayList<>());
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -122,7 +125,7 @@ class HardeningIT {
             for (String k : keys) {
                 fs.add(pool.submit(() -> {
                     HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(m + "/data"))
-                            .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+                            .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
                             .POST(HttpRequest.BodyPublishers.ofString("{\"key\":\"" + k + "\",\"value\":\"x\"}")).build(),
                             HttpResponse.BodyHandlers.ofString());
                     statuses.add(r.statusCode());
