@@ -2,32 +2,22 @@ package dev.dcache.master.api;
 
 import dev.dcache.common.admission.Admission;
 import dev.dcache.common.admission.ByteBudget;
-import dev.dcache.common.concurrent.Futures;
 import dev.dcache.common.error.ApiException;
 import dev.dcache.common.http.ErrorAnswers;
 import dev.dcache.common.http.HttpServers;
-import dev.dcache.common.wire.Entry;
 import dev.dcache.master.metrics.MasterMetrics;
 import dev.dcache.master.routing.DataRouter;
 import dev.dcache.master.stall.RequestStart;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.VirtualThreads;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
-import java.util.Arrays;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Function;
-import java.util.function.Predicate;
 
 /**
  * The single-key data path: every request to {@code /data} and {@code /data/{key}} ({@code GET},
@@ -67,11 +57,9 @@ import java.util.function.Predicate;
  * non-blocking {@code Response.write}; the one wait (for body bytes) runs on a virtual thread.
  */
 public final class DataFastPath extends Handler.Wrapper implements MasterMetrics.FastPathReadings {
-    private static final Logger log = LoggerFactory.getLogger(DataFastPath.class);
     private static final String DATA = "/data";
     private static final String DATA_PREFIX = "/data/";
     private static final String KEY_ROUTE = "/data/<key>";
-    private static final String JSON = "application/json";
 
     private final DataApi api;
     private final DataRouter router;
@@ -119,7 +107,7 @@ public final class DataFastPath extends Handler.Wrapper implements MasterMetrics
             return delegate(request, response, callback);
         }
         served.increment();
-        Exchange x = new Exchange(request, response, callback, method, route, start);
+        Exchange x = new Exchange(edge, maxBodyBytes, request, response, callback, method, route, start);
         try {
             if (route.equals(DATA)) {
                 if (method.equals("POST")) {
@@ -280,189 +268,5 @@ public final class DataFastPath extends Handler.Wrapper implements MasterMetrics
     private void onVirtualThread(Runnable run) {
         Executor executor = VirtualThreads.getVirtualThreadsExecutor(getServer().getThreadPool());
         (executor != null ? executor : getServer().getThreadPool()).execute(run);
-    }
-
-    /**
-     * One request on its way through this handler: what it holds (a request slot, bytes of the
-     * budget) and how it is answered, exactly once.
-     */
-    private final class Exchange {
-        final Request request;
-        final Response response;
-        final Callback callback;
-        final String method;
-        final String route;
-        final long start;
-        boolean entered;
-        ByteBudget.Lease lease;
-
-        Exchange(Request request, Response response, Callback callback, String method, String route, long start) {
-            this.request = request;
-            this.response = response;
-            this.callback = callback;
-            this.method = method;
-            this.route = route;
-            this.start = start;
-        }
-
-        /** Takes a request slot without waiting; 503 when none is free. */
-        void enter() {
-            if (!admission.tryEnter()) {
-                throw admission.refuseRequest();
-            }
-            entered = true;
-            lease = admission.bytes().empty();
-        }
-
-        /** The entry read, with its answer's bytes added to the lease; the 503 of a full budget. */
-        Entry reserveAnswer(Entry e) {
-            if (e != null && !lease.tryGrow(DataApi.answerBytes(e.value()))) {
-                throw admission.bytes().refuseBusy();
-            }
-            return e;
-        }
-
-        /**
-         * Answers when {@code operation} completes: 200 with {@code body(result)}, 404 for a null
-         * result, the error answer of a failure.
-         */
-        <T> void complete(CompletableFuture<T> operation, Function<T, Object> body) {
-            operation.whenComplete((result, failure) -> {
-                if (failure != null) {
-                    fail(Futures.cause(failure));
-                } else if (result == null) {
-                    fail(ApiException.notFound(DataApi.KEY_NOT_FOUND));
-                } else {
-                    byte[] json;
-                    try {
-                        json = edge.mapper().writeValueAsBytes(body.apply(result));
-                    } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException bug) {
-                        fail(bug);
-                        return;
-                    }
-                    finish(200, () -> {
-                        response.setStatus(200);
-                        response.getHeaders().put(HttpHeader.CONTENT_TYPE, JSON);
-                        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, json.length);
-                        response.write(true, ByteBuffer.wrap(json), written());
-                    });
-                }
-            });
-        }
-
-        /** Answers with the error answer of {@code failure} ({@link ErrorAnswers}). */
-        void fail(Throwable failure) {
-            ErrorAnswers.Answer answer = ErrorAnswers.of(failure);
-            if (!answer.expected()) {
-                log.error("unhandled error on {} {}", method, route, failure);
-            }
-            finish(answer.status(), () -> ErrorAnswers.write(edge.mapper(), answer, response, written()));
-        }
-
-        /** {@link #fail}, after reading and dropping the unread body (at most the body limit). */
-        void refuseBeforeBody(Throwable refusal) {
-            BodyReader.discard(request, maxBodyBytes, () -> fail(refusal));
-        }
-
-        /**
-         * Gives back the request slot and records the request, then writes: writing may go on to
-         * handle the connection's next request inline. The bytes go back once the answer is written.
-         */
-        private void finish(int status, Runnable write) {
-            if (entered) {
-                entered = false;
-                admission.leave();
-            }
-            edge.served(method, route, status, edge.ticker().read() - start);
-            write.run();
-        }
-
-        private Callback written() {
-            ByteBudget.Lease held = lease;
-            return held == null ? callback : Callback.from(held::close, callback);
-        }
-    }
-
-    /** Reads a request body without blocking: whole (up to a limit), or to drop it. */
-    static final class BodyReader {
-        private BodyReader() {
-        }
-
-        /** What receives the body, or why there is none. */
-        interface Sink {
-            void accept(byte[] body, Throwable failure);
-        }
-
-        /**
-         * Reads the whole body into memory, at most {@code limit} bytes: past that, what is left is
-         * dropped ({@link #discard}) and {@code sink} gets a 413; a body that cannot be read (the
-         * client went away) gets a 400.
-         */
-        static void read(Request request, long limit, Sink sink) {
-            long declared = request.getLength();
-            var body = new Object() {
-                byte[] buf = new byte[(int) Math.max(0, Math.min(declared, limit))];
-                int size;
-                Runnable outcome;
-
-                boolean take(Content.Chunk chunk) {
-                    if (Content.Chunk.isFailure(chunk)) {
-                        outcome = () -> sink.accept(null, ApiException.badRequest("request body could not be read"));
-                        return false;
-                    }
-                    int n = chunk.remaining();
-                    if ((long) size + n > limit) {
-                        outcome = () -> discard(request, limit, () -> sink.accept(null, ApiException.tooLarge(
-                                "request body exceeds the limit of " + limit + " bytes")));
-                        return false;
-                    }
-                    if (size + n > buf.length) {
-                        buf = Arrays.copyOf(buf, (int) Math.min(limit, Math.max(size + n, 2L * buf.length)));
-                    }
-                    chunk.getByteBuffer().get(buf, size, n);
-                    size += n;
-                    if (chunk.isLast()) {
-                        byte[] whole = size == buf.length ? buf : Arrays.copyOf(buf, size);
-                        outcome = () -> sink.accept(whole, null);
-                        return false;
-                    }
-                    return true;
-                }
-            };
-            pump(request, body::take, () -> body.outcome.run());
-        }
-
-        /** Reads and drops what is left of the body, at most {@code limit + 1} bytes, then runs {@code then}. */
-        static void discard(Request request, long limit, Runnable then) {
-            long[] left = {limit + 1};
-            pump(request, chunk -> {
-                left[0] -= chunk.remaining();
-                return !Content.Chunk.isFailure(chunk) && !chunk.isLast() && left[0] > 0;
-            }, then);
-        }
-
-        /**
-         * Hands each chunk of the body to {@code take} (released after it returns) for as long as it
-         * answers true, then runs {@code done}; waits for content with {@code demand}, never blocking.
-         */
-        private static void pump(Request request, Predicate<Content.Chunk> take, Runnable done) {
-            while (true) {
-                Content.Chunk chunk = request.read();
-                if (chunk == null) {
-                    request.demand(() -> pump(request, take, done));
-                    return;
-                }
-                boolean more;
-                try {
-                    more = take.test(chunk);
-                } finally {
-                    chunk.release();
-                }
-                if (!more) {
-                    done.run();
-                    return;
-                }
-            }
-        }
     }
 }

@@ -1,0 +1,257 @@
+package dev.dcache.common.client;
+
+import dev.dcache.common.proto.Frames;
+import dev.dcache.common.ring.NodeAddress;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One multiplexed connection: many writers, one reader. Its socket stays in blocking mode and
+ * only platform threads touch it: the reader, callers that write without waiting, and a writer
+ * thread of its own for frames handed off (by virtual threads, and when the lock is taken).
+ */
+final class BinaryConnection {
+    private final NodeAddress node;
+    private final SocketChannel socket;
+    /** Frames handed to {@link #writeLoop}, which writes all it finds and flushes once. */
+    private final LinkedBlockingQueue<Frame> handedOff = new LinkedBlockingQueue<>();
+    private final Thread writer;
+    private final DataOutputStream out;
+    private final DataInputStream in;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final ConcurrentHashMap<Integer, Waiting> pending = new ConcurrentHashMap<>();
+    private final AtomicInteger ids = new AtomicInteger();
+    /** Upper bound of the request bytes written so far; guarded by {@link #writeLock}. */
+    private long written;
+    /** {@link Waiting#writtenAt} of the latest answered request; written by the reader only. */
+    private volatile long acked;
+    private volatile boolean open = true;
+
+    /** @param token the cluster token its hello carries; null for none */
+    BinaryConnection(NodeAddress node, SocketChannel socket, String token) throws IOException {
+        this.node = node;
+        this.socket = socket;
+        this.out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(socket), 64 * 1024));
+        this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(socket), 64 * 1024));
+        if (token != null) {
+            // pipelined: not awaited (buffered, it leaves with the first request); a refusal
+            // closes the connection and fails what follows
+            Frames.writeRequest(out, 0, Frames.HELLO, 0, 0, "", token);
+        }
+        Thread.ofPlatform().daemon().name("aux-reader-" + node.id()).start(this::readLoop);
+        this.writer = Thread.ofPlatform().daemon().name("aux-writer-" + node.id()).start(this::writeLoop);
+    }
+
+    boolean isOpen() {
+        return open;
+    }
+
+    /**
+     * Sends one request; {@code answer} is completed by the reader, the sweeper or a failure.
+     *
+     * <p>Never waits. A platform thread (Jetty's selector, a reply reader, the deadline sweeper:
+     * they all end up here through the asynchronous data path) writes the frame itself when the
+     * lock is free and the bytes the node has not yet read stay under
+     * {@link BinaryAuxClient#NON_BLOCKING_WRITE_BYTES}, which the kernel's buffers always absorb. Otherwise, and
+     * always for a virtual thread (which would turn the socket non-blocking), the frame goes to
+     * the connection's writer thread. The call is registered first, so {@link BinaryAuxClient#MAX_PENDING}
+     * bounds the frames handed off too, and one whose deadline passed meanwhile is not written.
+     */
+    <T> void send(byte op, long version, long expiresAt, String key, String value, String requestId,
+                  long deadlineNanos, NodeAddress node, BinaryAuxClient.Decoder<T> decoder, CompletableFuture<T> answer) {
+        if (pending.size() >= BinaryAuxClient.MAX_PENDING) {
+            // the node has stopped reading (paused, overloaded): fail fast rather than queue
+            answer.completeExceptionally(new AuxCallException(node.id(), AuxCallException.Kind.TIMEOUT,
+                    BinaryAuxClient.MAX_PENDING + " requests already waiting for this node", null));
+            return;
+        }
+        int id = ids.incrementAndGet() & Integer.MAX_VALUE;
+        if (id == 0) {
+            id = 1; // 0 is the HELLO's
+        }
+        Waiting w = new Waiting(node, decoder, answer, deadlineNanos);
+        pending.put(id, w);
+        Frame frame = new Frame(id, w, Frames.maxRequestBytes(key, value), op, version, expiresAt, key, value,
+                requestId);
+        if (!Thread.currentThread().isVirtual() && frame.bound() <= BinaryAuxClient.NON_BLOCKING_WRITE_BYTES
+                && writeLock.tryLock()) {
+            try {
+                if (written - acked + frame.bound() <= BinaryAuxClient.NON_BLOCKING_WRITE_BYTES) {
+                    if (write(frame)) {
+                        flush(frame);
+                    }
+                    return;
+                }
+            } finally {
+                writeLock.unlock();
+            }
+        }
+        handedOff.add(frame);
+        if (!open && handedOff.remove(frame)) {
+            w.fail(AuxCallException.Kind.IO, "connection to " + node.id() + " is closed", null);
+            pending.remove(id);
+        }
+    }
+
+    /**
+     * Writes the frames handed off, as many as are queued under one lock and one flush: under
+     * load they leave in one syscall. Runs until the connection closes.
+     */
+    private void writeLoop() {
+        try {
+            while (open) {
+                Frame frame = handedOff.take();
+                writeLock.lock();
+                try {
+                    Frame last = null;
+                    for (Frame f = frame; f != null; f = handedOff.poll()) {
+                        if (pending.get(f.id()) == f.waiting() && write(f)) { // else timed out or failed meanwhile
+                            last = f;
+                        }
+                    }
+                    if (last != null) {
+                        flush(last);
+                    }
+                } finally {
+                    writeLock.unlock();
+                }
+            }
+        } catch (InterruptedException closed) {
+            // close() stops the writer; it fails whatever is still waiting
+        }
+    }
+
+    /** Buffers one frame; under {@link #writeLock}. False when the connection failed (the call is failed). */
+    private boolean write(Frame f) {
+        try {
+            if (!open) {
+                throw new IOException("connection to " + node.id() + " is closed");
+            }
+            written += f.bound();
+            f.waiting().writtenAt = written;
+            Frames.writeRequest(out, f.id(), f.op(), f.version(), f.expiresAt(), f.key(), f.value(), f.requestId());
+            return true;
+        } catch (IOException e) {
+            failed(f, e);
+            return false;
+        }
+    }
+
+    /** Sends what is buffered; under {@link #writeLock}. {@code last} is failed with the connection. */
+    private void flush(Frame last) {
+        try {
+            out.flush();
+        } catch (IOException e) {
+            failed(last, e);
+        }
+    }
+
+    private void failed(Frame f, IOException e) {
+        Waiting failed = pending.remove(f.id());
+        if (failed != null) {
+            failed.fail(AuxCallException.Kind.IO, "connection failed: " + e, e);
+        }
+        close(e);
+    }
+
+    /** Fails the calls whose deadline passed; their late replies will find no one waiting. */
+    void expire(long nowNanos) {
+        for (var it = pending.entrySet().iterator(); it.hasNext(); ) {
+            Waiting p = it.next().getValue();
+            if (nowNanos - p.deadlineNanos >= 0) {
+                it.remove();
+                p.fail(AuxCallException.Kind.TIMEOUT, "request timed out", null);
+            }
+        }
+    }
+
+    private void readLoop() {
+        try {
+            while (open) {
+                Frames.Reply r = Frames.readReply(in);
+                if (r.id() == 0) {
+                    if (r.status() != Frames.OK) {
+                        throw new IOException(node.id() + " refused the cluster token");
+                    }
+                    continue;
+                }
+                Waiting p = pending.remove(r.id());
+                if (p != null) {
+                    // replies come in request order: the node has read everything up to this frame
+                    acked = Math.max(acked, p.writtenAt);
+                    p.complete(r);
+                }
+            }
+        } catch (IOException e) {
+            close(e);
+        }
+    }
+
+    void close(IOException cause) {
+        open = false;
+        closeQuietly(socket);
+        writer.interrupt();
+        for (var it = pending.values().iterator(); it.hasNext(); ) {
+            it.next().fail(AuxCallException.Kind.IO, "connection failed: " + cause, cause);
+            it.remove();
+        }
+    }
+
+    /** A call waiting for its reply, and when it gives up. */
+    static final class Waiting {
+        final NodeAddress node;
+        final BinaryAuxClient.Decoder<?> decoder;
+        final CompletableFuture<?> answer;
+        final long deadlineNanos;
+        /** The connection's byte count once this frame was written (set under the write lock). */
+        volatile long writtenAt;
+
+        Waiting(NodeAddress node, BinaryAuxClient.Decoder<?> decoder, CompletableFuture<?> answer, long deadlineNanos) {
+            this.node = node;
+            this.decoder = decoder;
+            this.answer = answer;
+            this.deadlineNanos = deadlineNanos;
+        }
+
+        @SuppressWarnings("unchecked")
+        void complete(Frames.Reply reply) {
+            CompletableFuture<Object> f = (CompletableFuture<Object>) answer;
+            try {
+                f.complete(decoder.decode(reply));
+            } catch (AuxCallException | RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        }
+
+        void fail(AuxCallException.Kind kind, String message, Throwable cause) {
+            answer.completeExceptionally(new AuxCallException(node.id(), kind, message, cause));
+        }
+    }
+
+    /** A request frame on its way to the wire, and the call waiting for its reply. */
+    record Frame(int id, Waiting waiting, long bound, byte op, long version, long expiresAt, String key,
+                         String value, String requestId) {
+    }
+
+    static void closeQuietly(java.io.Closeable s) {
+        if (s == null) {
+            return;
+        }
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // nothing to do
+        }
+    }
+}
