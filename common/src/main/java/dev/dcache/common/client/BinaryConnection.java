@@ -29,6 +29,7 @@ final class BinaryConnection {
     private final Thread writer;
     private final DataOutputStream out;
     private final DataInputStream in;
+    private final ReplyBuffer replies;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ConcurrentHashMap<Integer, Waiting> pending = new ConcurrentHashMap<>();
     private final AtomicInteger ids = new AtomicInteger();
@@ -43,7 +44,8 @@ final class BinaryConnection {
         this.node = node;
         this.socket = socket;
         this.out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(socket), 64 * 1024));
-        this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(socket), 64 * 1024));
+        this.replies = new ReplyBuffer(Channels.newInputStream(socket));
+        this.in = new DataInputStream(replies);
         if (token != null) {
             // pipelined: not awaited (buffered, it leaves with the first request); a refusal
             // closes the connection and fails what follows
@@ -88,8 +90,13 @@ final class BinaryConnection {
                 && writeLock.tryLock()) {
             try {
                 if (written - acked + frame.bound() <= BinaryAuxClient.NON_BLOCKING_WRITE_BYTES) {
+                    Cork cork = CORK.get();
                     if (write(frame)) {
-                        flush(frame);
+                        if (cork == null) {
+                            flush(frame);
+                        } else {
+                            cork.add(this); // flushed once the reader's batch of replies is done
+                        }
                     }
                     return;
                 }
@@ -176,9 +183,20 @@ final class BinaryConnection {
         }
     }
 
+    /**
+     * Reads replies and completes their calls. The calls completed here write their next frames
+     * (a write's copies after its ordering reply, a read's next owner) from this thread: while more
+     * whole replies are already buffered, those frames are only buffered ({@link Cork}), and leave
+     * in one flush per connection once the batch is done, before this thread waits for the socket.
+     */
     private void readLoop() {
+        Cork cork = new Cork();
+        CORK.set(cork);
         try {
             while (open) {
+                if (!replies.holdsWholeFrame()) {
+                    cork.flush(); // nothing more to complete without waiting: send what it wrote
+                }
                 Frames.Reply r = Frames.readReply(in);
                 if (r.id() == 0) {
                     if (r.status() != Frames.OK) {
@@ -195,6 +213,65 @@ final class BinaryConnection {
             }
         } catch (IOException e) {
             close(e);
+        } finally {
+            cork.flush();
+            CORK.remove();
+        }
+    }
+
+    /** Sends what a corked thread buffered, unless another writer holds the lock (it flushes then). */
+    private void flushCorked() {
+        if (writeLock.tryLock()) {
+            try {
+                out.flush();
+            } catch (IOException e) {
+                close(e);
+            } finally {
+                writeLock.unlock();
+            }
+        }
+    }
+
+    /** The reader threads' connections with frames buffered but not yet flushed; null on other threads. */
+    private static final ThreadLocal<Cork> CORK = new ThreadLocal<>();
+
+    /**
+     * Frames a reply reader wrote while completing a batch of replies, flushed together. Whoever
+     * holds a connection's write lock flushes before it lets go or, if corked itself, at the end of
+     * its own batch; so when the lock is taken at flush time, its holder sends these frames too.
+     */
+    private static final class Cork {
+        private final java.util.ArrayList<BinaryConnection> dirty = new java.util.ArrayList<>(4);
+
+        void add(BinaryConnection c) {
+            if (!dirty.contains(c)) {
+                dirty.add(c);
+            }
+        }
+
+        void flush() {
+            for (int i = 0; i < dirty.size(); i++) {
+                dirty.get(i).flushCorked();
+            }
+            dirty.clear();
+        }
+    }
+
+    /** The reply stream's buffer, which can tell whether a whole frame is already in it. */
+    private static final class ReplyBuffer extends BufferedInputStream {
+        ReplyBuffer(java.io.InputStream in) {
+            super(in, 64 * 1024);
+        }
+
+        /** True when the buffer holds at least one whole frame (reading it will not wait for the socket). */
+        synchronized boolean holdsWholeFrame() {
+            int n = count - pos;
+            if (n < 4) {
+                return false;
+            }
+            int length = (buf[pos] & 0xff) << 24 | (buf[pos + 1] & 0xff) << 16 | (buf[pos + 2] & 0xff) << 8
+                    | (buf[pos + 3] & 0xff);
+            return length >= 0 && n - 4 >= length;
         }
     }
 
