@@ -9,7 +9,7 @@ import dev.dcache.aux.recovery.Readiness;
 import dev.dcache.aux.cluster.ClusterAgent;
 import dev.dcache.common.error.ApiException;
 import dev.dcache.common.http.CheckedBody;
-import dev.dcache.common.http.HttpServers;
+import dev.dcache.common.http.AdmittedRoutes;
 import dev.dcache.common.wire.BatchPutOutcome;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.common.wire.Heartbeat;
@@ -30,7 +30,7 @@ import java.util.List;
  * (missing key, non-positive version).
  *
  * <p>Every route runs admitted (its body's bytes reserved before it is read, see
- * {@code common.http.HttpServers}); a batch of records is parsed as it arrives, so the node holds
+ * {@code common.http.AdmittedRoutes}); a batch of records is parsed as it arrives, so the node holds
  * the records, not the body's bytes beside them.
  */
 public final class InternalApi {
@@ -72,14 +72,14 @@ public final class InternalApi {
     }
 
     private void sync(Context ctx) throws IOException {
-        SyncRequest request = mapper.readValue(HttpServers.body(ctx), SyncRequest.class);
+        SyncRequest request = mapper.readValue(AdmittedRoutes.body(ctx), SyncRequest.class);
         if (request == null || request.from() == null || request.ring() == null || request.ring().nodes() == null
                 || request.ring().replicationFactor() < 1 || request.ring().vnodes() < 1) {
             throw ApiException.badRequest("sync needs from, ring and digests");
         }
         try {
             // streamed: the records are written from the cache, not first copied into one string
-            HttpServers.streamJson(ctx, mapper, antiEntropy.answer(request, readiness.rebuilding()));
+            AdmittedRoutes.streamJson(ctx, mapper, antiEntropy.answer(request, readiness.rebuilding()));
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest(e.getMessage());
         }
@@ -118,7 +118,7 @@ public final class InternalApi {
     }
 
     private void heartbeat(Context ctx) throws IOException {
-        Heartbeat hb = mapper.readValue(HttpServers.body(ctx), Heartbeat.class);
+        Heartbeat hb = mapper.readValue(AdmittedRoutes.body(ctx), Heartbeat.class);
         if (hb == null || hb.master() == null || hb.master().isEmpty()) {
             throw ApiException.badRequest("heartbeat needs a master id");
         }
@@ -128,7 +128,7 @@ public final class InternalApi {
     private void dump(Context ctx) {
         List<Entry> all = new ArrayList<>();
         cache.forEach(all::add);
-        HttpServers.streamJson(ctx, mapper, all);
+        AdmittedRoutes.streamJson(ctx, mapper, all);
     }
 
     private void get(Context ctx) {
@@ -142,7 +142,7 @@ public final class InternalApi {
     }
 
     private void put(Context ctx) throws IOException {
-        Entry e = checked(mapper.readValue(HttpServers.body(ctx), Entry.class));
+        Entry e = checked(mapper.readValue(AdmittedRoutes.body(ctx), Entry.class));
         PutOutcome outcome = requireServingIfOrdering(ctx) ? ordered.put(e, requestId(ctx)) : cache.put(e);
         if (outcome.tooLarge()) {
             throw ApiException.tooLarge("record exceeds this node's per-segment byte budget");
@@ -166,7 +166,7 @@ public final class InternalApi {
     }
 
     private void batchGet(Context ctx) throws IOException {
-        List<String> keys = batch(mapper.readValue(HttpServers.body(ctx), KEYS));
+        List<String> keys = batch(mapper.readValue(AdmittedRoutes.body(ctx), KEYS));
         requireServing();
         List<Entry> found = new ArrayList<>(keys.size());
         for (String key : keys) {
@@ -178,7 +178,7 @@ public final class InternalApi {
                 found.add(e);
             }
         }
-        HttpServers.streamJson(ctx, mapper, found); // up to keys x 1 MiB: never as one String
+        AdmittedRoutes.streamJson(ctx, mapper, found); // up to keys x 1 MiB: never as one String
     }
 
     private void batchPut(Context ctx) throws IOException {
@@ -210,7 +210,7 @@ public final class InternalApi {
     }
 
     private void batchDelete(Context ctx) throws IOException {
-        List<KeyVersion> deletes = batch(mapper.readValue(HttpServers.body(ctx), DELETES));
+        List<KeyVersion> deletes = batch(mapper.readValue(AdmittedRoutes.body(ctx), DELETES));
         for (KeyVersion d : deletes) {
             if (d == null || d.key() == null || d.key().isEmpty() || d.version() <= 0) {
                 throw ApiException.badRequest("each delete needs a key and a positive version");

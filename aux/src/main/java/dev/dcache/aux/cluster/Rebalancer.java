@@ -2,10 +2,7 @@ package dev.dcache.aux.cluster;
 
 import dev.dcache.aux.metrics.AuxMetrics;
 import dev.dcache.aux.cache.LruCache;
-import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
-import dev.dcache.common.ring.HashRing;
-import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.common.wire.RebalanceStatus;
 import dev.dcache.common.wire.RingSpec;
@@ -13,14 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.InstantSource;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -60,18 +52,17 @@ import java.util.function.Consumer;
  * sweep ({@link RebalanceStatus#straysPending()} is for operators and tests), so there is no cycle
  * between "settled" and "swept".
  *
+ * <p>This class keeps the placement state (target, applied, clean-up and strays pending) and decides
+ * which pass runs; {@link RecordMover} carries out a pass, record by record, by the rules above.
+ *
  * <p>Threading: passes run one at a time on the caller's thread ({@link #run}); status reads are
  * lock-free.
  */
 public final class Rebalancer implements AuxMetrics.RebalanceReadings {
     private static final Logger log = LoggerFactory.getLogger(Rebalancer.class);
-    private static final int CHUNK = 2000;
 
-    private final String selfId;
     private final LruCache cache;
-    private final AuxClient peers;
-
-    private final Consumer<List<Entry>> movedSink;
+    private final RecordMover mover;
     private volatile RingSpec applied;
     private volatile RingSpec cleanupFor;
     /** The ring reached by the last pass, until records taken as a former owner meanwhile are swept; or null. */
@@ -81,8 +72,6 @@ public final class Rebalancer implements AuxMetrics.RebalanceReadings {
     private final AtomicLong runs = new AtomicLong();
     /** Bumped by {@link #forgetPlacement}, so a pass that was running then does not mark its ring applied. */
     private final AtomicLong placementEpoch = new AtomicLong();
-    private final AtomicLong moved = new AtomicLong();
-    private final AtomicLong dropped = new AtomicLong();
     private volatile long lastDurationMillis;
     private final InstantSource clock;
 
@@ -93,10 +82,8 @@ public final class Rebalancer implements AuxMetrics.RebalanceReadings {
      */
     public Rebalancer(String selfId, LruCache cache, AuxClient peers, Consumer<List<Entry>> movedSink,
                       InstantSource clock) {
-        this.selfId = selfId;
         this.cache = cache;
-        this.peers = peers;
-        this.movedSink = movedSink;
+        this.mover = new RecordMover(selfId, cache, peers, movedSink);
         this.clock = clock;
     }
 
@@ -213,27 +200,20 @@ public final class Rebalancer implements AuxMetrics.RebalanceReadings {
      *                     by that ring alone (the sweep then stops, dropping nothing more)
      * @return true when done (or nothing to do); false when some owner was unreachable (kept, retry later)
      */
-    public boolean sweepStrays(java.util.function.BooleanSupplier stillSettled) {
+    public boolean sweepStrays(BooleanSupplier stillSettled) {
         RingSpec ring = straysFor;
         if (ring == null || ring != applied || ring != target || cleanupFor != null) {
             return ring == null;
         }
         // checked again before each chunk's drops: a new ring may have come meanwhile, under which
         // this node owns some of these records (and masters write them here before it hears so)
-        sweepValid = () -> target == ring && applied == ring && stillSettled.getAsBoolean();
-        try {
-            boolean complete = pass(ring, ring, true, true);
-            if (complete && straysFor == ring) {
-                straysFor = null;
-            }
-            return complete;
-        } finally {
-            sweepValid = null;
+        boolean complete = pass(ring, ring, true, true,
+                () -> target == ring && applied == ring && stillSettled.getAsBoolean());
+        if (complete && straysFor == ring) {
+            straysFor = null;
         }
+        return complete;
     }
-
-    /** While a sweep runs: whether its ring still holds; see {@link #sweepStrays}. */
-    private volatile java.util.function.BooleanSupplier sweepValid;
 
     /** Forgets where the data is placed, so the next pass re-places every record (see {@link RingTracker}). */
     public void forgetPlacement() {
@@ -242,18 +222,20 @@ public final class Rebalancer implements AuxMetrics.RebalanceReadings {
     }
 
     private boolean pass(RingSpec from, RingSpec to) {
-        return pass(from, to, true, false);
+        return pass(from, to, true, false, null);
     }
 
     private boolean pass(RingSpec from, RingSpec to, boolean drop) {
-        return pass(from, to, drop, false);
+        return pass(from, to, drop, false, null);
     }
 
     /**
-     * @param strays sweep mode: send every record not owned under {@code to} to its owners before
-     *               dropping it; does not show as running, so masters do not see the ring unsettled
+     * @param strays     sweep mode: send every record not owned under {@code to} to its owners before
+     *                   dropping it; does not show as running, so masters do not see the ring unsettled
+     * @param sweepValid in sweep mode, asked before each chunk's drops (see {@link #sweepStrays}); else null
      */
-    private boolean pass(RingSpec from, RingSpec to, boolean drop, boolean strays) {
+    private boolean pass(RingSpec from, RingSpec to, boolean drop, boolean strays,
+                         BooleanSupplier sweepValid) {
         if (to.nodes().isEmpty()) {
             return false; // nowhere to put anything: keep every record
         }
@@ -261,26 +243,7 @@ public final class Rebalancer implements AuxMetrics.RebalanceReadings {
             running = true; // a sweep does not show: masters must not see the ring unsettled for it
         }
         long start = clock.millis();
-        Map<String, NodeAddress> addresses = new HashMap<>();
-        to.nodes().forEach(n -> addresses.put(n.id(), n));
-        HashRing newRing = to.toRing();
-        HashRing oldRing = from == null ? null : from.toRing();
-        int rf = to.replicationFactor();
-        long[] counts = new long[3]; // examined, sent, dropped
-        boolean[] complete = {true};
-        List<Entry> chunk = new ArrayList<>(CHUNK);
-        cache.forEach(e -> {
-            chunk.add(e);
-            if (chunk.size() == CHUNK) {
-                complete[0] &= moveChunk(chunk, oldRing, newRing, rf, from == null ? 0 : from.replicationFactor(),
-                        addresses, counts, drop, strays);
-                chunk.clear();
-            }
-        });
-        if (!chunk.isEmpty()) {
-            complete[0] &= moveChunk(chunk, oldRing, newRing, rf, from == null ? 0 : from.replicationFactor(),
-                    addresses, counts, drop, strays);
-        }
+        RecordMover.Counts counts = mover.move(from, to, drop, strays, sweepValid);
         long ms = Math.max(0, clock.millis() - start); // a wall-clock step back must not give a negative time
         if (!strays) {
             running = false;
@@ -288,76 +251,10 @@ public final class Rebalancer implements AuxMetrics.RebalanceReadings {
         runs.incrementAndGet();
         lastDurationMillis = ms;
         log.info("{} {} -> {}: examined {} records, sent {} copies, dropped {}, {} ms{}",
-                strays ? "stray sweep" : "rebalance", from == null ? "unknown" : from.fingerprint(), to.fingerprint(), counts[0], counts[1], counts[2], ms,
-                complete[0] ? "" : " (incomplete: some owners unreachable, will retry)");
-        return complete[0];
-    }
-
-    private boolean moveChunk(List<Entry> chunk, HashRing oldRing, HashRing newRing, int rf, int oldRf,
-                              Map<String, NodeAddress> addresses, long[] counts, boolean drop, boolean strays) {
-        Map<String, List<Entry>> perTarget = new LinkedHashMap<>();
-        List<Entry> toDrop = new ArrayList<>();
-        Map<Entry, List<String>> dropNeeds = new HashMap<>();
-        for (Entry e : chunk) {
-            counts[0]++;
-            long h = newRing.hashOf(e.key());
-            List<String> owners = newRing.ownersOfHash(h, rf);
-            List<String> oldOwners = oldRing == null ? null : oldRing.ownersOfHash(h, oldRf);
-            List<String> staying = oldOwners == null ? List.of()
-                    : owners.stream().filter(oldOwners::contains).toList();
-            List<String> targets;
-            if (!owners.contains(selfId)) {
-                // leaving owner: a staying owner copies the record to the new ones; without one
-                // (or without knowing), this node must; a stray may be newer than the owners' copy
-                targets = staying.isEmpty() || strays ? owners : List.of();
-                toDrop.add(e);
-                dropNeeds.put(e, targets);
-            } else if (oldOwners == null) {
-                targets = new ArrayList<>(owners); // placement unknown: tell the other owners
-                targets.remove(selfId);
-            } else if (!oldOwners.contains(selfId)) {
-                continue; // it reached this new owner under the new ring: from a write or a peer's pass
-            } else if (oldOwners.equals(owners) || !staying.get(0).equals(selfId)) {
-                continue; // unchanged, or another staying owner copies it
-            } else {
-                targets = owners.stream().filter(o -> !oldOwners.contains(o)).toList();
-            }
-            for (String t : targets) {
-                perTarget.computeIfAbsent(t, x -> new ArrayList<>()).add(e);
-            }
-        }
-        Set<String> failed = new HashSet<>();
-        Set<Entry> delivered = new java.util.LinkedHashSet<>();
-        for (Map.Entry<String, List<Entry>> batch : perTarget.entrySet()) {
-            NodeAddress node = addresses.get(batch.getKey());
-            try {
-                peers.putBatch(node, batch.getValue());
-                counts[1] += batch.getValue().size();
-                moved.addAndGet(batch.getValue().size());
-                delivered.addAll(batch.getValue());
-            } catch (AuxCallException ex) {
-                failed.add(batch.getKey());
-                log.warn("rebalance: cannot send {} records to {}: {}", batch.getValue().size(), node, ex.getMessage());
-            }
-        }
-        if (!delivered.isEmpty() && !strays) {
-            movedSink.accept(new ArrayList<>(delivered)); // strays were backed up when they first moved
-        }
-        if (strays) {
-            java.util.function.BooleanSupplier valid = sweepValid;
-            if (valid != null && !valid.getAsBoolean()) {
-                return false; // the ring changed: drop nothing, the next pass places these records
-            }
-        }
-        // from an unknown placement nothing is dropped: the target ring may be a passing one
-        // (nodes still starting), and a copy could be the only one left
-        for (Entry e : drop && oldRing != null ? toDrop : List.<Entry>of()) {
-            if (dropNeeds.get(e).stream().noneMatch(failed::contains) && cache.drop(e.key(), e.version())) {
-                counts[2]++;
-                dropped.incrementAndGet();
-            }
-        }
-        return failed.isEmpty();
+                strays ? "stray sweep" : "rebalance", from == null ? "unknown" : from.fingerprint(),
+                to.fingerprint(), counts.examined(), counts.sent(), counts.dropped(), ms,
+                counts.complete() ? "" : " (incomplete: some owners unreachable, will retry)");
+        return counts.complete();
     }
 
     /** Current state, for heartbeats and metrics. */
@@ -367,7 +264,7 @@ public final class Rebalancer implements AuxMetrics.RebalanceReadings {
         // copies awaiting the clean-up pass count as not yet placed
         return new RebalanceStatus(a == null || cleanupFor != null ? "" : a.fingerprint(), t == null ? "" : t.fingerprint(),
                 running,
-                runs.get(), moved.get(), dropped.get(), lastDurationMillis, straysFor != null);
+                runs.get(), mover.moved(), mover.dropped(), lastDurationMillis, straysFor != null);
     }
 
     @Override
@@ -382,12 +279,12 @@ public final class Rebalancer implements AuxMetrics.RebalanceReadings {
 
     @Override
     public long keysMoved() {
-        return moved.get();
+        return mover.moved();
     }
 
     @Override
     public long keysDropped() {
-        return dropped.get();
+        return mover.dropped();
     }
 
     @Override

@@ -17,7 +17,7 @@ import java.util.Map;
 /**
  * The one place that turns a failure into the error answer every route gives:
  * {@code {"error": "..."}} with a status and, for some, headers ({@code Retry-After}). The Javalin
- * routes ({@link HttpServers}' exception mapping), the master's data front handler and Jetty's own
+ * routes ({@link ErrorMapping}), the master's data front handler and Jetty's own
  * error pages ({@link JsonErrorHandler}) all answer through it, so a failure reads the same
  * whichever of them meets it.
  */

@@ -1,25 +1,18 @@
 package dev.dcache.common.http;
 
-import dev.dcache.common.error.ApiException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dcache.common.admission.Admission;
-import dev.dcache.common.admission.ByteBudget;
 import dev.dcache.common.metrics.AdmissionMetrics;
 import dev.dcache.common.metrics.HttpMetrics;
 import dev.dcache.common.time.Ticker;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
-import io.javalin.http.Context;
-import io.javalin.http.HttpResponseException;
-import io.javalin.http.HttpStatus;
 import io.javalin.json.JavalinJackson;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.eclipse.jetty.http.UriCompliance;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -28,18 +21,10 @@ import java.util.function.Function;
  * Builds the Javalin server both node kinds run: virtual threads, the strict JSON mapper, one
  * error mapper that answers every failure as {@code {"error": "..."}}, request metrics tagged by
  * route template, {@code GET /metrics}, and server-side limits (body size, idle timeout, and
- * {@link Admission}: requests and bytes of bodies in flight).
- *
- * <p>Admission happens before a body is read: a request reserves its {@code Content-Length}
- * (the whole body limit when it has none) from the node's {@link ByteBudget}, waiting briefly
- * when the budget is full, and is refused with 503 (or 413, larger than the budget) when that
- * does not come. Whatever body a request still has unread when it is answered (refused before
- * reading, or a parse that stopped early) is read and discarded first, so that a client that
- * writes its whole body before reading sees the answer instead of a reset connection.
+ * {@link Admission}: requests and bytes of bodies in flight, see {@link AdmittedRoutes}).
+ * Failures are mapped to answers by {@link ErrorMapping}.
  */
 public final class HttpServers {
-    private static final Logger log = LoggerFactory.getLogger(HttpServers.class);
-    private static final String ERROR_WRITTEN = "dcache.errorWritten";
     /** {@code ACCESS_LOG=true}: one INFO line per request (route template, never the raw path or key). */
     private static final Logger ACCESS = LoggerFactory.getLogger("access");
 
@@ -71,12 +56,6 @@ public final class HttpServers {
                     Ticker.system());
         }
     }
-
-    /** Where a Javalin route finds its request's reservation of the byte budget ({@link #lease}). */
-    private static final String LEASE = "dcache.lease";
-    /** The request attribute holding the server's body limit, for {@link #body}. */
-    private static final String BODY_LIMIT = "dcache.bodyLimit";
-
 
     /**
      * What a front handler (a Jetty handler placed before Javalin's, see
@@ -112,139 +91,6 @@ public final class HttpServers {
             if (connector instanceof org.eclipse.jetty.server.AbstractConnector c) {
                 c.setIdleTimeout(idleTimeoutMillis);
             }
-        }
-    }
-
-    /**
-     * The whole request body, refused with 413 past the server's body limit also when its length
-     * was not declared (chunked): Javalin's {@code bodyAsBytes} checks only a declared
-     * Content-Length, and would read an undeclared body of any size into the heap.
-     */
-    public static byte[] body(Context ctx) throws IOException {
-        Long limit = ctx.attribute(BODY_LIMIT);
-        if (limit == null) {
-            return ctx.bodyAsBytes(); // not an admitted route
-        }
-        CheckedBody in = new CheckedBody(ctx.req().getInputStream(), limit, false);
-        try {
-            return in.readAllBytes();
-        } catch (IOException e) {
-            in.throwIfRefused();
-            throw e;
-        }
-    }
-
-    /**
-     * The request's reservation of the byte budget, taken before its handler ran and held until its
-     * answer has been written; a handler grows it for what it holds beyond its body (an answer read
-     * from the aux nodes). Never null inside a route.
-     */
-    public static ByteBudget.Lease lease(Context ctx) {
-        ByteBudget.Lease lease = ctx.attribute(LEASE);
-        if (lease == null) {
-            throw new IllegalStateException("no admission lease: not inside an admitted route");
-        }
-        return lease;
-    }
-
-    private static io.javalin.http.Handler limited(io.javalin.router.Endpoint endpoint, Options options) {
-        io.javalin.http.Handler handler = endpoint.handler;
-        if (!endpoint.method.isHttpMethod() || endpoint.path.equals("/health") || endpoint.path.equals("/metrics")) {
-            return handler;
-        }
-        Admission admission = options.admission();
-        boolean budgeted = !options.unbudgeted().contains(endpoint.path);
-        return ctx -> {
-            boolean entered = false;
-            ByteBudget.Lease lease = null;
-            try {
-                if (!admission.tryEnter()) {
-                    throw admission.refuseRequest();
-                }
-                entered = true;
-                lease = budgeted ? admitBody(ctx, options) : admission.bytes().empty();
-                ctx.attribute(LEASE, lease);
-                ctx.attribute(BODY_LIMIT, options.maxRequestBytes());
-                if (!closeWhenComplete(ctx, lease)) {
-                    lease = null; // closed with the exchange, once the answer is on the wire
-                }
-                handler.handle(ctx);
-            } finally {
-                discardUnread(ctx, options.maxRequestBytes());
-                if (lease != null) {
-                    lease.close();
-                }
-                if (entered) {
-                    admission.leave();
-                }
-            }
-        };
-    }
-
-    /**
-     * Has Jetty close {@code lease} when the exchange completes: after the answer was written (Javalin
-     * writes a route's result after the route returns, and a reader may be slow), or failed.
-     *
-     * @return true when that could not be arranged and the caller must close it
-     */
-    private static boolean closeWhenComplete(Context ctx, ByteBudget.Lease lease) {
-        org.eclipse.jetty.server.Request core =
-                org.eclipse.jetty.ee10.servlet.ServletContextRequest.getServletContextRequest(ctx.req());
-        if (core == null) {
-            return true;
-        }
-        org.eclipse.jetty.server.Request.addCompletionListener(core, failure -> lease.close());
-        return false;
-    }
-
-    /**
-     * Answers 200 with {@code body} as JSON encoded straight onto the wire, never whole in memory:
-     * Javalin's {@code ctx.json} builds the whole answer as one String first (about four times
-     * its size in transient memory; a 16 MiB bulk read's answer took an aux node into
-     * {@code OutOfMemoryError}). A client gone meanwhile is no error: nobody is left to answer.
-     */
-    public static void streamJson(Context ctx, ObjectMapper mapper, Object body) {
-        ctx.status(200).contentType("application/json");
-        try {
-            java.io.OutputStream out = ctx.res().getOutputStream();
-            mapper.writer().without(com.fasterxml.jackson.core.JsonGenerator.Feature.AUTO_CLOSE_TARGET)
-                    .writeValue(out, body);
-            out.flush();
-        } catch (IOException e) {
-            log.debug("answer not delivered: {}", e.toString());
-        }
-    }
-
-    /** Reserves the request's body before it is read: its Content-Length, or the limit when unknown. */
-    private static ByteBudget.Lease admitBody(Context ctx, Options options) {
-        long length = ctx.req().getContentLengthLong();
-        if (length > options.maxRequestBytes()) {
-            throw ApiException.tooLarge("request body too large: " + length + " bytes; the limit is "
-                    + options.maxRequestBytes());
-        }
-        boolean unknownLength = length < 0 && ctx.header("Transfer-Encoding") != null;
-        return options.admission().bytes().reserve(unknownLength ? options.maxRequestBytes() : Math.max(0, length));
-    }
-
-    /**
-     * Reads and drops what is left of the request body (at most {@code limit} bytes), so that the
-     * answer reaches a client still writing its body; bounded in time by the idle timeout and the
-     * minimum data rate. A client already gone is no error.
-     */
-    private static void discardUnread(Context ctx, long limit) {
-        if (ctx.req().getContentLengthLong() <= 0 && ctx.header("Transfer-Encoding") == null) {
-            return;
-        }
-        try {
-            InputStream in = ctx.req().getInputStream();
-            byte[] buf = new byte[16 * 1024];
-            long left = limit + 1;
-            int n;
-            while (left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) >= 0) {
-                left -= n;
-            }
-        } catch (IOException | RuntimeException e) {
-            // the client went away or sent garbage; Jetty closes the connection
         }
     }
 
@@ -303,7 +149,7 @@ public final class HttpServers {
                     server.setDynamic(false);
                 }
             });
-            config.router.handlerWrapper(endpoint -> limited(endpoint, options));
+            config.router.handlerWrapper(endpoint -> AdmittedRoutes.limited(endpoint, options));
             config.requestLogger.http((ctx, ms) -> {
                 metrics.record(ctx, ms);
                 if (ACCESS_LOG_ON) {
@@ -313,7 +159,7 @@ public final class HttpServers {
             });
             config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                     .result(options.registry().scrape()));
-            installErrorMapping(config, options.mapper());
+            ErrorMapping.install(config, options.mapper());
             routes.accept(config);
         });
     }
@@ -344,56 +190,5 @@ public final class HttpServers {
         pool.setName("jetty");
         pool.setVirtualThreadsExecutor(org.eclipse.jetty.util.VirtualThreads.getNamedVirtualThreadsExecutor("jetty-vt"));
         return pool;
-    }
-
-    private static void installErrorMapping(JavalinConfig config, ObjectMapper mapper) {
-        config.routes.exception(HttpResponseException.class, (e, ctx) ->
-                error(ctx, mapper, ErrorAnswers.Answer.of(e.getStatus(), javalinMessage(e, ctx))));
-        config.routes.exception(Exception.class, (e, ctx) -> {
-            ErrorAnswers.Answer answer = ErrorAnswers.of(e);
-            if (!answer.expected()) {
-                var endpoint = ctx.endpoints().matchedHttpEndpoint();
-                log.error("unhandled error on {} {}", ctx.method().name(), endpoint == null ? "?" : endpoint.path, e);
-            }
-            error(ctx, mapper, answer);
-        });
-        // statuses set without an exception (e.g. by Jetty or Javalin itself) still get a JSON body
-        for (int status : new int[]{400, 404, 405, 413, 414, 431, 500, 503}) {
-            config.routes.error(status, ctx -> {
-                if (ctx.attribute(ERROR_WRITTEN) == null) {
-                    error(ctx, mapper, ErrorAnswers.Answer.of(status, HttpStatus.forStatus(status).getMessage()));
-                }
-            });
-        }
-    }
-
-    /** The message of an error Javalin raised itself: no route, a method not allowed, a body too large. */
-    private static String javalinMessage(HttpResponseException e, Context ctx) {
-        return switch (e.getStatus()) {
-            case 404 -> "no such route: " + ctx.method().name() + " " + safePath(ctx);
-            case 405 -> "method " + ctx.method().name() + " not allowed on " + safePath(ctx);
-            case 413 -> "request body too large";
-            default -> e.getMessage() == null || e.getMessage().isBlank()
-                    ? HttpStatus.forStatus(e.getStatus()).getMessage() : e.getMessage();
-        };
-    }
-
-    /** Writes an error answer ({@link ErrorAnswers}) on a Javalin route. */
-    private static void error(Context ctx, ObjectMapper mapper, ErrorAnswers.Answer answer) {
-        ctx.attribute(ERROR_WRITTEN, Boolean.TRUE);
-        answer.headers().forEach(ctx::header);
-        ctx.status(answer.status()).contentType("application/json")
-                .result(ErrorAnswers.body(mapper, answer.status(), answer.message()));
-    }
-
-    /** The path, clipped and stripped of control characters, fit to echo back in an error. */
-    private static String safePath(Context ctx) {
-        String p = ctx.path();
-        StringBuilder sb = new StringBuilder(Math.min(p.length(), 120));
-        for (int i = 0; i < p.length() && sb.length() < 120; i++) {
-            char c = p.charAt(i);
-            sb.append(c < 0x20 || c == 0x7f ? '?' : c);
-        }
-        return sb.toString();
     }
 }

@@ -12,7 +12,7 @@ import dev.dcache.common.wire.NodeHealth;
 import dev.dcache.common.wire.RebalanceStatus;
 import dev.dcache.master.ring.ClusterView;
 import dev.dcache.master.membership.Membership;
-import dev.dcache.common.http.HttpServers;
+import dev.dcache.common.http.AdmittedRoutes;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 
@@ -78,7 +78,7 @@ public final class AdminApi {
     }
 
     private void add(Context ctx) throws IOException {
-        JsonNode body = mapper.readTree(HttpServers.body(ctx));
+        JsonNode body = mapper.readTree(AdmittedRoutes.body(ctx));
         if (body == null || !body.isObject() || !body.path("id").isTextual() || !body.path("address").isTextual()) {
             throw ApiException.badRequest("body must be {\"id\": \"aux-4\", \"address\": \"host:port\"}");
         }

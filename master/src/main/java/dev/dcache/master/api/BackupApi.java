@@ -6,7 +6,7 @@ import dev.dcache.common.error.ApiException;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.common.wire.InternalPaths;
 import dev.dcache.master.backup.BackupLog;
-import dev.dcache.common.http.HttpServers;
+import dev.dcache.common.http.AdmittedRoutes;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 
@@ -38,7 +38,7 @@ public final class BackupApi {
     }
 
     private void append(Context ctx) throws IOException {
-        List<Entry> records = mapper.readValue(HttpServers.body(ctx), ENTRIES);
+        List<Entry> records = mapper.readValue(AdmittedRoutes.body(ctx), ENTRIES);
         if (records == null || records.stream().anyMatch(e -> e == null || e.key() == null || e.version() <= 0)) {
             throw ApiException.badRequest("body must be an array of entries with keys and positive versions");
         }

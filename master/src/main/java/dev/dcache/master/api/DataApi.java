@@ -12,7 +12,7 @@ import dev.dcache.common.admission.Admission;
 import dev.dcache.common.admission.ByteBudget;
 import dev.dcache.common.error.ApiException;
 import dev.dcache.common.http.CheckedBody;
-import dev.dcache.common.http.HttpServers;
+import dev.dcache.common.http.AdmittedRoutes;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.master.config.MasterConfig;
 import dev.dcache.master.routing.DataRouter;
@@ -48,7 +48,7 @@ import java.util.function.LongConsumer;
  * </pre>
  * Validation is all-or-nothing: one bad item rejects the whole request before anything is written.
  *
- * <p>Memory: every route runs admitted ({@link HttpServers}: its body's bytes reserved before it is
+ * <p>Memory: every route runs admitted ({@link AdmittedRoutes}: its body's bytes reserved before it is
  * read). A bulk write is parsed as it arrives, item by item (Jackson's streaming parser), so the
  * master holds its values once, never the body beside them. Answers that carry values (a read, a
  * bulk read) add their bytes to the request's reservation before they are held; the reservation
@@ -251,7 +251,7 @@ public final class DataApi {
                 missing.add(k);
             }
         }
-        HttpServers.streamJson(ctx, mapper, new BulkGetResponse(values, missing));
+        AdmittedRoutes.streamJson(ctx, mapper, new BulkGetResponse(values, missing));
     }
 
     /**
@@ -259,7 +259,7 @@ public final class DataApi {
      * {@code MAX_BODY_BYTES} in all (413: ask for fewer keys), each byte reserved first.
      */
     private LongConsumer answerCharge(Context ctx) {
-        ByteBudget.Lease lease = HttpServers.lease(ctx);
+        ByteBudget.Lease lease = AdmittedRoutes.lease(ctx);
         AtomicLong answered = new AtomicLong();
         return bytes -> {
             if (answered.addAndGet(bytes) > maxBodyBytes) {
@@ -324,7 +324,7 @@ public final class DataApi {
     }
 
     private JsonNode readJson(Context ctx) throws IOException {
-        return readJson(ctx.contentType(), HttpServers.body(ctx));
+        return readJson(ctx.contentType(), AdmittedRoutes.body(ctx));
     }
 
     private JsonNode readJson(String type, byte[] bytes) throws IOException {

@@ -5,7 +5,7 @@ import dev.dcache.common.error.ApiException;
 import dev.dcache.common.wire.InternalPaths;
 import dev.dcache.common.wire.Invalidation;
 import dev.dcache.master.nearcache.PushReceiver;
-import dev.dcache.common.http.HttpServers;
+import dev.dcache.common.http.AdmittedRoutes;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 
@@ -31,7 +31,7 @@ public final class InvalidationApi {
     }
 
     private void invalidate(Context ctx) throws IOException {
-        Invalidation push = mapper.readValue(HttpServers.body(ctx), Invalidation.class);
+        Invalidation push = mapper.readValue(AdmittedRoutes.body(ctx), Invalidation.class);
         if (push == null || push.from() == null || push.seq() < 1 || push.keys() == null
                 || push.keys().size() > Invalidation.MAX_KEYS || push.keys().stream().anyMatch(k -> k == null)) {
             throw ApiException.badRequest("body must be {\"from\": id, \"epoch\": n, \"seq\": n >= 1, \"keys\": [key, ...]}"

@@ -42,6 +42,7 @@ import java.util.concurrent.Future;
  */
 final class BulkRouter implements AutoCloseable {
     private final DataRouter router;
+    private final ReplicatedRead reads;
     private final Membership membership;
     private final AuxClient client;
     private final HybridLogicalClock versions;
@@ -52,10 +53,11 @@ final class BulkRouter implements AutoCloseable {
     private final ReplicatedWrite.Context writes;
     private final ExecutorService fanout = Executors.newVirtualThreadPerTaskExecutor();
 
-    BulkRouter(DataRouter router, Membership membership, AuxClient client, HybridLogicalClock versions,
-               InstantSource clock, int replicationFactor, MasterMetrics metrics, NearReads nearReads,
-               ReplicatedWrite.Context writes) {
+    BulkRouter(DataRouter router, ReplicatedRead reads, Membership membership, AuxClient client,
+               HybridLogicalClock versions, InstantSource clock, int replicationFactor, MasterMetrics metrics,
+               NearReads nearReads, ReplicatedWrite.Context writes) {
         this.router = router;
+        this.reads = reads;
         this.membership = membership;
         this.client = client;
         this.versions = versions;
@@ -196,7 +198,7 @@ final class BulkRouter implements AutoCloseable {
         }
         Map<String, List<NodeAddress>> ownersOf = new HashMap<>();
         for (String key : keys) {
-            ownersOf.computeIfAbsent(key, k -> router.preferServing(router.owners(view, k)));
+            ownersOf.computeIfAbsent(key, k -> reads.preferServing(router.owners(view, k)));
         }
         Map<String, Integer> attempt = new HashMap<>();
         List<String> pending = new ArrayList<>(ownersOf.keySet());
@@ -252,7 +254,7 @@ final class BulkRouter implements AutoCloseable {
         for (int from = 0; from < distinct.size(); from += NEWEST_WINDOW) {
             Map<String, CompletableFuture<Entry>> reads = new LinkedHashMap<>();
             for (String key : distinct.subList(from, Math.min(distinct.size(), from + NEWEST_WINDOW))) {
-                reads.put(key, Futures.started(() -> router.fetchNewest(key, router.transitionOwners(view, key).all())));
+                reads.put(key, Futures.started(() -> this.reads.fetchNewest(key, router.transitionOwners(view, key).all())));
             }
             for (Map.Entry<String, CompletableFuture<Entry>> r : reads.entrySet()) {
                 Entry e;

@@ -15,14 +15,10 @@ import dev.dcache.master.nearcache.NearReads;
 
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Function;
 
 /**
  * Routes validated client operations to the aux nodes that own each key, with replication. Each
@@ -34,7 +30,7 @@ import java.util.function.Function;
  *   owners in parallel ({@link ReplicatedWrite}); they are acknowledged once every owner has them,
  *   an owner being left out only once {@link Fences} has fenced it (it then refuses reads until
  *   it has caught up).</li>
- *   <li>Reads ask one owner: the first in ring order that serves reads (owners catching up or
+ *   <li>Reads ({@link ReplicatedRead}) ask one owner: the first in ring order that serves reads (owners catching up or
  *   draining, and suspects, last). An owner that holds nothing for the key passes the read on; one
  *   that does not serve is skipped. While data moves between nodes they ask every owner and take
  *   the newest.</li>
@@ -47,13 +43,12 @@ import java.util.function.Function;
  */
 public final class DataRouter implements AutoCloseable {
     private final Membership membership;
-    private final AuxClient client;
-    private final HybridLogicalClock versions;
     private final InstantSource clock;
     private final int replicationFactor;
     private final MasterMetrics metrics;
     private final NearReads nearReads;
     private final ReplicatedWrite.Context writes;
+    private final ReplicatedRead reads;
     private final BulkRouter bulk;
 
     /** The write deadline of routers built without one: two request timeouts past the default fence wait. */
@@ -105,8 +100,6 @@ public final class DataRouter implements AutoCloseable {
                        int replicationFactor, MasterMetrics metrics, NearReads nearReads, Duration writeTimeout,
                        ReplicatedWrite.Stalls stalls) {
         this.membership = membership;
-        this.client = client;
-        this.versions = versions;
         this.clock = clock;
         this.replicationFactor = replicationFactor;
         this.metrics = metrics;
@@ -128,8 +121,9 @@ public final class DataRouter implements AutoCloseable {
                         metrics.write(MasterMetrics.WriteEvent.OWNER_LEFT_OUT);
                     }
                 }, writeTimeout.toNanos(), stalls);
-        this.bulk = new BulkRouter(this, membership, client, versions, clock, replicationFactor, metrics, nearReads,
-                writes);
+        this.reads = new ReplicatedRead(membership, client, versions, metrics, this::failed);
+        this.bulk = new BulkRouter(this, reads, membership, client, versions, clock, replicationFactor, metrics,
+                nearReads, writes);
     }
 
     /**
@@ -144,135 +138,16 @@ public final class DataRouter implements AutoCloseable {
     }
 
     /**
-     * Reads {@code key} from its owners.
-     *
-     * <p>Asks the owners in ring order, those that serve reads first (see {@link #preferServing}).
-     * A serving owner that answers with a value or a tombstone decides: every acknowledged write
-     * is on every owner that serves (an owner left out of a write refuses reads until it caught
-     * up). An owner that holds nothing for the key (it was down, or is new on the ring and not yet
-     * filled) sends the read on to the next owner; when a later owner has the record, it is
-     * written back to the owners that lacked it (read repair). An owner that does not serve is
-     * skipped.
+     * Reads {@code key} from the owners of one {@link ClusterView} ({@link ReplicatedRead}): while
+     * the ring changes, every owner under both rings at once, the newest record winning; else one
+     * owner at a time, those that serve reads first.
      */
     private CompletableFuture<Entry> fetch(String key) {
         ClusterView view = membership.view();
         if (!membership.routesAlone(view)) {
-            return fetchNewest(key, transitionOwners(view, key).all());
+            return reads.fetchNewest(key, transitionOwners(view, key).all());
         }
-        return askInTurn(key, preferServing(owners(view, key)), 0, null, false);
-    }
-
-    /** Asks {@code owners[i]}, and on no answer or no record the owners after it. */
-    private CompletableFuture<Entry> askInTurn(String key, List<NodeAddress> owners, int i,
-                                               List<NodeAddress> lacking, boolean answered) {
-        if (i == owners.size()) {
-            return answered ? CompletableFuture.completedFuture(null)
-                    : CompletableFuture.failedFuture(ApiException.unavailable("no replica of the key could be reached"));
-        }
-        NodeAddress node = owners.get(i);
-        return client.startRead(node, key).handle((reply, failure) -> {
-            if (failure != null) {
-                failed(auxFailure(failure));
-                return askInTurn(key, owners, i + 1, lacking, answered);
-            }
-            if (!reply.serving()) {
-                notServing(node);
-                return askInTurn(key, owners, i + 1, lacking, answered);
-            }
-            metrics.auxCall(node.id(), i == 0 ? MasterMetrics.Outcome.OK : MasterMetrics.Outcome.FAILOVER);
-            Entry e = reply.entry();
-            if (e != null) {
-                versions.observe(e.version());
-                if (lacking != null) {
-                    repair(lacking, e);
-                }
-                return CompletableFuture.completedFuture(e.isTombstone() ? null : e);
-            }
-            List<NodeAddress> without = lacking == null ? new ArrayList<>(owners.size()) : lacking;
-            without.add(node);
-            return askInTurn(key, owners, i + 1, without, true);
-        }).thenCompose(f -> f);
-    }
-
-    /**
-     * While data is moving (some node not yet placed for this ring: one just re-admitted with an
-     * old snapshot, one just added), the primary may hold an older version than another owner:
-     * ask every owner at once, answer with the newest record, and write it back to the owners
-     * that had an older one or none.
-     */
-    CompletableFuture<Entry> fetchNewest(String key, List<NodeAddress> owners) {
-        // every owner, suspects included: a suspect may be the one holding the newest version
-        return onEachStarted(owners, node -> client.startRead(node, key).thenApply(r -> {
-            if (!r.serving()) {
-                notServing(node);
-                return null; // not an answer: it may lack writes
-            }
-            return new Entry[]{r.entry()};
-        })).thenApply(answers -> {
-                    if (answers.stream().allMatch(Objects::isNull)) {
-                        throw ApiException.unavailable("no replica of the key could be reached");
-                    }
-                    Entry newest = newest(answers);
-                    if (newest != null) {
-                        versions.observe(newest.version());
-                    }
-                    if (newest != null) {
-                        List<NodeAddress> behind = new ArrayList<>();
-                        for (int i = 0; i < owners.size(); i++) {
-                            Entry[] a = answers.get(i);
-                            if (a != null && (a[0] == null || a[0].version() < newest.version())) {
-                                behind.add(owners.get(i));
-                            }
-                        }
-                        repair(behind, newest);
-                    }
-                    return newest == null || newest.isTombstone() ? null : newest;
-                });
-    }
-
-    /** The highest-versioned record among the answers (a failed call is null), or null. */
-    private static Entry newest(List<Entry[]> answers) {
-        Entry newest = null;
-        for (Entry[] a : answers) {
-            if (a != null && a[0] != null && (newest == null || a[0].version() > newest.version())) {
-                newest = a[0];
-            }
-        }
-        return newest;
-    }
-
-    /**
-     * The owners in the order a read asks them: ring order, but owners known not to serve reads
-     * (catching up, draining) last, and suspects (a recent call failed) before those.
-     */
-    List<NodeAddress> preferServing(List<NodeAddress> owners) {
-        if (owners.size() < 2 || owners.stream().allMatch(n -> rank(n) == 0)) {
-            return owners;
-        }
-        List<NodeAddress> ordered = new ArrayList<>(owners);
-        ordered.sort(Comparator.comparingInt(this::rank)); // stable: ring order within a rank
-        return ordered;
-    }
-
-    private int rank(NodeAddress n) {
-        return membership.isNotServing(n.id()) ? 2 : membership.isSuspect(n.id()) ? 1 : 0;
-    }
-
-    private void notServing(NodeAddress node) {
-        metrics.auxCall(node.id(), MasterMetrics.Outcome.NOT_SERVING);
-        membership.reportNotServing(node.id());
-    }
-
-    private void repair(List<NodeAddress> lacking, Entry record) {
-        for (NodeAddress node : lacking) {
-            client.startPut(node, record).whenComplete((outcome, failure) -> {
-                if (failure != null) {
-                    failed(auxFailure(failure));
-                } else {
-                    metrics.readRepair();
-                }
-            });
-        }
+        return reads.fetchInTurn(key, owners(view, key));
     }
 
     /**
@@ -382,47 +257,6 @@ public final class DataRouter implements AutoCloseable {
                     ? "no aux nodes are configured" : "no aux node is up");
         }
         return view.owners(key, replicationFactor);
-    }
-
-    /**
-     * Sends a single-key call to every node before waiting for any (the binary client pipelines
-     * them, so no thread is spent per call); completes when all have answered or failed, with a
-     * failed node's slot null.
-     */
-    private <T> CompletableFuture<List<T>> onEachStarted(List<NodeAddress> nodes,
-                                                         Function<NodeAddress, CompletableFuture<T>> start) {
-        @SuppressWarnings("unchecked")
-        CompletableFuture<T>[] started = new CompletableFuture[nodes.size()];
-        for (int i = 0; i < started.length; i++) {
-            NodeAddress node = nodes.get(i);
-            started[i] = start.apply(node).handle((answer, failure) -> {
-                if (failure != null) {
-                    failed(auxFailure(failure));
-                    return null;
-                }
-                metrics.auxCall(node.id(), MasterMetrics.Outcome.OK);
-                return answer;
-            });
-        }
-        return CompletableFuture.allOf(started).thenApply(done -> {
-            List<T> results = new ArrayList<>(started.length);
-            for (CompletableFuture<T> f : started) {
-                results.add(f.join()); // done, and never exceptional after handle()
-            }
-            return results;
-        });
-    }
-
-    /** The AuxCallException behind a failed call's future; anything else is a bug and rethrown. */
-    private static AuxCallException auxFailure(Throwable failure) {
-        Throwable cause = Futures.cause(failure);
-        if (cause instanceof AuxCallException a) {
-            return a;
-        }
-        if (cause instanceof RuntimeException r) {
-            throw r;
-        }
-        throw new IllegalStateException(cause);
     }
 
     /** Waits for an operation started here; its ApiException or bug surfaces unwrapped. */
