@@ -174,14 +174,14 @@ class ComposeStackTest {
         long killedAt;
         WriteLoad load = new WriteLoad(api, "aux-kill", 2, Duration.ofSeconds(60), 5_000).start();
         try {
-            TimeUnit.SECONDS.sleep(3);
+            TimeUnit.SECONDS.sleep(3); // the load runs a while before the kill
             stack.kill(victim.getId());
             killedAt = System.nanoTime();
             stoppedAux = victim.getId();
             // a killed container leaves Docker's DNS at once, and so the masters' node list
             eventually(Duration.ofSeconds(30), "every master drops " + victimId + " from its ring", () -> onNoRing(victimId));
             metric("aux-kill", "off_every_ring_after_seconds", seconds(killedAt));
-            TimeUnit.SECONDS.sleep(5);
+            TimeUnit.SECONDS.sleep(5); // the load goes on a while after the kill
         } finally {
             load.stop();
         }
@@ -325,10 +325,10 @@ class ComposeStackTest {
         long killReturned;
         WriteLoad load = new WriteLoad(api, "master-kill", threads, Duration.ofSeconds(60), 5_000).start();
         try {
-            TimeUnit.SECONDS.sleep(3);
+            TimeUnit.SECONDS.sleep(3); // the load runs a while before the kill
             stack.kill(victim.getId());
             killReturned = System.nanoTime();
-            TimeUnit.SECONDS.sleep(8);
+            TimeUnit.SECONDS.sleep(8); // the load goes on a while after the kill
         } finally {
             load.stop();
         }
@@ -498,7 +498,7 @@ class ComposeStackTest {
             } catch (Exception e) {
                 lastError = e;
             }
-            TimeUnit.MILLISECONDS.sleep(500);
+            TimeUnit.MILLISECONDS.sleep(500); // the poll interval of this bounded wait
         }
         throw new AssertionError(what + " did not happen within " + within.toSeconds() + " s", lastError);
     }

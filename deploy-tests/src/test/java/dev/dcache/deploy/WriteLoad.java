@@ -70,7 +70,7 @@ final class WriteLoad implements AutoCloseable {
                 });
             }
             try {
-                TimeUnit.NANOSECONDS.sleep(PAUSE.toNanos());
+                TimeUnit.NANOSECONDS.sleep(PAUSE.toNanos()); // paces the load
             } catch (InterruptedException e) {
                 return;
             }

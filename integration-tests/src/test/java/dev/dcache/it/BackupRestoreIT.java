@@ -1,5 +1,6 @@
 package dev.dcache.it;
 
+import dev.dcache.common.concurrent.Await;
 import dev.dcache.common.time.FakeClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -283,7 +283,9 @@ abstract class DataPathContract {
                 ? new dev.dcache.common.client.BinaryAuxClient(http, Duration.ofSeconds(2), Duration.ofSeconds(5), TestCluster.TOKEN, 1)
                 : http;
         try (http; AutoCloseable binary = client == http ? () -> { } : client) {
-            Thread.sleep(20); // the node started before this
+            // real time: the node counts rememberedMillis on System.nanoTime, which no fake clock reaches,
+            // and the answer below must be at least 20 ms since the node started
+            Thread.sleep(20);
             var mode = dev.dcache.common.client.WriteMode.ordering("contract-" + transport());
             String key = "vouch-" + transport();
             var first = client.startPut(node, new Entry(key, "v", 5, 0), mode).get(5, java.util.concurrent.TimeUnit.SECONDS);

@@ -58,7 +58,7 @@ final class DelayProxy implements AutoCloseable {
             while ((n = in.read(buf)) > 0) {
                 long d = delayMillis;
                 if (delayed && d > 0) {
-                    Thread.sleep(d);
+                    Thread.sleep(d); // the simulated slow link: this proxy's purpose
                 }
                 out.write(buf, 0, n);
                 out.flush();

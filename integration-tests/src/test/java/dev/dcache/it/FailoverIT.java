@@ -2,6 +2,7 @@ package dev.dcache.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.dcache.aux.AuxMain;
+import dev.dcache.common.concurrent.Await;
 import dev.dcache.common.time.FakeClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,10 +1,12 @@
 package dev.dcache.it;
 
+import dev.dcache.common.concurrent.Await;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -24,6 +26,8 @@ class NearCacheIT {
     private static final long BOUND_MS = 1000;
     private static final long PUSHED_BOUND_MS = 30_000;
     private static final long MARGIN_MS = 3000; // scheduling noise on a busy 2-core machine
+    /** Fine polling: the tests measure how soon a master answers the new value. */
+    private static final Duration POLL = Duration.ofMillis(20);
 
     private TestCluster cluster;
     private String a;
@@ -47,7 +51,7 @@ class NearCacheIT {
         b = cluster.masterUrl(1);
         c = cluster.masterUrl(2);
         // A and B find each other through the aux nodes' heartbeat replies; C asked for no pushes
-        Await.until(java.time.Duration.ofSeconds(20), () -> metric(a, "dcache_nearcache_push_peers") == 1
+        Await.until(Duration.ofSeconds(20), () -> metric(a, "dcache_nearcache_push_peers") == 1
                 && metric(b, "dcache_nearcache_push_peers") == 1);
         assertThat(metric(a, "dcache_nearcache_push_peers")).isEqualTo(1);
         assertThat(metric(b, "dcache_nearcache_push_peers")).isEqualTo(1);
@@ -92,17 +96,18 @@ class NearCacheIT {
     }
 
     /** Reads {@code key} through {@code master} until it answers {@code expected} or {@code withinMs} pass; returns ms taken. */
-    private static long awaitValue(String master, String key, String expected, long since, long withinMs)
-            throws InterruptedException {
-        long deadline = since + withinMs * 1_000_000;
-        String seen = value(master, key);
-        while (!seen.equals(expected) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-            seen = value(master, key);
-        }
+    private static long awaitValue(String master, String key, String expected, long since, long withinMs) {
+        String[] seen = {null};
+        Await.until(left(since, withinMs), POLL, () -> master + " answering " + key + "=" + expected + " (last: " + seen[0] + ")",
+                () -> (seen[0] = value(master, key)).equals(expected));
         long tookMs = (System.nanoTime() - since) / 1_000_000;
-        assertThat(seen).as("%s after %d ms", master, tookMs).isEqualTo(expected);
+        assertThat(seen[0]).as("%s after %d ms", master, tookMs).isEqualTo(expected);
         return tookMs;
+    }
+
+    /** What is left of {@code withinMs} since {@code since} (negative once it has passed: one more look). */
+    private static Duration left(long since, long withinMs) {
+        return Duration.ofNanos(since + withinMs * 1_000_000 - System.nanoTime());
     }
 
     @Test
@@ -139,15 +144,10 @@ class NearCacheIT {
         assertThat(awaitStatus(c, key, 404, deleted, BOUND_MS + MARGIN_MS)).isEqualTo(404);
     }
 
-    private static int awaitStatus(String master, String key, int expected, long since, long withinMs)
-            throws InterruptedException {
-        long deadline = since + withinMs * 1_000_000;
-        int status = Http.get(master + "/data/" + key).status();
-        while (status != expected && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-            status = Http.get(master + "/data/" + key).status();
-        }
-        return status;
+    private static int awaitStatus(String master, String key, int expected, long since, long withinMs) {
+        int[] status = {0};
+        Await.within(left(since, withinMs), POLL, () -> (status[0] = Http.get(master + "/data/" + key).status()) == expected);
+        return status[0];
     }
 
     @Test

@@ -5,6 +5,7 @@ import dev.dcache.aux.cache.LruCache;
 import dev.dcache.aux.snapshot.RestoreResult;
 import dev.dcache.aux.snapshot.SnapshotListener;
 import dev.dcache.aux.snapshot.Snapshotter;
+import dev.dcache.common.concurrent.Await;
 import dev.dcache.common.time.FakeClock;
 import dev.dcache.common.wire.Entry;
 import org.junit.jupiter.api.AfterEach;

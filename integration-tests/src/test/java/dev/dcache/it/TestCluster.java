@@ -2,6 +2,7 @@ package dev.dcache.it;
 
 import dev.dcache.aux.AuxMain;
 import dev.dcache.aux.config.AuxConfig;
+import dev.dcache.common.concurrent.Await;
 import dev.dcache.common.config.Env;
 import dev.dcache.master.MasterMain;
 import dev.dcache.master.config.MasterConfig;
@@ -80,21 +81,10 @@ public final class TestCluster implements AutoCloseable {
      * start masters next to nodes that cannot serve.
      */
     public void awaitServing(MasterMain master) {
-        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(15).toNanos();
-        while (System.nanoTime() < deadline) {
-            boolean all = aux.stream().filter(AuxMain::isRunning).allMatch(a -> a.readiness().serving()
-                    && !master.membership().isNotServing(a.config().id())
-                    && master.membership().view().ring().nodes().contains(a.config().id()));
-            if (all) {
-                return;
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        Await.within(java.time.Duration.ofSeconds(15), java.time.Duration.ofMillis(20),
+                () -> aux.stream().filter(AuxMain::isRunning).allMatch(a -> a.readiness().serving()
+                        && !master.membership().isNotServing(a.config().id())
+                        && master.membership().view().ring().nodes().contains(a.config().id())));
     }
 
     /** {@code AUX_NODES} for the aux nodes started so far. */

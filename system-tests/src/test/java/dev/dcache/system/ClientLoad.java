@@ -227,7 +227,7 @@ final class ClientLoad {
 
     private void pause() {
         try {
-            Thread.sleep(settings.pause());
+            Thread.sleep(settings.pause()); // paces the load generator
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

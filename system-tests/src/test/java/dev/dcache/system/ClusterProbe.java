@@ -1,6 +1,7 @@
 package dev.dcache.system;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.dcache.common.concurrent.Await;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -11,16 +12,22 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What a {@link LaunchedCluster}'s nodes say about themselves: each master's ring
  * ({@code GET /cluster}), the aux nodes' rebalancing progress ({@code GET /admin/cluster}) and
- * each aux node's records ({@code GET /internal/dump}). The waits poll every 50 ms and are
- * bounded; time is measured on the test's clock, so a figure includes up to one poll interval.
+ * each aux node's records ({@code GET /internal/dump}) and snapshot gauge ({@code GET /metrics}).
+ * The waits poll ({@link Await}) every 50 ms (the snapshot's every 200 ms) and are bounded; time
+ * is measured on the test's clock, so a figure includes up to one poll interval.
  */
 final class ClusterProbe {
-    private static final long POLL_MILLIS = 50;
+    private static final Duration POLL = Duration.ofMillis(50);
+    private static final Pattern LAST_SNAPSHOT = Pattern.compile(
+            "(?m)^dcache_snapshot_last_success_time_seconds(?:\\{[^}]*})? (\\S+)$");
 
     private final LaunchedCluster cluster;
     private final Http http;
@@ -132,15 +139,11 @@ final class ClusterProbe {
      * node of {@code ring} still holds records it took as a former owner while the ring settled:
      * nodes sweep them a few heartbeat intervals after every master writes by the new ring alone.
      */
-    private void awaitStraysSwept(List<String> ring, Duration max) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + max.toNanos();
-        while (System.nanoTime() < deadline) {
-            Map<String, Rebalance> progress = rebalance();
-            if (ring.stream().noneMatch(id -> progress.get(id) == null || progress.get(id).straysPending())) {
-                return;
-            }
-            Thread.sleep(POLL_MILLIS);
-        }
+    private void awaitStraysSwept(List<String> ring, Duration max) {
+        Await.within(max, POLL, () -> {
+            Map<String, Rebalance> progress = Http.unchecked(this::rebalance);
+            return ring.stream().noneMatch(id -> progress.get(id) == null || progress.get(id).straysPending());
+        });
     }
 
     /**
@@ -156,18 +159,13 @@ final class ClusterProbe {
     }
 
     /** As {@link #awaitMasters}, for a condition on all masters' views together (master-1 first). */
-    long awaitViews(String what, Predicate<List<MasterView>> condition, long sinceNanos, Duration max)
-            throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + max.toNanos();
-        List<MasterView> last;
-        do {
-            last = views();
-            if (condition.test(last)) {
-                return (System.nanoTime() - sinceNanos) / 1_000_000;
-            }
-            Thread.sleep(POLL_MILLIS);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("not within " + max + ": " + what + "; masters say " + last);
+    long awaitViews(String what, Predicate<List<MasterView>> condition, long sinceNanos, Duration max) {
+        AtomicReference<List<MasterView>> last = new AtomicReference<>();
+        Await.until(max, POLL, () -> what + "; masters say " + last.get(), () -> {
+            last.set(Http.unchecked(this::views));
+            return condition.test(last.get());
+        });
+        return (System.nanoTime() - sinceNanos) / 1_000_000;
     }
 
     /**
@@ -177,22 +175,34 @@ final class ClusterProbe {
      *
      * @return milliseconds from {@code sinceNanos} until that was seen
      */
-    long awaitSettled(Set<String> ids, long sinceNanos, Duration max) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + max.toNanos();
-        String last;
-        do {
-            List<MasterView> views = views();
+    long awaitSettled(Set<String> ids, long sinceNanos, Duration max) {
+        AtomicReference<String> last = new AtomicReference<>();
+        Await.until(max, POLL, () -> "settled on ring " + ids + "; " + last.get(), () -> {
+            List<MasterView> views = Http.unchecked(this::views);
             String fingerprint = views.get(0).fingerprint();
-            Map<String, Rebalance> progress = rebalance();
+            Map<String, Rebalance> progress = Http.unchecked(this::rebalance);
+            last.set("masters " + views + ", rebalance " + progress);
             boolean agreed = views.stream().allMatch(v -> v.ringIs(ids) && v.fingerprint().equals(fingerprint)
                     && ids.stream().noneMatch(v.notServing()::contains));
-            if (agreed && ids.stream().allMatch(id -> placedFor(progress.get(id), fingerprint))) {
-                return (System.nanoTime() - sinceNanos) / 1_000_000;
-            }
-            last = "masters " + views + ", rebalance " + progress;
-            Thread.sleep(POLL_MILLIS);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("not settled on ring " + ids + " within " + max + ": " + last);
+            return agreed && ids.stream().allMatch(id -> placedFor(progress.get(id), fingerprint));
+        });
+        return (System.nanoTime() - sinceNanos) / 1_000_000;
+    }
+
+    /**
+     * Waits until aux node {@code aux} (1-based) reports ({@code dcache_snapshot_last_success_time_seconds})
+     * that its snapshot held everything at least a second after {@code epochMillis}. The gauge is
+     * set when a write ends or an unchanged check runs; the second covers a write that began before.
+     */
+    void awaitSnapshotCovers(int aux, long epochMillis, Duration max) {
+        double[] seen = {0};
+        Await.until(max, Duration.ofMillis(200),
+                () -> "aux-" + aux + ": last good snapshot at " + seen[0] + " s, waiting for one after " + epochMillis + " ms",
+                () -> {
+                    Matcher m = LAST_SNAPSHOT.matcher(Http.unchecked(() -> http.get(cluster.auxUrl(aux) + "/metrics")).body());
+                    seen[0] = m.find() ? Double.parseDouble(m.group(1)) : 0;
+                    return seen[0] * 1000 > epochMillis + 1000;
+                });
     }
 
     /**

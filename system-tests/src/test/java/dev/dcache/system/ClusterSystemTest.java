@@ -1,5 +1,6 @@
 package dev.dcache.system;
 
+import dev.dcache.common.concurrent.Await;
 import dev.dcache.system.Http.Response;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -17,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -85,13 +87,12 @@ class ClusterSystemTest {
         assertThat(put.status()).as("POST %s", put).isEqualTo(200);
 
         // a real cluster on a real clock: poll, bounded well past the one second
-        long deadline = System.nanoTime() + Duration.ofSeconds(6).toNanos();
-        Response got;
-        do {
-            Thread.sleep(250);
-            got = send("GET", dataPath("ttl-1"), null);
-        } while (got.status() == 200 && System.nanoTime() < deadline);
-        assertJsonError(got, 404);
+        AtomicReference<Response> got = new AtomicReference<>();
+        Await.within(Duration.ofSeconds(6), Duration.ofMillis(250), () -> {
+            got.set(Http.unchecked(() -> send("GET", dataPath("ttl-1"), null)));
+            return got.get().status() != 200;
+        });
+        assertJsonError(got.get(), 404);
     }
 
     @ParameterizedTest(name = "body [{0}]")

@@ -1,6 +1,7 @@
 package dev.dcache.system;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.dcache.common.concurrent.Await;
 import dev.dcache.common.hash.HashFunction;
 import dev.dcache.common.ring.HashRing;
 import dev.dcache.system.history.History;
@@ -241,10 +242,11 @@ class ConsistencySystemTest {
             keys.add("cold-" + i);
         }
         cold.writeAll(1, keys, "before");
-        Thread.sleep(2000); // aux-2's snapshot now holds them
+        probe.awaitSnapshotCovers(2, System.currentTimeMillis(), Duration.ofSeconds(30)); // aux-2's snapshot holds them
         cluster.runOk("kill", "aux-2");
         cold.deleteAll(1, keys);
-        Thread.sleep(9000); // the tombstones (6 s) expire on aux-1 and aux-3
+        // real time on real processes: the tombstones (AUX_TOMBSTONE_TTL_SECONDS=6) expire on aux-1 and aux-3
+        Thread.sleep(9000);
         cluster.runOk("start", "aux-2");
         probe.awaitReady();
         long finalFrom = System.nanoTime();
@@ -309,14 +311,14 @@ class ConsistencySystemTest {
      *
      * @return milliseconds waited, -1 when it did not happen within {@link #LIMIT}
      */
-    private long awaitConverged(LaunchedCluster cluster, List<String> keys) throws Exception {
+    private long awaitConverged(LaunchedCluster cluster, List<String> keys) {
         ClusterProbe probe = new ClusterProbe(cluster, http);
         long start = System.nanoTime();
-        String last = "";
-        while (System.nanoTime() - start < LIMIT.toNanos()) {
-            ClusterProbe.MasterView view = probe.view(1);
+        String[] last = {""};
+        boolean converged = Await.within(LIMIT, Duration.ofMillis(500), () -> {
+            ClusterProbe.MasterView view = Http.unchecked(() -> probe.view(1));
             HashRing ring = new HashRing(view.ring(), view.vnodes(), HashFunction.FNV1A_MIX);
-            Map<String, Map<String, JsonNode>> dumps = probe.dumps(view.ring());
+            Map<String, Map<String, JsonNode>> dumps = Http.unchecked(() -> probe.dumps(view.ring()));
             List<String> diverging = new ArrayList<>();
             for (String key : keys) {
                 List<String> owners = ring.owners(key, view.replicationFactor());
@@ -328,13 +330,13 @@ class ConsistencySystemTest {
                     }
                 }
             }
-            if (diverging.isEmpty()) {
-                return (System.nanoTime() - start) / 1_000_000;
-            }
-            last = diverging.toString();
-            Thread.sleep(500);
+            last[0] = diverging.toString();
+            return diverging.isEmpty();
+        });
+        if (converged) {
+            return (System.nanoTime() - start) / 1_000_000;
         }
-        System.out.println("owners still disagree: " + last);
+        System.out.println("owners still disagree: " + last[0]);
         return -1;
     }
 
@@ -345,7 +347,7 @@ class ConsistencySystemTest {
     private static void sleepUntil(long start, Duration at) throws InterruptedException {
         long wait = start + at.toNanos() - System.nanoTime();
         if (wait > 0) {
-            TimeUnit.NANOSECONDS.sleep(wait);
+            TimeUnit.NANOSECONDS.sleep(wait); // the scenario's timeline: the next step is due at its time into the load
         }
     }
 }

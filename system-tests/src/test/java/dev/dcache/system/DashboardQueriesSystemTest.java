@@ -295,7 +295,7 @@ class DashboardQueriesSystemTest {
             if (System.nanoTime() > deadline) {
                 fail("rules never evaluated within " + SCRAPE_WAIT + ": " + unevaluated);
             }
-            Thread.sleep(250);
+            Thread.sleep(250); // the poll interval of this bounded wait (fail() at the deadline above)
         }
     }
 
@@ -526,7 +526,7 @@ class DashboardQueriesSystemTest {
                 fail("Prometheus did not scrape all " + expected + " nodes after " + after + " within " + SCRAPE_WAIT
                         + "; targets: " + targets);
             }
-            Thread.sleep(250);
+            Thread.sleep(250); // the poll interval of this bounded wait (fail() at the deadline above)
         }
     }
 

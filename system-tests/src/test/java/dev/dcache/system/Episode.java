@@ -120,6 +120,7 @@ final class Episode {
     private void pauseUntil(Duration sinceStart) throws InterruptedException {
         long remaining = startNanos + sinceStart.toNanos() - System.nanoTime();
         if (remaining > 0) {
+            // the episode's timeline: its event is due at a set time into the load
             Thread.sleep(remaining / 1_000_000, (int) (remaining % 1_000_000));
         }
     }

@@ -229,7 +229,7 @@ final class HistoryLoad {
 
     private void pause() {
         try {
-            Thread.sleep(settings.pause());
+            Thread.sleep(settings.pause()); // paces the load generator
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -54,6 +54,27 @@ final class Http {
         return "/data/" + segment;
     }
 
+    /** A call that throws what an HTTP call throws, inside a condition that {@code Await} polls. */
+    interface Call<T> {
+        T run() throws Exception;
+    }
+
+    /** Runs {@code call}, its checked exceptions rethrown unchecked (an interrupt kept). */
+    static <T> T unchecked(Call<T> call) {
+        try {
+            return call.run();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     static String toJson(Object body) {
         try {
             return JSON.writeValueAsString(body);

@@ -251,7 +251,7 @@ class OverloadSystemTest {
             } else if (now - steadySince >= Duration.ofSeconds(1).toNanos()) {
                 return (steadySince - start) / 1_000_000;
             }
-            Thread.sleep(ok ? 20 : 100);
+            Thread.sleep(ok ? 20 : 100); // paces the probe whose steadiness is measured
         }
         return -1;
     }

@@ -83,16 +83,17 @@ class PausedMasterSystemTest {
         boolean paused = false;
         List<String> lateOutcomes = new ArrayList<>();
         try {
-            Thread.sleep(QUIET.toMillis());
+            Thread.sleep(QUIET.toMillis()); // the scenario's timeline: quiet load before the pause
             pauseStart = System.nanoTime();
             nodes.pause("master-1");
             paused = true;
             lateOutcomes.addAll(writeToPausedThenElsewhere(cluster));
+            // the scenario's timeline: master-1 stays stopped for PAUSE in all
             Thread.sleep(Math.max(0, PAUSE.toMillis() - (System.nanoTime() - pauseStart) / 1_000_000));
             nodes.resume("master-1");
             paused = false;
             pauseEnd = System.nanoTime();
-            Thread.sleep(QUIET.toMillis());
+            Thread.sleep(QUIET.toMillis()); // the scenario's timeline: quiet load after the pause
         } finally {
             if (paused) {
                 nodes.resume("master-1");
@@ -233,7 +234,7 @@ class PausedMasterSystemTest {
             }
             done.add(new Done(op, start, (System.nanoTime() - start) / 1_000_000, outcome));
             try {
-                Thread.sleep(5);
+                Thread.sleep(5); // paces the client
             } catch (InterruptedException e) {
                 return;
             }

@@ -57,8 +57,6 @@ class PersistenceSystemTest {
     private static final List<String> AUX_IDS = List.of("aux-1", "aux-2", "aux-3");
     private static final Duration SETTLE_LIMIT = Duration.ofSeconds(60);
     private static final Pattern RESTORED = Pattern.compile("restored (\\d+) records from .* in (\\d+) ms");
-    private static final Pattern LAST_SNAPSHOT = Pattern.compile(
-            "(?m)^dcache_snapshot_last_success_time_seconds(?:\\{[^}]*})? (\\S+)$");
 
     @RegisterExtension
     static final Clusters CLUSTERS = new Clusters();
@@ -147,7 +145,7 @@ class PersistenceSystemTest {
             }
         }, "loss-writer");
         writer.start();
-        Thread.sleep(3 * SNAPSHOT_INTERVAL_MS + 500);
+        Thread.sleep(3 * SNAPSHOT_INTERVAL_MS + 500); // the writer runs across three snapshot intervals before the crash
         long killStart = System.nanoTime();
         cluster.runOk("kill-all");
         long killDone = System.nanoTime();
@@ -389,25 +387,11 @@ class PersistenceSystemTest {
         return missing;
     }
 
-    /**
-     * Waits until every aux node reports ({@code dcache_snapshot_last_success_time_seconds}) that
-     * its snapshot held everything at least a second after {@code epochMillis}. The gauge is set
-     * when a write ends or an unchanged check runs; the second covers a write that began before.
-     */
-    private static void awaitEverySnapshotCovers(long epochMillis) throws IOException, InterruptedException {
+    /** {@link ClusterProbe#awaitSnapshotCovers} for every aux node, 30 s in all. */
+    private static void awaitEverySnapshotCovers(long epochMillis) {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         for (int i = 1; i <= AUX_IDS.size(); i++) {
-            double seen;
-            do {
-                Matcher m = LAST_SNAPSHOT.matcher(http.get(cluster.auxUrl(i) + "/metrics").body());
-                seen = m.find() ? Double.parseDouble(m.group(1)) : 0;
-                if (seen * 1000 > epochMillis + 1000) {
-                    break;
-                }
-                assertThat(System.nanoTime()).as("aux-%d: last good snapshot at %s s, waiting for one after %d ms",
-                        i, seen, epochMillis).isLessThan(deadline);
-                Thread.sleep(200);
-            } while (true);
+            probe.awaitSnapshotCovers(i, epochMillis, Duration.ofNanos(deadline - System.nanoTime()));
         }
     }
 

@@ -293,7 +293,7 @@ final class RawHttp {
                 long sleep = (dueNanos - (System.nanoTime() - start)) / 1_000_000;
                 if (sleep > 0) {
                     try {
-                        Thread.sleep(sleep);
+                        Thread.sleep(sleep); // a slow client: the body goes out at rate bytes/s
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         throw new IOException("interrupted");

@@ -126,14 +126,14 @@ class SoakSystemTest {
             masterPauseStart = System.nanoTime();
             nodes.pause("master-1");
             masterPaused = true;
-            Thread.sleep(PAUSE.toMillis());
+            Thread.sleep(PAUSE.toMillis()); // the scenario's timeline: the node stays stopped for PAUSE
             nodes.resume("master-1");
             masterPaused = false;
             masterPauseEnd = System.nanoTime();
             waitUntil(auxPauseAt);
             nodes.pause("aux-2");
             auxPaused = true;
-            Thread.sleep(PAUSE.toMillis());
+            Thread.sleep(PAUSE.toMillis()); // the scenario's timeline: the node stays stopped for PAUSE
             nodes.resume("aux-2");
             auxPaused = false;
             waitUntil(lastSampleAt);
@@ -237,7 +237,7 @@ class SoakSystemTest {
                 while (running) {
                     if (quiet) {
                         try {
-                            Thread.sleep(20);
+                            Thread.sleep(20); // held while sample() measures
                         } catch (InterruptedException e) {
                             return;
                         }
@@ -259,7 +259,7 @@ class SoakSystemTest {
                     done.add(d);
                     outcomes.computeIfAbsent(kind + " " + outcome, k -> new LongAdder()).increment();
                     try {
-                        Thread.sleep(pauseMillis);
+                        Thread.sleep(pauseMillis); // paces the client
                     } catch (InterruptedException e) {
                         return;
                     }
@@ -319,7 +319,7 @@ class SoakSystemTest {
     private static void waitUntil(long nanos) throws InterruptedException {
         long left = nanos - System.nanoTime();
         if (left > 0) {
-            Thread.sleep(left / 1_000_000, (int) (left % 1_000_000));
+            Thread.sleep(left / 1_000_000, (int) (left % 1_000_000)); // the soak's timeline
         }
     }
 
@@ -332,7 +332,7 @@ class SoakSystemTest {
     private Map<String, Sample> sample(LaunchedCluster cluster, NodeProcesses nodes, List<String> names) throws Exception {
         quiet = true;
         try {
-            Thread.sleep(2000);
+            Thread.sleep(2000); // clients held: what is in flight finishes before the sample (see above)
             return sampleNow(cluster, nodes, names);
         } finally {
             quiet = false;

@@ -194,7 +194,7 @@ public final class SnapshotBenchmark {
         Window w = new Window();
         Gc gc = Gc.now();
         current = w;
-        Thread.sleep(millis);
+        Thread.sleep(millis); // the measurement window: real time in which the load runs
         current = new Window();
         gc.into(w);
         return w;

@@ -1,5 +1,6 @@
 package dev.dcache.master.nearcache;
 
+import dev.dcache.common.concurrent.Await;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.wire.Invalidation;
 import org.junit.jupiter.api.AfterEach;
@@ -48,12 +49,8 @@ class InvalidationPushTest {
         }, capacity, maxBatchBytes, keepAlive);
     }
 
-    private static void await(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("condition not met within 10 s").isLessThan(deadline);
-            Thread.sleep(5);
-        }
+    private static void await(BooleanSupplier condition) {
+        Await.until(java.time.Duration.ofSeconds(10), java.time.Duration.ofMillis(5), () -> "condition", condition);
     }
 
     private List<String> keysSentTo(NodeAddress peer) {

@@ -3,6 +3,7 @@ package dev.dcache.master.routing;
 import dev.dcache.common.client.AuxCallException;
 import dev.dcache.common.client.AuxClient;
 import dev.dcache.common.client.WriteMode;
+import dev.dcache.common.concurrent.Await;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.time.FakeClock;
 import dev.dcache.common.time.HybridLogicalClock;
@@ -327,10 +328,8 @@ class DataRouterNearReadsTest {
         for (int i = 0; i < n; i++) {
             others.add(pool.submit(() -> Sync.get(router, "k")));
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (nearReads.coalesced() < n && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
+        Await.until(Duration.ofSeconds(30), Duration.ofMillis(1), () -> n + " readers coalesced, " + nearReads.coalesced() + " so far",
+                () -> nearReads.coalesced() >= n);
         assertThat(nearReads.coalesced()).isEqualTo(n);
         aux.release.countDown();
         assertThat(first.get(30, TimeUnit.SECONDS).value()).isEqualTo("v");

@@ -1,5 +1,6 @@
 package dev.dcache.master.routing;
 
+import dev.dcache.common.concurrent.Await;
 import dev.dcache.common.error.ApiException;
 import dev.dcache.common.ring.NodeAddress;
 import dev.dcache.common.time.FakeClock;
@@ -175,10 +176,8 @@ class DataRouterTest {
         String replica = owners("k").get(1);
         aux.down.add(replica);
         CompletableFuture<DataRouter.WriteResult> write = router.putAsync("k", "v", 0);
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (writeEvents("retry") < 2 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+        Await.until(Duration.ofSeconds(30), Duration.ofMillis(5), () -> "two retries, " + writeEvents("retry") + " so far",
+                () -> writeEvents("retry") >= 2);
         assertThat(write).as("a node that may still serve reads is not left out").isNotDone();
         aux.down.remove(replica); // it comes back (a restart faster than the fence wait)
         assertThat(write.get(5, TimeUnit.SECONDS).replicas()).isEqualTo(2);
@@ -191,12 +190,15 @@ class DataRouterTest {
         String replica = owners("k").get(1);
         aux.dataDown.add(replica); // its data calls fail, its heartbeats do not: it may be serving others
         CompletableFuture<DataRouter.WriteResult> write = router.putAsync("k", "v", 0);
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!write.isDone() && System.nanoTime() < deadline) {
+        // the fake clock moves the write to its deadline; between steps, the real backoff of its retries passes
+        Await.until(Duration.ofSeconds(30), Duration.ofMillis(2), () -> "the write's end", () -> {
+            if (write.isDone()) {
+                return true;
+            }
             clock.advance(Duration.ofMillis(250));
             membership.heartbeatAll();
-            Thread.sleep(2);
-        }
+            return false;
+        });
         assertThatThrownBy(() -> write.get(1, TimeUnit.SECONDS)).hasCauseInstanceOf(ApiException.class)
                 .cause().hasMessageContaining("could not be reached within the write deadline");
         assertThat(writeEvents("owner_left_out")).isZero();
@@ -482,10 +484,7 @@ class DataRouterTest {
         String primary = owners("k").get(0);
         aux.store(primary).remove("k");
         assertThat(Sync.get(router, "k").value()).isEqualTo("v");
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (aux.store(primary).get("k") == null && System.nanoTime() < deadline) {
-            Thread.sleep(10); // the repair is asynchronous
-        }
+        Await.until(Duration.ofSeconds(30), "the asynchronous repair of the primary", () -> aux.store(primary).get("k") != null);
         assertThat(aux.store(primary).get("k").value()).isEqualTo("v");
     }
 
@@ -614,10 +613,8 @@ class DataRouterTest {
         membership.heartbeatAll(); // the nodes now report rebalancing in progress
 
         assertThat(Sync.get(router, "k").value()).isEqualTo("new");
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (!"new".equals(aux.store(primary).get("k").value()) && System.nanoTime() < deadline) {
-            Thread.sleep(10); // the repair is asynchronous
-        }
+        Await.until(Duration.ofSeconds(30), "the asynchronous repair of the primary",
+                () -> "new".equals(aux.store(primary).get("k").value()));
         assertThat(aux.store(primary).get("k").value()).isEqualTo("new");
     }
 

@@ -1,5 +1,6 @@
 package dev.dcache.master.singleflight;
 
+import dev.dcache.common.concurrent.Await;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -26,11 +27,9 @@ class SingleFlightTest {
     }
 
     /** Waits (bounded) until {@code n} callers have joined the call under way. */
-    private static void awaitJoined(SingleFlight<?, ?> flight, int n) throws InterruptedException {
-        long deadline = System.nanoTime() + GENEROUS.toNanos();
-        while (flight.joined() < n && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
+    private static void awaitJoined(SingleFlight<?, ?> flight, int n) {
+        Await.until(GENEROUS, Duration.ofMillis(1), () -> n + " callers joined, " + flight.joined() + " so far",
+                () -> flight.joined() >= n);
         assertThat(flight.joined()).isEqualTo(n);
     }
 
