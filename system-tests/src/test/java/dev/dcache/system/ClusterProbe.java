@@ -128,6 +128,11 @@ final class ClusterProbe {
      * {@link AckedWrites#placementViolations} on the ring master-1 routes by, from every ring
      * node's dump. Reads nothing through the masters, so no read repair can hide a missing copy.
      */
+    /** {@link #awaitStraysSwept(List, Duration)} for the ring master-1 routes by, up to 30 s. */
+    void awaitStraysSwept() throws IOException, InterruptedException {
+        awaitStraysSwept(view(1).ring(), Duration.ofSeconds(30));
+    }
+
     List<String> placementViolations(AckedWrites ledger) throws IOException, InterruptedException {
         MasterView view = view(1);
         awaitStraysSwept(view.ring(), Duration.ofSeconds(30));
@@ -139,7 +144,7 @@ final class ClusterProbe {
      * node of {@code ring} still holds records it took as a former owner while the ring settled:
      * nodes sweep them a few heartbeat intervals after every master writes by the new ring alone.
      */
-    private void awaitStraysSwept(List<String> ring, Duration max) {
+    void awaitStraysSwept(List<String> ring, Duration max) {
         Await.within(max, POLL, () -> {
             Map<String, Rebalance> progress = Http.unchecked(this::rebalance);
             return ring.stream().noneMatch(id -> progress.get(id) == null || progress.get(id).straysPending());
