@@ -19,11 +19,23 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * One multiplexed connection: many writers, one reader. Its socket stays in blocking mode and
  * only platform threads touch it: the reader, callers that write without waiting, and a writer
- * thread of its own for frames handed off (by virtual threads, and when the lock is taken).
+ * thread of its own for frames handed off (by virtual threads, and when the node is behind).
+ *
+ * <h2>Design: fewer syscalls, no wake-ups</h2>
+ * Frames leave in as few writes as the traffic allows, and no thread is woken to write one.
+ * A platform caller queues its frame and writes the queue if the write lock is free; if it is
+ * not, the holder writes the queue before it lets go and checks again after (a frame is never
+ * left behind: whoever queued last either takes the lock or sees it held by a thread that will
+ * look at the queue once more). A reply reader that completes calls while more whole replies are
+ * buffered only buffers the frames those calls send ({@link Cork}) and flushes each connection
+ * once at the end of the batch. Only what could block (the node not reading, a virtual caller)
+ * goes to the writer thread.
  */
 final class BinaryConnection {
     private final NodeAddress node;
     private final SocketChannel socket;
+    /** Frames of platform threads waiting for {@link #writeLock}: written by whoever holds it ({@link #writeWaiting}). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Frame> waitingForLock = new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** Frames handed to {@link #writeLoop}, which writes all it finds and flushes once. */
     private final LinkedBlockingQueue<Frame> handedOff = new LinkedBlockingQueue<>();
     private final Thread writer;
@@ -63,11 +75,12 @@ final class BinaryConnection {
      * Sends one request; {@code answer} is completed by the reader, the sweeper or a failure.
      *
      * <p>Never waits. A platform thread (Jetty's selector, a reply reader, the deadline sweeper:
-     * they all end up here through the asynchronous data path) writes the frame itself when the
-     * lock is free and the bytes the node has not yet read stay under
-     * {@link BinaryAuxClient#NON_BLOCKING_WRITE_BYTES}, which the kernel's buffers always absorb. Otherwise, and
-     * always for a virtual thread (which would turn the socket non-blocking), the frame goes to
-     * the connection's writer thread. The call is registered first, so {@link BinaryAuxClient#MAX_PENDING}
+     * they all end up here through the asynchronous data path) queues the frame and writes it,
+     * with whatever else is queued, if the lock is free; if not, the thread holding the lock writes
+     * it before it lets go ({@link #writeWaiting}), so no thread is woken for it. Past
+     * {@link BinaryAuxClient#NON_BLOCKING_WRITE_BYTES} not yet read by the node (more than the
+     * kernel's buffers surely absorb without blocking), and always for a virtual thread (which would
+     * turn the socket non-blocking), the frame goes to the connection's writer thread. The call is registered first, so {@link BinaryAuxClient#MAX_PENDING}
      * bounds the frames handed off too, and one whose deadline passed meanwhile is not written.
      */
     <T> void send(byte op, long version, long expiresAt, String key, String value, String requestId,
@@ -86,28 +99,51 @@ final class BinaryConnection {
         pending.put(id, w);
         Frame frame = new Frame(id, w, Frames.maxRequestBytes(key, value), op, version, expiresAt, key, value,
                 requestId);
-        if (!Thread.currentThread().isVirtual() && frame.bound() <= BinaryAuxClient.NON_BLOCKING_WRITE_BYTES
-                && writeLock.tryLock()) {
-            try {
-                if (written - acked + frame.bound() <= BinaryAuxClient.NON_BLOCKING_WRITE_BYTES) {
-                    Cork cork = CORK.get();
-                    if (write(frame)) {
-                        if (cork == null) {
-                            flush(frame);
-                        } else {
-                            cork.add(this); // flushed once the reader's batch of replies is done
-                        }
-                    }
-                    return;
-                }
-            } finally {
-                writeLock.unlock();
-            }
+        if (!Thread.currentThread().isVirtual() && frame.bound() <= BinaryAuxClient.NON_BLOCKING_WRITE_BYTES) {
+            waitingForLock.add(frame);
+            writeWaiting(CORK.get());
+            return;
         }
         handedOff.add(frame);
         if (!open && handedOff.remove(frame)) {
             w.fail(AuxCallException.Kind.IO, "connection to " + node.id() + " is closed", null);
             pending.remove(id);
+        }
+    }
+
+    /**
+     * Writes the frames waiting for the lock, for as long as there are some and the lock is free:
+     * the thread that holds the lock last writes what others queued meanwhile, under one flush
+     * (or, on a corked reply reader, at the end of its batch). Frames that would take the bytes
+     * the node has not read past {@link BinaryAuxClient#NON_BLOCKING_WRITE_BYTES} go to the writer
+     * thread, which may wait for the socket.
+     */
+    private void writeWaiting(Cork cork) {
+        while (!waitingForLock.isEmpty() && writeLock.tryLock()) {
+            Frame last = null;
+            try {
+                for (Frame f; (f = waitingForLock.peek()) != null; ) {
+                    if (written - acked + f.bound() > BinaryAuxClient.NON_BLOCKING_WRITE_BYTES) {
+                        for (Frame g; (g = waitingForLock.poll()) != null; ) {
+                            handedOff.add(g);
+                        }
+                        break;
+                    }
+                    waitingForLock.poll();
+                    if (pending.get(f.id()) == f.waiting() && write(f)) { // else timed out or failed meanwhile
+                        last = f;
+                    }
+                }
+                if (last != null) {
+                    if (cork == null) {
+                        flush(last);
+                    } else {
+                        cork.add(this); // flushed once the reader's batch of replies is done
+                    }
+                }
+            } finally {
+                writeLock.unlock();
+            }
         }
     }
 
@@ -133,6 +169,7 @@ final class BinaryConnection {
                 } finally {
                     writeLock.unlock();
                 }
+                writeWaiting(null); // what others queued while this thread held the lock
             }
         } catch (InterruptedException closed) {
             // close() stops the writer; it fails whatever is still waiting
@@ -229,6 +266,7 @@ final class BinaryConnection {
             } finally {
                 writeLock.unlock();
             }
+            writeWaiting(null); // what others queued while this thread held the lock
         }
     }
 
@@ -279,6 +317,7 @@ final class BinaryConnection {
         open = false;
         closeQuietly(socket);
         writer.interrupt();
+        waitingForLock.clear(); // their calls are failed below
         for (var it = pending.values().iterator(); it.hasNext(); ) {
             it.next().fail(AuxCallException.Kind.IO, "connection failed: " + cause, cause);
             it.remove();
