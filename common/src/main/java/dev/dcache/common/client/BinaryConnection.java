@@ -29,7 +29,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * look at the queue once more). A reply reader that completes calls while more whole replies are
  * buffered only buffers the frames those calls send ({@link Cork}) and flushes each connection
  * once at the end of the batch. Only what could block (the node not reading, a virtual caller)
- * goes to the writer thread.
+ * goes to the writer thread. This is one class because those paths share one invariant (every
+ * frame written under the lock is flushed by somebody, soon) that only holds read together.
  */
 final class BinaryConnection {
     private final NodeAddress node;

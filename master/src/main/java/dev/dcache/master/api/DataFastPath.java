@@ -185,7 +185,9 @@ public final class DataFastPath extends Handler.Wrapper implements MasterMetrics
                     + " bytes; the limit is " + maxBodyBytes));
             return;
         }
-        long reserve = length >= 0 ? length : maxBodyBytes; // an undeclared length may be up to the limit
+        // a body of undeclared length (chunked) may be up to the limit; without either header there is none
+        boolean chunked = length < 0 && x.request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+        long reserve = chunked ? maxBodyBytes : Math.max(0, length);
         ByteBudget.Lease lease;
         try {
             lease = admission.bytes().tryReserve(reserve);
