@@ -141,7 +141,7 @@ class HardeningIT {
         // aux-2's replies, 800 ms per chunk behind one another, kept it past its deadline while aux-2
         // (hearing the master late through the same slow proxy) went from serving to recovering:
         // the documented answer for a write whose outcome is unknown (docs/consistency.md)
-        assertThat(statuses).containsOnly(200, 503, 504);
+        assertThat(statuses).isSubsetOf(200, 503, 504);
         assertThat(statuses).contains(503);
         assertThat(retryAfter).isNotEmpty();
         httpProxy.delay(0);
