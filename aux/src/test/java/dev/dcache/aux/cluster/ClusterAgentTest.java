@@ -93,10 +93,15 @@ class ClusterAgentTest {
         try (Draining d = new Draining()) {
             java.util.concurrent.CompletableFuture<Boolean> drained = d.drain(Duration.ofSeconds(20));
             d.firstBatch.await(10, java.util.concurrent.TimeUnit.SECONDS);
-            for (int s = 0; s <= 20; s++) {
-                clock.advance(Duration.ofSeconds(1));
-                d.heartbeat(); // the master is still heard, still routing with this node
-            }
+            // a second of fake time per poll, the master still heard and still routing with this node,
+            // until the drain ends: its deadline is 20 s of fake time after it read the clock, which
+            // may be after some of these advances (the drain runs on another thread)
+            dev.dcache.common.concurrent.Await.until(Duration.ofSeconds(20), Duration.ofMillis(20),
+                    () -> "drain still waiting at fake time " + clock.millis(), () -> {
+                        clock.advance(Duration.ofSeconds(1));
+                        d.heartbeat();
+                        return drained.isDone();
+                    });
 
             assertThat(drained.get(5, java.util.concurrent.TimeUnit.SECONDS)).as("hand-off complete").isTrue();
         }
