@@ -66,11 +66,25 @@ public final class ErrorAnswers {
     /** Writes {@code answer} as the whole response on Jetty's core API, without blocking. */
     public static void write(ObjectMapper mapper, Answer answer, Response response, Callback callback) {
         answer.headers().forEach((name, value) -> response.getHeaders().put(name, value));
-        byte[] bytes = body(mapper, answer.status(), answer.message());
-        response.setStatus(answer.status());
+        writeJson(response, answer.status(), body(mapper, answer.status(), answer.message()), callback);
+    }
+
+    /** Writes {@code json} with {@code status} as the whole response on Jetty's core API, without blocking. */
+    public static void writeJson(Response response, int status, byte[] json, Callback callback) {
+        response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
-        response.write(true, ByteBuffer.wrap(bytes), callback);
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, json.length);
+        response.write(true, ByteBuffer.wrap(json), callback);
+    }
+
+    /** {@code path} fit to echo back in an error: at most 120 characters, control characters as '?'. */
+    public static String shownPath(String path) {
+        StringBuilder sb = new StringBuilder(Math.min(path.length(), 120));
+        for (int i = 0; i < path.length() && sb.length() < 120; i++) {
+            char c = path.charAt(i);
+            sb.append(c < 0x20 || c == 0x7f ? '?' : c);
+        }
+        return sb.toString();
     }
 
     /** The first line of a parser's message, at most 200 characters. */

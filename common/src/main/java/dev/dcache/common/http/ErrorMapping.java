@@ -45,8 +45,8 @@ final class ErrorMapping {
     /** The message of an error Javalin raised itself: no route, a method not allowed, a body too large. */
     private static String javalinMessage(HttpResponseException e, Context ctx) {
         return switch (e.getStatus()) {
-            case 404 -> "no such route: " + ctx.method().name() + " " + safePath(ctx);
-            case 405 -> "method " + ctx.method().name() + " not allowed on " + safePath(ctx);
+            case 404 -> "no such route: " + ctx.method().name() + " " + ErrorAnswers.shownPath(ctx.path());
+            case 405 -> "method " + ctx.method().name() + " not allowed on " + ErrorAnswers.shownPath(ctx.path());
             case 413 -> "request body too large";
             default -> e.getMessage() == null || e.getMessage().isBlank()
                     ? HttpStatus.forStatus(e.getStatus()).getMessage() : e.getMessage();
@@ -59,16 +59,5 @@ final class ErrorMapping {
         answer.headers().forEach(ctx::header);
         ctx.status(answer.status()).contentType("application/json")
                 .result(ErrorAnswers.body(mapper, answer.status(), answer.message()));
-    }
-
-    /** The path, clipped and stripped of control characters, fit to echo back in an error. */
-    private static String safePath(Context ctx) {
-        String p = ctx.path();
-        StringBuilder sb = new StringBuilder(Math.min(p.length(), 120));
-        for (int i = 0; i < p.length() && sb.length() < 120; i++) {
-            char c = p.charAt(i);
-            sb.append(c < 0x20 || c == 0x7f ? '?' : c);
-        }
-        return sb.toString();
     }
 }

@@ -48,4 +48,10 @@ class ErrorAnswersTest {
         assertThat(new String(ErrorAnswers.body(mapper, 404, " "), StandardCharsets.UTF_8))
                 .isEqualTo("{\"error\":\"Not Found\"}");
     }
+
+    @Test
+    void shownPath_isClippedTo120_withControlCharactersReplaced() {
+        assertThat(ErrorAnswers.shownPath("/data/a\nb\u007f")).isEqualTo("/data/a?b?");
+        assertThat(ErrorAnswers.shownPath("/data/" + "k".repeat(300))).hasSize(120);
+    }
 }

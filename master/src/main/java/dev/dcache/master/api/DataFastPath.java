@@ -149,8 +149,8 @@ public final class DataFastPath extends Handler.Wrapper implements MasterMetrics
     }
 
     private static ApiException notAllowed(String method, String path, String allowed) {
-        String shown = path.length() > 120 ? path.substring(0, 120) : path;
-        return new ApiException(405, "method " + method + " not allowed on " + shown, Map.of("Allow", allowed));
+        return new ApiException(405, "method " + method + " not allowed on " + ErrorAnswers.shownPath(path),
+                Map.of("Allow", allowed));
     }
 
     private void get(Exchange x, String path) {

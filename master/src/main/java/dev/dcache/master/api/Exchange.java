@@ -7,14 +7,12 @@ import dev.dcache.common.error.ApiException;
 import dev.dcache.common.http.ErrorAnswers;
 import dev.dcache.common.http.HttpServers;
 import dev.dcache.common.wire.Entry;
-import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
@@ -26,7 +24,6 @@ import java.util.function.Function;
  */
 final class Exchange {
     private static final Logger log = LoggerFactory.getLogger(Exchange.class);
-    private static final String JSON = "application/json";
 
     private final HttpServers.Edge edge;
     private final Admission admission;
@@ -89,12 +86,7 @@ final class Exchange {
                     fail(bug);
                     return;
                 }
-                finish(200, () -> {
-                    response.setStatus(200);
-                    response.getHeaders().put(HttpHeader.CONTENT_TYPE, JSON);
-                    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, json.length);
-                    response.write(true, ByteBuffer.wrap(json), written());
-                });
+                finish(200, () -> ErrorAnswers.writeJson(response, 200, json, written()));
             }
         });
     }
