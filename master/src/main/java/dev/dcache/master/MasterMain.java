@@ -19,6 +19,7 @@ import dev.dcache.master.api.BackupApi;
 import dev.dcache.master.backup.BackupLog;
 import dev.dcache.master.backup.Restorer;
 import dev.dcache.master.api.ClusterApi;
+import dev.dcache.master.api.ContractApi;
 import dev.dcache.master.api.DataApi;
 import dev.dcache.master.api.DataFastPath;
 import dev.dcache.master.api.InvalidationApi;
@@ -128,6 +129,7 @@ public final class MasterMain implements AutoCloseable {
         }
         DataApi data = new DataApi(router, mapper, config, clock, admission, stalls);
         ClusterApi cluster = new ClusterApi(config.id(), membership, config.replicationFactor());
+        ContractApi contract = new ContractApi();
         AdminApi admin = new AdminApi(membership, probeClient, versions, mapper);
         TokenGuard guard = new TokenGuard(config.clusterToken());
         this.backup = config.backupDir() == null ? null : openBackup(config);
@@ -145,6 +147,7 @@ public final class MasterMain implements AutoCloseable {
                     cfg.jetty.host = config.bind();
                     guard.install(cfg, "/admin/*", "/admin", "/internal/*");
                     cluster.register(cfg);
+                    contract.register(cfg);
                     admin.register(cfg);
                     if (backupApi != null) {
                         backupApi.register(cfg);
