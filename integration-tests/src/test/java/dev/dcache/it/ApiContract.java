@@ -4,7 +4,9 @@ import com.atlassian.oai.validator.OpenApiInteractionValidator;
 import com.atlassian.oai.validator.interaction.ApiOperationResolver;
 import com.atlassian.oai.validator.model.ApiOperationMatch;
 import com.atlassian.oai.validator.model.Request;
+import com.atlassian.oai.validator.model.SimpleRequest;
 import com.atlassian.oai.validator.model.SimpleResponse;
+import com.atlassian.oai.validator.report.LevelResolver;
 import com.atlassian.oai.validator.report.ValidationReport;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.parser.OpenAPIV3Parser;
@@ -54,7 +56,11 @@ final class ApiContract {
             throw new IllegalArgumentException("not a valid OpenAPI document: " + messages(parsed));
         }
         this.api = parsed.getOpenAPI();
-        this.validator = OpenApiInteractionValidator.createForInlineApiSpecification(document).build();
+        // the validator's own Accept check knows no */* answer: a read's raw bytes (any type) are one
+        this.validator = OpenApiInteractionValidator.createForInlineApiSpecification(document)
+                .withLevelResolver(LevelResolver.create()
+                        .withLevel("validation.request.accept.notAllowed", ValidationReport.Level.IGNORE).build())
+                .build();
         this.operations = new ApiOperationResolver(api, null, false);
     }
 
@@ -98,16 +104,46 @@ final class ApiContract {
         if (answer.body().length > 0) {
             response.withBody(answer.body());
         }
-        ValidationReport report = validator.validateResponse(rawPath, m, response.build());
-        List<String> errors = report.getMessages().stream()
-                .filter(msg -> msg.getLevel() == ValidationReport.Level.ERROR)
-                .map(msg -> msg.getKey() + ": " + msg.getMessage())
-                .toList();
+        List<String> errors = errors(validator.validateResponse(rawPath, m, response.build()));
         ApiOperationMatch match = operations.findApiOperation(rawPath, m);
         if (errors.isEmpty() && match.isPathFound() && match.isOperationAllowed()) {
             exercised.add(pair(m.name(), match.getApiOperation().getApiPath().original(), answer.status()));
         }
         return errors;
+    }
+
+    /**
+     * Validates a request against the document: its path, query and header parameters, content
+     * type and body. For requests the server accepts: the document must accept them too.
+     *
+     * @param target the request path as sent (percent-encoded), with its query if any
+     * @return the validator's errors; empty when the document allows the request
+     */
+    List<String> checkRequest(String method, String target, Map<String, String> headers, byte[] body) {
+        int q = target.indexOf('?');
+        SimpleRequest.Builder request = new SimpleRequest.Builder(method, q < 0 ? target : target.substring(0, q));
+        if (q >= 0) {
+            for (String pair : target.substring(q + 1).split("&")) {
+                String[] nameValue = pair.split("=", 2);
+                request.withQueryParam(decode(nameValue[0]), nameValue.length < 2 ? "" : decode(nameValue[1]));
+            }
+        }
+        headers.forEach(request::withHeader);
+        if (body != null && body.length > 0) {
+            request.withBody(body);
+        }
+        return errors(validator.validateRequest(request.build()));
+    }
+
+    private static String decode(String s) {
+        return java.net.URLDecoder.decode(s, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static List<String> errors(ValidationReport report) {
+        return report.getMessages().stream()
+                .filter(msg -> msg.getLevel() == ValidationReport.Level.ERROR)
+                .map(msg -> msg.getKey() + ": " + msg.getMessage())
+                .toList();
     }
 
     /** Every documented answer, as {@code "METHOD /template status"}. */

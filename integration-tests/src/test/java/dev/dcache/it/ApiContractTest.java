@@ -32,7 +32,7 @@ class ApiContractTest {
     }
 
     private static ApiContract.Answer answer(int status, Map<String, List<String>> headers, String body) {
-        return new ApiContract.Answer(status, headers, body.getBytes(StandardCharsets.UTF_8));
+        return new ApiContract.Answer(status, headers, bytes(body));
     }
 
     private static Map<String, List<String>> jsonWith(String header, String value) {
@@ -127,6 +127,24 @@ class ApiContractTest {
         assertThat(contract.check("GET", "/cluster", answer(200, JSON, "{}"))).isNotEmpty();
         assertThat(contract.check("TRACE", "/data/k", answer(405, jsonWith("Allow", "GET"), "{\"error\":\"no\"}")))
                 .isNotEmpty();
+    }
+
+    @Test
+    void requests_areCheckedToo() {
+        Map<String, String> json = Map.of("Content-Type", "application/json");
+        assertThat(contract.checkRequest("POST", "/data", json, bytes("{\"key\":\"k\",\"value\":[1,{\"a\":2.50}],\"ttl\":60}")))
+                .isEmpty();
+        assertThat(contract.checkRequest("PUT", "/data/logo?ttl=60", Map.of("Content-Type", "image/png"), new byte[]{1, 2}))
+                .isEmpty();
+        assertThat(contract.checkRequest("POST", "/data", json, bytes("{\"key\":\"k\",\"value\":null}"))).isNotEmpty();
+        assertThat(contract.checkRequest("POST", "/data", json, bytes("{\"key\":\"k\",\"value\":1,\"tll\":5}")))
+                .isNotEmpty();
+        assertThat(contract.checkRequest("PUT", "/data/k?ttl=0", Map.of(), bytes("x"))).isNotEmpty();
+        assertThat(contract.checkRequest("DELETE", "/data/k", Map.of("X-Request-Id", "not an id"), null)).isNotEmpty();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     @Test

@@ -257,11 +257,18 @@ class OpenApiContractIT {
         return exchange(status, method, path, headers, bytes(body));
     }
 
-    /** Sends a request to the cluster's master, checks the answer against the document, and its status. */
+    /**
+     * Sends a request to the cluster's master, checks the answer against the document, and its
+     * status; a request the master serves (2xx, 304) must be one the document allows too.
+     */
     private ApiContract.Answer exchange(int status, String method, String path, Map<String, String> headers,
                                         byte[] body) {
         ApiContract.Answer answer = checked(base, method, path, headers, body);
         assertThat(answer.status()).as(method + " " + path + ": " + answer.text()).isEqualTo(status);
+        if (status < 300 || status == 304) {
+            assertThat(contract.checkRequest(method, path, headers, body)).as("the request " + method + " " + path)
+                    .isEmpty();
+        }
         return answer;
     }
 
