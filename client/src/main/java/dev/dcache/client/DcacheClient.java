@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dcache.client.error.DcacheException;
 import dev.dcache.client.transport.Answer;
+import dev.dcache.client.transport.Call;
 import dev.dcache.client.transport.Pause;
 import dev.dcache.client.transport.Transport;
 
@@ -17,6 +18,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Function;
 
 /**
  * A client of the cache's public HTTP API (docs/api.md), for nginx or the masters.
@@ -81,7 +83,7 @@ public final class DcacheClient implements AutoCloseable {
      * @throws IllegalArgumentException when the key is empty or not valid Unicode
      */
     public CompletableFuture<Optional<Entry>> getAsync(String key) {
-        return transport.send(requests.get(key)).thenApply(a -> found(a) ? Optional.of(answers.entry(a)) : Optional.empty());
+        return call(requests.get(key), a -> found(a) ? Optional.of(answers.entry(a)) : Optional.empty());
     }
 
     /** A key's value as its own bytes; empty when the key holds none. See {@link #getRawAsync}. */
@@ -97,7 +99,7 @@ public final class DcacheClient implements AutoCloseable {
      * @throws IllegalArgumentException when the key is empty or not valid Unicode
      */
     public CompletableFuture<Optional<RawValue>> getRawAsync(String key) {
-        return transport.send(requests.getRaw(key)).thenApply(a -> found(a) ? Optional.of(answers.raw(key, a)) : Optional.empty());
+        return call(requests.getRaw(key), a -> found(a) ? Optional.of(answers.raw(key, a)) : Optional.empty());
     }
 
     /** The version a key holds, without its value; empty when it holds none. See {@link #headAsync}. */
@@ -112,7 +114,7 @@ public final class DcacheClient implements AutoCloseable {
      * @throws IllegalArgumentException when the key is empty or not valid Unicode
      */
     public CompletableFuture<OptionalLong> headAsync(String key) {
-        return transport.send(requests.head(key)).thenApply(a -> found(a)
+        return call(requests.head(key), a -> found(a)
                 ? OptionalLong.of(Answers.etagVersion(a).orElse(0)) : OptionalLong.empty());
     }
 
@@ -123,7 +125,7 @@ public final class DcacheClient implements AutoCloseable {
 
     /** Whether a key holds a value: {@link #headAsync} is not empty. */
     public CompletableFuture<Boolean> existsAsync(String key) {
-        return headAsync(key).thenApply(OptionalLong::isPresent);
+        return call(requests.head(key), DcacheClient::found);
     }
 
     /** A key's value unless it still holds {@code version}. See {@link #getIfNoneMatchAsync}. */
@@ -139,7 +141,7 @@ public final class DcacheClient implements AutoCloseable {
      * @throws IllegalArgumentException when the key is empty or not valid Unicode
      */
     public CompletableFuture<ConditionalRead> getIfNoneMatchAsync(String key, long version) {
-        return transport.send(requests.getIfNoneMatch(key, version)).thenApply(a -> switch (a.status()) {
+        return call(requests.getIfNoneMatch(key, version), a -> switch (a.status()) {
             case 304 -> new ConditionalRead.NotModified(Answers.etagVersion(a).orElse(version));
             case 404 -> new ConditionalRead.Missing();
             default -> new ConditionalRead.Modified(answers.entry(a));
@@ -157,7 +159,7 @@ public final class DcacheClient implements AutoCloseable {
      */
     public CompletableFuture<BulkRead> getAllAsync(Collection<String> keys) {
         List<String> asked = List.copyOf(keys);
-        return transport.send(requests.getAll(asked)).thenApply(a -> answers.bulk(asked, a));
+        return call(requests.getAll(asked), a -> answers.bulk(asked, a));
     }
 
     // ---- writes
@@ -182,7 +184,7 @@ public final class DcacheClient implements AutoCloseable {
      *                                  positive, or the key empty
      */
     public CompletableFuture<WriteResult> putAsync(String key, Object value, Duration ttl) {
-        return transport.send(requests.put(key, value, ttl)).thenApply(answers::write);
+        return call(requests.put(key, value, ttl), answers::write);
     }
 
     /** Stores raw bytes. See {@link #putRawAsync}. */
@@ -199,7 +201,7 @@ public final class DcacheClient implements AutoCloseable {
      * @param ttl         the time to live, whole seconds (a fraction rounds up), or null for none
      */
     public CompletableFuture<WriteResult> putRawAsync(String key, byte[] bytes, String contentType, Duration ttl) {
-        return transport.send(requests.putRaw(key, bytes, contentType, ttl)).thenApply(answers::write);
+        return call(requests.putRaw(key, bytes, contentType, ttl), answers::write);
     }
 
     /** Removes a key. See {@link #deleteAsync}. */
@@ -209,7 +211,7 @@ public final class DcacheClient implements AutoCloseable {
 
     /** {@code DELETE /data/{key}}: true when the key held a value, false when it held none. */
     public CompletableFuture<Boolean> deleteAsync(String key) {
-        return transport.send(requests.delete(key)).thenApply(DcacheClient::found);
+        return call(requests.delete(key), DcacheClient::found);
     }
 
     /** Stores many JSON values in one call. See {@link #putAllAsync}. */
@@ -225,7 +227,7 @@ public final class DcacheClient implements AutoCloseable {
      * @return the number of values stored
      */
     public CompletableFuture<Integer> putAllAsync(Map<String, ?> values, Duration ttl) {
-        return transport.send(requests.putAll(values, ttl)).thenApply(answers::stored);
+        return call(requests.putAll(values, ttl), answers::stored);
     }
 
     // ---- the cluster
@@ -240,7 +242,7 @@ public final class DcacheClient implements AutoCloseable {
      * Served by masters; nginx may not pass it on, so point the client at a master for it.
      */
     public CompletableFuture<JsonNode> clusterAsync() {
-        return transport.send(requests.cluster()).thenApply(answers::json);
+        return call(requests.cluster(), answers::json);
     }
 
     /** The answering node's metrics. See {@link #statsAsync}. */
@@ -253,13 +255,28 @@ public final class DcacheClient implements AutoCloseable {
      * (docs/observability.md names them). Like {@link #clusterAsync}, a master's route.
      */
     public CompletableFuture<String> statsAsync() {
-        return transport.send(requests.metrics()).thenApply(a -> new String(a.body(), StandardCharsets.UTF_8));
+        return call(requests.metrics(), a -> new String(a.body(), StandardCharsets.UTF_8));
     }
 
     /** Closes the HTTP client, waiting for calls in flight. */
     @Override
     public void close() {
         http.close();
+    }
+
+    /**
+     * Sends {@code call} and reads its answer with {@code read}. Cancelling the future returned
+     * cancels the call (its try in flight and its retries), not only the reading.
+     */
+    private <T> CompletableFuture<T> call(Call call, Function<Answer, T> read) {
+        CompletableFuture<Answer> sent = transport.send(call);
+        CompletableFuture<T> result = sent.thenApply(read);
+        result.whenComplete((r, e) -> {
+            if (result.isCancelled()) {
+                sent.cancel(true);
+            }
+        });
+        return result;
     }
 
     private static boolean found(Answer a) {
