@@ -64,6 +64,15 @@ public final class DcacheClient implements AutoCloseable {
         return new DcacheClientBuilder();
     }
 
+    /**
+     * A new mapper set up as the client reads answers: decimals as {@code BigDecimal} with trailing
+     * zeros kept, integers of any size, trailing tokens after a value refused. Use it to parse JSON
+     * that is to be stored with every digit ({@code 1.10} stays {@code 1.10}).
+     */
+    public static ObjectMapper newObjectMapper() {
+        return Answers.exactMapper();
+    }
+
     /** The settings this client was built with. */
     public ClientConfig config() {
         return config;

@@ -108,8 +108,7 @@ final class RetryingCall {
         }
         boolean neverSent = failure instanceof ConnectException || failure instanceof HttpConnectTimeoutException
                 || failure instanceof UnresolvedAddressException;
-        String what = describe(base) + ": " + (failure instanceof HttpTimeoutException && !neverSent
-                ? "no answer within " + transport.requestTimeout().toMillis() + " ms" : failure.toString());
+        String what = describe(base) + ": " + cause(failure);
         if (neverSent || !call.write()) {
             retryOrFail(new ConnectionException(what, failure), true, null);
             return;
@@ -134,6 +133,21 @@ final class RetryingCall {
 
     private String describe(URI base) {
         return call.method() + " " + base + call.pathAndQuery();
+    }
+
+    /** What went wrong, in words: the JDK's connection failures often carry no message. */
+    private String cause(Throwable failure) {
+        String detail = failure.getMessage() == null ? "" : " (" + failure.getMessage() + ")";
+        if (failure instanceof HttpConnectTimeoutException) {
+            return "no connection within the connect timeout" + detail;
+        }
+        if (failure instanceof HttpTimeoutException) {
+            return "no answer within " + transport.requestTimeout().toMillis() + " ms";
+        }
+        if (failure instanceof ConnectException) {
+            return "could not connect" + detail;
+        }
+        return failure.toString();
     }
 
     private static Throwable unwrap(Throwable t) {
