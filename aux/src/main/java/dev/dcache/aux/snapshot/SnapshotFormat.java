@@ -2,6 +2,7 @@ package dev.dcache.aux.snapshot;
 
 import dev.dcache.common.record.CrcFraming;
 import dev.dcache.common.record.EntryRecords;
+import dev.dcache.common.value.StoredValue;
 
 import java.nio.ByteBuffer;
 
@@ -12,7 +13,7 @@ import java.nio.ByteBuffer;
  * header (32 bytes)
  *   0  8  magic          0x89 'D' 'C' 'S' 'N' 'A' 'P' '\n'
  *   8  2  format version 1
- *  10  2  flags          0 (reserved)
+ *  10  2  flags          bit 0 {@link #FLAG_STORED_VALUES}; the others 0 (reserved)
  *  12  8  current as of  epoch milliseconds up to which the data was known current with the
  *                        cluster: when the write began, or, for a node that may have missed writes
  *                        (recovering), its last contact with a master before that
@@ -51,6 +52,13 @@ final class SnapshotFormat {
 
     static final byte[] MAGIC = {(byte) 0x89, 'D', 'C', 'S', 'N', 'A', 'P', '\n'};
     static final int VERSION = 1;
+    /**
+     * Flag: values are in {@link StoredValue}'s encoding. A file without it was written before
+     * values had forms other than a JSON string; its values go through
+     * {@link StoredValue#fromPlainString} when read. (A flag rather than a new version: a build
+     * from before reads such a file, ignoring flags, as it always did.)
+     */
+    static final int FLAG_STORED_VALUES = 1;
     static final int HEADER_SIZE = 32;
     static final int TRAILER_SIZE = 4;
     /** How each record is encoded. */
@@ -60,13 +68,17 @@ final class SnapshotFormat {
     }
 
     /** The decoded header. */
-    record Header(int version, long createdAtMillis, long count) {
+    record Header(int version, int flags, long createdAtMillis, long count) {
+        /** True when the values are in {@link StoredValue}'s encoding. */
+        boolean storedValues() {
+            return (flags & FLAG_STORED_VALUES) != 0;
+        }
     }
 
     /** The 32 header bytes for {@code count} records, checksum included. */
     static ByteBuffer encodeHeader(long createdAtMillis, long count) {
         ByteBuffer b = ByteBuffer.allocate(HEADER_SIZE);
-        b.put(MAGIC).putShort((short) VERSION).putShort((short) 0).putLong(createdAtMillis).putLong(count);
+        b.put(MAGIC).putShort((short) VERSION).putShort((short) FLAG_STORED_VALUES).putLong(createdAtMillis).putLong(count);
         b.putInt(CrcFraming.crc32c(b.array(), 0, HEADER_SIZE - 4));
         return b.flip();
     }

@@ -3,6 +3,7 @@ package dev.dcache.aux.snapshot;
 import dev.dcache.common.record.CorruptRecordException;
 import dev.dcache.common.record.CrcFraming;
 import dev.dcache.common.record.EntryRecords;
+import dev.dcache.common.value.StoredValue;
 import dev.dcache.common.wire.Entry;
 
 import java.io.BufferedInputStream;
@@ -76,7 +77,9 @@ final class SnapshotReader {
             DataInputStream in = new DataInputStream(new BufferedInputStream(
                     new CheckedInputStream(new Bounded(Channels.newInputStream(ch.position(HEADER_SIZE)), bodySize), crc),
                     BUFFER));
-            long consumed = new Records(in, bodySize, sink).readAll(header.count());
+            Consumer<Entry> records = sink == null || header.storedValues() ? sink
+                    : e -> sink.accept(new Entry(e.key(), StoredValue.fromPlainString(e.value()), e.version(), e.expiresAt()));
+            long consumed = new Records(in, bodySize, records).readAll(header.count());
             if (consumed != bodySize) {
                 throw new CorruptSnapshotException((bodySize - consumed) + " unexpected bytes after record "
                         + header.count() + " (truncated or damaged)");
@@ -103,7 +106,7 @@ final class SnapshotReader {
             throw new CorruptSnapshotException("unsupported format version " + version + " (this build reads "
                     + SnapshotFormat.VERSION + ")");
         }
-        b.getShort(); // flags
+        int flags = Short.toUnsignedInt(b.getShort());
         long createdAt = b.getLong();
         long count = b.getLong();
         int expected = b.getInt();
@@ -115,7 +118,7 @@ final class SnapshotReader {
             throw new CorruptSnapshotException("header claims " + count + " records, impossible in " + bodySize
                     + " bytes of body (truncated?)");
         }
-        return new SnapshotFormat.Header(version, createdAt, count);
+        return new SnapshotFormat.Header(version, flags, createdAt, count);
     }
 
     private static ByteBuffer readAt(FileChannel ch, long position, int length) throws IOException {

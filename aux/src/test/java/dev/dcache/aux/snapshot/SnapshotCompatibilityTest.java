@@ -1,15 +1,19 @@
 package dev.dcache.aux.snapshot;
 
 import dev.dcache.aux.cache.LruCache;
+import dev.dcache.common.record.CrcFraming;
 import dev.dcache.common.time.FakeClock;
+import dev.dcache.common.value.StoredValue;
 import dev.dcache.common.wire.Entry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -18,8 +22,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A snapshot file written by the writer as it was before records went through
- * {@code common.record.EntryRecords}: the new code writes the same bytes, reads them back, and
- * still finds a flipped byte.
+ * {@code common.record.EntryRecords} (and before values had forms other than a JSON string): the
+ * new code writes the same records, with the header flag that says its values are in
+ * {@link StoredValue}'s encoding, reads the old file back, and still finds a flipped byte.
  */
 class SnapshotCompatibilityTest {
     private static final FakeClock CLOCK = new FakeClock();
@@ -40,7 +45,7 @@ class SnapshotCompatibilityTest {
     Path dir;
 
     @Test
-    void write_sameRecords_writesTheOldBytes() throws IOException {
+    void write_sameRecords_writesTheOldBytesButTheFlag() throws Exception {
         LruCache cache = new LruCache(100, 1L << 30, 1, 60_000, CLOCK);
         cache.put(RECORDS.get(0));
         cache.put(RECORDS.get(1));
@@ -48,7 +53,34 @@ class SnapshotCompatibilityTest {
 
         SnapshotWriter.write(cache, dir, CLOCK.millis());
 
-        assertThat(dir.resolve(SnapshotFormat.FILE_NAME)).hasBinaryContent(OLD_FILE);
+        byte[] written = Files.readAllBytes(dir.resolve(SnapshotFormat.FILE_NAME));
+        assertThat(Arrays.copyOfRange(written, 0, 10)).isEqualTo(Arrays.copyOfRange(OLD_FILE, 0, 10));
+        assertThat(Arrays.copyOfRange(written, 10, 12)).isEqualTo(new byte[]{0, SnapshotFormat.FLAG_STORED_VALUES});
+        assertThat(Arrays.copyOfRange(written, 12, 28)).isEqualTo(Arrays.copyOfRange(OLD_FILE, 12, 28));
+        assertThat(Arrays.copyOfRange(written, 32, written.length))
+                .isEqualTo(Arrays.copyOfRange(OLD_FILE, 32, OLD_FILE.length));
+        assertThat(SnapshotReader.verify(dir.resolve(SnapshotFormat.FILE_NAME)).storedValues()).isTrue();
+    }
+
+    @Test
+    void read_oldFileWithAValueStartingWithTheMark_keepsItAJsonString() throws Exception {
+        String nulFirst = StoredValue.MARK + "Jnot json";
+        LruCache cache = new LruCache(100, 1L << 30, 1, 60_000, CLOCK);
+        cache.put(new Entry("k", nulFirst, 1, 0));
+        SnapshotWriter.write(cache, dir, CLOCK.millis());
+        Path file = dir.resolve(SnapshotFormat.FILE_NAME);
+        byte[] old = Files.readAllBytes(file);
+        old[11] = 0; // as written before the flag existed
+        System.arraycopy(ByteBuffer.allocate(4).putInt(CrcFraming.crc32c(old, 0, 28)).array(), 0, old, 28, 4);
+        Files.write(file, old);
+        List<Entry> read = new ArrayList<>();
+
+        SnapshotReader.read(file, read::add);
+
+        assertThat(read).singleElement().satisfies(e -> {
+            assertThat(StoredValue.decode(e.value()).kind()).isEqualTo(StoredValue.Kind.JSON_STRING);
+            assertThat(StoredValue.decode(e.value()).text()).isEqualTo(nulFirst);
+        });
     }
 
     @Test
@@ -59,7 +91,7 @@ class SnapshotCompatibilityTest {
         SnapshotFormat.Header header = SnapshotReader.read(file, read::add);
 
         assertThat(read).containsExactlyElementsOf(RECORDS);
-        assertThat(header).isEqualTo(new SnapshotFormat.Header(1, CLOCK.millis(), 3));
+        assertThat(header).isEqualTo(new SnapshotFormat.Header(1, 0, CLOCK.millis(), 3));
         assertThat(SnapshotReader.verify(file)).isEqualTo(header);
     }
 

@@ -8,11 +8,14 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.util.RawValue;
 import dev.dcache.common.admission.Admission;
 import dev.dcache.common.admission.ByteBudget;
 import dev.dcache.common.error.ApiException;
 import dev.dcache.common.http.CheckedBody;
 import dev.dcache.common.http.AdmittedRoutes;
+import dev.dcache.common.value.StoredValue;
 import dev.dcache.common.wire.Entry;
 import dev.dcache.master.config.MasterConfig;
 import dev.dcache.master.routing.DataRouter;
@@ -25,6 +28,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,11 +45,14 @@ import java.util.function.LongConsumer;
  *
  * <pre>
  * POST   /data           {"key": k, "value": v, "ttl": s?}  -> 200 {"key", "version", "replicas"}
- * GET    /data/{key}                                        -> 200 {"key", "value", "ttl"?} | 404
+ * PUT    /data/{key}?ttl=s   raw bytes                       -> 200 {"key", "version", "replicas"}
+ * GET    /data/{key}                                        -> 200 {"key", "value", "version", "ttl"?, ...} | raw | 304 | 404
  * DELETE /data/{key}                                        -> 200 {"key", "deleted": true} | 404
  * POST   /data/bulk      [{"key", "value", "ttl"?}, ...]    -> 200 {"stored": n}
- * POST   /data/bulk/get  ["k", ...]                          -> 200 {"values": {k: v}, "missing": [k]}
+ * POST   /data/bulk/get  ["k", ...]                          -> 200 {"values", "versions", "missing", "raw"?}
  * </pre>
+ * A value is any JSON value but null, or raw bytes with a content type (docs/api.md); it is held
+ * as one string in {@link StoredValue}'s encoding, which this class makes and reads back.
  * Validation is all-or-nothing: one bad item rejects the whole request before anything is written.
  *
  * <p>Memory: every route runs admitted ({@link AdmittedRoutes}: its body's bytes reserved before it is
@@ -69,6 +76,8 @@ public final class DataApi {
     private final ObjectMapper mapper;
     /** Reads one item of a bulk write off a parser that goes on past it (the items after). */
     private final ObjectReader itemReader;
+    /** Reads a whole body; numbers are kept as written (every digit, trailing zeros too). */
+    private final ObjectReader bodyReader;
     private final KeyCodec keys;
     private final InstantSource clock;
     private final int maxValueBytes;
@@ -82,7 +91,10 @@ public final class DataApi {
                    Admission admission, StallWatch stalls) {
         this.router = router;
         this.mapper = mapper;
-        this.itemReader = mapper.readerFor(JsonNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        this.bodyReader = mapper.readerFor(JsonNode.class)
+                .with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                .without(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES);
+        this.itemReader = bodyReader.without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.keys = new KeyCodec(config.maxKeyBytes());
         this.clock = clock;
         this.maxValueBytes = config.maxValueBytes();
@@ -106,17 +118,50 @@ public final class DataApi {
     public record PutResponse(String key, long version, int replicas) {
     }
 
-    /** The body of a successful read; {@code ttl} is the remaining seconds, absent without expiry. */
+    /**
+     * The body of a successful read: {@code value} is the JSON value (a {@code String}, or a
+     * {@link RawValue} of JSON text), or for raw bytes their text or base64 ({@code encoding});
+     * {@code ttl} is the remaining seconds, absent without expiry; {@code contentType} and
+     * {@code encoding} only for raw bytes.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record GetResponse(String key, String value, Long ttl) {
+    public record GetResponse(String key, Object value, long version, Long ttl, String contentType, String encoding) {
+    }
+
+    /** How a raw value is shown in a JSON answer. */
+    public record RawInfo(String contentType, String encoding) {
     }
 
     /** The body of a successful delete. */
     public record DeleteResponse(String key, boolean deleted) {
     }
 
-    /** The body of a bulk read. */
-    public record BulkGetResponse(Map<String, String> values, List<String> missing) {
+    /** The body of a bulk read; {@code raw} lists the keys holding raw bytes, absent when none. */
+    public record BulkGetResponse(Map<String, Object> values, Map<String, Long> versions, List<String> missing,
+                                  @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, RawInfo> raw) {
+    }
+
+    /** The value of {@code e} as a JSON answer shows it: see {@link GetResponse}. */
+    static Object shownValue(StoredValue.Decoded v) {
+        return switch (v.kind()) {
+            case JSON_STRING, RAW_TEXT -> v.text();
+            case JSON -> new RawValue(v.text());
+            case RAW_BYTES -> Base64.getEncoder().encodeToString(v.bytes());
+        };
+    }
+
+    /** How a raw value is shown in a JSON answer; null for a JSON value. */
+    static RawInfo rawInfo(StoredValue.Decoded v) {
+        return !v.kind().raw() ? null
+                : new RawInfo(v.contentType(), v.kind() == StoredValue.Kind.RAW_TEXT ? "utf-8" : "base64");
+    }
+
+    /** The JSON answer of a read of {@code e}. */
+    GetResponse getResponse(String key, Entry e) {
+        StoredValue.Decoded v = StoredValue.decode(e.value());
+        RawInfo raw = rawInfo(v);
+        return new GetResponse(key, shownValue(v), e.version(), remainingSeconds(e),
+                raw == null ? null : raw.contentType(), raw == null ? null : raw.encoding());
     }
 
     /**
@@ -177,7 +222,92 @@ public final class DataApi {
         return value == null ? 0 : value.length();
     }
 
+    /**
+     * Refuses a conditional write ({@code If-Match}, {@code If-None-Match}): not offered, since a
+     * compare-and-set cannot be decided once by RF owners without consensus (docs/consistency.md).
+     * Refused rather than ignored: a client that sent a condition must not have the write applied
+     * without it.
+     *
+     * @throws ApiException 400 when either header is present
+     */
+    static void refuseConditional(String ifMatch, String ifNoneMatch) {
+        if (ifMatch != null || ifNoneMatch != null) {
+            throw ApiException.badRequest("conditional writes (" + (ifMatch != null ? "If-Match" : "If-None-Match")
+                    + ") are not supported: a compare-and-set needs consensus among a key's owners"
+                    + " (docs/consistency.md); write without the condition");
+        }
+    }
+
+    /**
+     * The content type kept with a raw value: the request's, or {@value StoredValue#DEFAULT_CONTENT_TYPE}.
+     *
+     * @throws ApiException 400 when it is not {@code type/subtype} (params allowed) of printable ASCII
+     */
+    static String rawContentType(String header) {
+        if (header == null || header.isBlank()) {
+            return StoredValue.DEFAULT_CONTENT_TYPE;
+        }
+        String type = header.trim();
+        String invalid = StoredValue.checkContentType(type);
+        if (invalid != null) {
+            throw ApiException.badRequest(invalid);
+        }
+        return type;
+    }
+
+    /**
+     * The TTL of {@code PUT /data/{key}} from its query: {@code ttl=<seconds>} or nothing.
+     *
+     * @return milliseconds, 0 for none
+     * @throws ApiException 400 for another parameter, a repeated one, or a TTL out of range
+     */
+    long ttlQueryMillis(String query) {
+        if (query == null || query.isEmpty()) {
+            return 0;
+        }
+        String ttl = null;
+        for (String pair : query.split("&", -1)) {
+            int eq = pair.indexOf('=');
+            String name = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), java.nio.charset.StandardCharsets.UTF_8);
+            if (!name.equals("ttl")) {
+                throw ApiException.badRequest("unknown query parameter '" + clip(name) + "' (allowed: ttl)");
+            }
+            if (ttl != null) {
+                throw ApiException.badRequest("'ttl' given twice");
+            }
+            ttl = eq < 0 ? "" : pair.substring(eq + 1);
+        }
+        long seconds;
+        try {
+            seconds = Long.parseLong(ttl);
+        } catch (NumberFormatException notANumber) {
+            seconds = 0;
+        }
+        if (seconds < 1 || seconds > maxTtlSeconds) {
+            throw ApiException.badRequest("'ttl' must be a whole number of seconds in [1, " + maxTtlSeconds + "]");
+        }
+        return seconds * 1000;
+    }
+
+    /**
+     * The stored form of a raw value.
+     *
+     * @throws ApiException 413 past {@code MAX_VALUE_BYTES}
+     */
+    String rawValue(String contentType, byte[] body) {
+        if (body.length > maxValueBytes) {
+            throw ApiException.tooLarge("value is " + body.length + " bytes; the limit is " + maxValueBytes);
+        }
+        return StoredValue.raw(contentType, body);
+    }
+
+    /** The largest raw value, in bytes. */
+    int maxValueBytes() {
+        return maxValueBytes;
+    }
+
     private void bulkPut(Context ctx) throws IOException {
+        refuseConditional(ctx.header("If-Match"), ctx.header("If-None-Match"));
         refuseIfLate(ctx.header(RequestStart.HEADER));
         checkContentType(ctx.contentType());
         CheckedBody body = new CheckedBody(ctx.req().getInputStream(), maxBodyBytes, true);
@@ -241,17 +371,25 @@ public final class DataApi {
             wanted.add(keys.validate(k.textValue()));
         }
         Map<String, Entry> found = wanted.isEmpty() ? Map.of() : router.getAll(wanted, answerCharge(ctx));
-        Map<String, String> values = new LinkedHashMap<>();
+        Map<String, Object> values = new LinkedHashMap<>();
+        Map<String, Long> versions = new LinkedHashMap<>();
+        Map<String, RawInfo> raw = new LinkedHashMap<>();
         List<String> missing = new ArrayList<>();
         for (String k : wanted) {
             Entry e = found.get(k);
             if (e != null) {
-                values.put(k, e.value());
+                StoredValue.Decoded v = StoredValue.decode(e.value());
+                values.put(k, shownValue(v));
+                versions.put(k, e.version());
+                RawInfo info = rawInfo(v);
+                if (info != null) {
+                    raw.put(k, info);
+                }
             } else if (!missing.contains(k)) {
                 missing.add(k);
             }
         }
-        AdmittedRoutes.streamJson(ctx, mapper, new BulkGetResponse(values, missing));
+        AdmittedRoutes.streamJson(ctx, mapper, new BulkGetResponse(values, versions, missing, raw));
     }
 
     /**
@@ -283,10 +421,11 @@ public final class DataApi {
         }
         String key = keys.validate(k.textValue());
         JsonNode v = node.get("value");
-        if (v == null || !v.isTextual()) {
-            throw ApiException.badRequest(where + "'value' must be a string");
+        if (v == null || v.isNull()) {
+            throw ApiException.badRequest(where + "'value' is missing or null: a value is any JSON value but null"
+                    + " (DELETE the key to remove it)");
         }
-        String value = v.textValue();
+        String value = v.isTextual() ? v.textValue() : jsonText(v);
         int valueBytes = Utf8.encodedLength(value);
         if (valueBytes < 0) {
             throw ApiException.badRequest(where + "'value' is not valid Unicode (lone surrogate)");
@@ -294,7 +433,17 @@ public final class DataApi {
         if (valueBytes > maxValueBytes) {
             throw ApiException.tooLarge(where + "value is " + valueBytes + " bytes; the limit is " + maxValueBytes);
         }
-        return new DataRouter.BulkItem(key, value, ttlMillis(node.get("ttl"), where));
+        String stored = v.isTextual() ? StoredValue.jsonString(value) : StoredValue.json(value);
+        return new DataRouter.BulkItem(key, stored, ttlMillis(node.get("ttl"), where));
+    }
+
+    /** The compact JSON text of a value that is not a string, numbers as they were written. */
+    private String jsonText(JsonNode v) {
+        try {
+            return mapper.writeValueAsString(v);
+        } catch (JacksonException e) {
+            throw ApiException.badRequest("'value' could not be written back as JSON: " + clip(e.getOriginalMessage()));
+        }
     }
 
     private long ttlMillis(JsonNode ttl, String where) {
@@ -335,7 +484,7 @@ public final class DataApi {
         if (!Utf8.isWellFormed(bytes)) {
             throw ApiException.badRequest("request body is not well-formed UTF-8");
         }
-        JsonNode node = mapper.readTree(bytes);
+        JsonNode node = bodyReader.readValue(bytes);
         if (node == null || node.isMissingNode()) {
             throw ApiException.badRequest("request body is empty; expected JSON");
         }

@@ -8,6 +8,9 @@ import dev.dcache.common.http.HttpServers;
 import dev.dcache.master.metrics.MasterMetrics;
 import dev.dcache.master.routing.DataRouter;
 import dev.dcache.master.stall.RequestStart;
+import dev.dcache.common.value.StoredValue;
+import dev.dcache.common.wire.Entry;
+import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -115,12 +118,14 @@ public final class DataFastPath extends Handler.Wrapper implements MasterMetrics
                 } else {
                     x.refuseBeforeBody(notAllowed(method, path, "POST"));
                 }
-            } else if (method.equals("GET")) {
+            } else if (method.equals("GET") || method.equals("HEAD")) {
                 get(x, path);
+            } else if (method.equals("PUT")) {
+                put(x, path);
             } else if (method.equals("DELETE")) {
                 delete(x, path);
             } else {
-                x.refuseBeforeBody(notAllowed(method, path, "GET, DELETE"));
+                x.refuseBeforeBody(notAllowed(method, path, "GET, HEAD, PUT, DELETE"));
             }
         } catch (RuntimeException | Error failure) {
             x.fail(failure); // never leave the client without an answer, nor the slot or the bytes taken
@@ -153,41 +158,115 @@ public final class DataFastPath extends Handler.Wrapper implements MasterMetrics
                 Map.of("Allow", allowed));
     }
 
+    /** {@code GET} and {@code HEAD}: the envelope or the raw bytes ({@link ReadNegotiation}), or 304. */
     private void get(Exchange x, String path) {
         String key = api.key(path);
+        HttpFields headers = x.request.getHeaders();
+        String accept = headers.get(HttpHeader.ACCEPT);
+        String ifNoneMatch = headers.get(HttpHeader.IF_NONE_MATCH);
         x.enter();
-        x.complete(router.getAsync(key).thenApply(e -> x.reserveAnswer(e)),
-                e -> new DataApi.GetResponse(key, e.value(), api.remainingSeconds(e)));
+        x.complete(router.getAsync(key).thenApply(e -> x.reserveAnswer(e)), e -> read(x, key, e, accept, ifNoneMatch));
+    }
+
+    private Exchange.Reply read(Exchange x, String key, Entry e, String accept, String ifNoneMatch) {
+        String etag = ReadNegotiation.etag(e.version());
+        Long ttl = api.remainingSeconds(e);
+        Map<String, String> headers = ttl == null ? Map.of("ETag", etag, "Vary", "Accept")
+                : Map.of("ETag", etag, "Vary", "Accept", "X-TTL", Long.toString(ttl));
+        if (ReadNegotiation.notModified(ifNoneMatch, etag)) {
+            return Exchange.Reply.notModified(headers);
+        }
+        StoredValue.Decoded value = StoredValue.decode(e.value());
+        switch (ReadNegotiation.form(accept, value.rawContentType())) {
+            case RAW:
+                return new Exchange.Reply(200, value.rawContentType(), value.bytes(), headers);
+            case NONE:
+                throw new ApiException(406, "Accept allows neither application/json nor this value's type, "
+                        + value.rawContentType());
+            default:
+                return x.json(api.getResponse(key, e), headers);
+        }
     }
 
     private void delete(Exchange x, String path) {
         String key = api.key(path);
-        String requestId = DataApi.requestId(x.request.getHeaders().get(DataApi.REQUEST_ID_HEADER));
-        api.refuseIfLate(x.request.getHeaders().get(RequestStart.HEADER));
+        HttpFields headers = x.request.getHeaders();
+        DataApi.refuseConditional(headers.get(HttpHeader.IF_MATCH), headers.get(HttpHeader.IF_NONE_MATCH));
+        String requestId = DataApi.requestId(headers.get(DataApi.REQUEST_ID_HEADER));
+        api.refuseIfLate(headers.get(RequestStart.HEADER));
         x.enter();
         x.complete(router.deleteAsync(key, requestId).thenApply(existed -> existed ? Boolean.TRUE : null),
-                existed -> new DataApi.DeleteResponse(key, true));
+                existed -> x.json(new DataApi.DeleteResponse(key, true), Map.of()));
     }
 
     /**
-     * {@code POST /data}, in the order a Javalin route would check it: a request slot, the declared
-     * length, the body's bytes, lateness; then the body is read and parsed, and the write starts.
+     * {@code PUT /data/{key}?ttl=s}: the body, any content type, is the value's bytes. The request
+     * is checked whole (key, TTL, content type, no condition, request id) before its body is read.
      */
+    private void put(Exchange x, String path) {
+        String key;
+        long ttlMillis;
+        String contentType;
+        String requestId;
+        try {
+            key = api.key(path);
+            ttlMillis = api.ttlQueryMillis(x.request.getHttpURI().getQuery());
+            HttpFields headers = x.request.getHeaders();
+            DataApi.refuseConditional(headers.get(HttpHeader.IF_MATCH), headers.get(HttpHeader.IF_NONE_MATCH));
+            contentType = DataApi.rawContentType(headers.get(HttpHeader.CONTENT_TYPE));
+            requestId = DataApi.requestId(headers.get(DataApi.REQUEST_ID_HEADER));
+        } catch (ApiException invalid) {
+            x.refuseBeforeBody(invalid);
+            return;
+        }
+        withBody(x, api.maxValueBytes(), "value", body -> write(x, key,
+                api.rawValue(contentType, body), ttlMillis, requestId));
+    }
+
+    /** {@code POST /data}: the body is the JSON entry. */
     private void post(Exchange x) {
+        HttpFields headers = x.request.getHeaders();
+        try {
+            DataApi.refuseConditional(headers.get(HttpHeader.IF_MATCH), headers.get(HttpHeader.IF_NONE_MATCH));
+        } catch (ApiException conditional) {
+            x.refuseBeforeBody(conditional);
+            return;
+        }
+        withBody(x, maxBodyBytes, "request body", body -> posted(x, body));
+    }
+
+    /** Starts a write of {@code storedValue} and answers with its version. */
+    private void write(Exchange x, String key, String storedValue, long ttlMillis, String requestId) {
+        x.complete(router.putAsync(key, storedValue, ttlMillis, requestId),
+                r -> x.json(new DataApi.PutResponse(key, r.version(), r.replicas()),
+                        Map.of("ETag", ReadNegotiation.etag(r.version()))));
+    }
+
+    /** What is done with a body once read whole. */
+    private interface BodyHandler {
+        void accept(byte[] body) throws java.io.IOException;
+    }
+
+    /**
+     * A write's body, in the order a Javalin route would check it: a request slot, the declared
+     * length, the body's bytes, lateness; then the body is read (at most {@code limit} bytes:
+     * 413 past that) and handed on.
+     */
+    private void withBody(Exchange x, long limit, String what, BodyHandler then) {
         if (!admission.tryEnter()) {
             x.refuseBeforeBody(admission.refuseRequest());
             return;
         }
         x.entered = true;
         long length = x.request.getLength();
-        if (length > maxBodyBytes) {
-            x.refuseBeforeBody(ApiException.tooLarge("request body too large: " + length
-                    + " bytes; the limit is " + maxBodyBytes));
+        if (length > limit) {
+            x.refuseBeforeBody(ApiException.tooLarge(what + " too large: " + length
+                    + " bytes; the limit is " + limit));
             return;
         }
         // a body of undeclared length (chunked) may be up to the limit; without either header there is none
         boolean chunked = length < 0 && x.request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
-        long reserve = chunked ? maxBodyBytes : Math.max(0, length);
+        long reserve = chunked ? limit : Math.max(0, length);
         ByteBudget.Lease lease;
         try {
             lease = admission.bytes().tryReserve(reserve);
@@ -196,7 +275,7 @@ public final class DataFastPath extends Handler.Wrapper implements MasterMetrics
             return;
         }
         if (lease != null) {
-            admitted(x, lease);
+            admitted(x, lease, limit, then);
             return;
         }
         onVirtualThread(() -> {
@@ -208,14 +287,14 @@ public final class DataFastPath extends Handler.Wrapper implements MasterMetrics
                 return;
             }
             try {
-                admitted(x, waited);
+                admitted(x, waited, limit, then);
             } catch (RuntimeException | Error failure) {
                 x.fail(failure);
             }
         });
     }
 
-    private void admitted(Exchange x, ByteBudget.Lease lease) {
+    private void admitted(Exchange x, ByteBudget.Lease lease, long limit, BodyHandler then) {
         x.lease = lease;
         try {
             api.refuseIfLate(x.request.getHeaders().get(RequestStart.HEADER));
@@ -223,32 +302,23 @@ public final class DataFastPath extends Handler.Wrapper implements MasterMetrics
             x.refuseBeforeBody(late);
             return;
         }
-        BodyReader.read(x.request, maxBodyBytes, (body, failure) -> {
+        BodyReader.read(x.request, limit, (body, failure) -> {
             try {
                 if (failure != null) {
                     x.fail(failure);
                 } else {
-                    posted(x, body);
+                    then.accept(body);
                 }
-            } catch (RuntimeException | Error bug) {
-                x.fail(bug);
+            } catch (java.io.IOException | RuntimeException | Error failed) {
+                x.fail(failed);
             }
         });
     }
 
-    private void posted(Exchange x, byte[] body) {
-        DataRouter.BulkItem item;
-        String requestId;
-        try {
-            item = api.entry(x.request.getHeaders().get(HttpHeader.CONTENT_TYPE), body);
-            requestId = DataApi.requestId(x.request.getHeaders().get(DataApi.REQUEST_ID_HEADER));
-        } catch (java.io.IOException malformed) {
-            x.fail(malformed);
-            return;
-        }
-        String key = item.key();
-        x.complete(router.putAsync(key, item.value(), item.ttlMillis(), requestId),
-                r -> new DataApi.PutResponse(key, r.version(), r.replicas()));
+    private void posted(Exchange x, byte[] body) throws java.io.IOException {
+        DataRouter.BulkItem item = api.entry(x.request.getHeaders().get(HttpHeader.CONTENT_TYPE), body);
+        String requestId = DataApi.requestId(x.request.getHeaders().get(DataApi.REQUEST_ID_HEADER));
+        write(x, item.key(), item.value(), item.ttlMillis(), requestId);
     }
 
     /** Hands the request to Javalin on a virtual thread (the servlet layer blocks). */

@@ -7,12 +7,16 @@ import dev.dcache.common.error.ApiException;
 import dev.dcache.common.http.ErrorAnswers;
 import dev.dcache.common.http.HttpServers;
 import dev.dcache.common.wire.Entry;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.ByteBuffer;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
@@ -69,26 +73,61 @@ final class Exchange {
     }
 
     /**
-     * Answers when {@code operation} completes: 200 with {@code body(result)}, 404 for a null
-     * result, the error answer of a failure.
+     * A whole answer.
+     *
+     * @param contentType null for none (a 304)
+     * @param headers     more headers, e.g. {@code ETag}
      */
-    <T> void complete(CompletableFuture<T> operation, Function<T, Object> body) {
+    record Reply(int status, String contentType, byte[] body, Map<String, String> headers) {
+        /** A 304: headers, no body. */
+        static Reply notModified(Map<String, String> headers) {
+            return new Reply(304, null, new byte[0], headers);
+        }
+    }
+
+    /** A 200 with {@code body} as JSON, and {@code headers}. */
+    Reply json(Object body, Map<String, String> headers) {
+        try {
+            return new Reply(200, "application/json", edge.mapper().writeValueAsBytes(body), headers);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("answer not writable as JSON", e);
+        }
+    }
+
+    /**
+     * Answers when {@code operation} completes: {@code answer(result)}, 404 for a null result, the
+     * error answer of a failure. A {@code HEAD} gets the headers of that answer and no body.
+     */
+    <T> void complete(CompletableFuture<T> operation, Function<T, Reply> answer) {
         operation.whenComplete((result, failure) -> {
             if (failure != null) {
                 fail(Futures.cause(failure));
             } else if (result == null) {
                 fail(ApiException.notFound(DataApi.KEY_NOT_FOUND));
             } else {
-                byte[] json;
+                Reply reply;
                 try {
-                    json = edge.mapper().writeValueAsBytes(body.apply(result));
-                } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException bug) {
+                    reply = answer.apply(result);
+                } catch (RuntimeException bug) {
                     fail(bug);
                     return;
                 }
-                finish(200, () -> ErrorAnswers.writeJson(response, 200, json, written()));
+                finish(reply.status(), () -> write(reply));
             }
         });
+    }
+
+    private void write(Reply reply) {
+        response.setStatus(reply.status());
+        reply.headers().forEach((name, value) -> response.getHeaders().put(name, value));
+        if (reply.contentType() != null) {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, reply.contentType());
+        }
+        if (reply.status() != 304) {
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, reply.body().length);
+        }
+        boolean noBody = reply.body().length == 0 || method.equals("HEAD");
+        response.write(true, noBody ? BufferUtil.EMPTY_BUFFER : ByteBuffer.wrap(reply.body()), written());
     }
 
     /** Answers with the error answer of {@code failure} ({@link ErrorAnswers}). */
