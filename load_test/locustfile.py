@@ -521,9 +521,10 @@ def json_difference(expected, got, where="value"):
 
 
 def number_digits(n):
-    """A JSON number as the cache keeps it, a BigDecimal (unscaled value and scale): (sign, digits,
-    exponent). 1.10 and 1.1 differ; -1.65e2 and -165 do not (the cache writes them back in
-    BigDecimal's form: -165, 1e-2 as 0.01, 1E3 as 1E+3), nor -0 and 0 (a BigDecimal has no -0)."""
+    """A JSON number's digits and scale: (sign, digits, exponent). 1.10 and 1.1 differ. The cache
+    gives a number token back exactly as it was written; a Decimal cannot tell -1.65e2 from -165
+    (nor json.loads -0 from 0), so this check is looser than the cache: the exact spelling is
+    checked by integration-tests' DataPathContract."""
     t = (n if isinstance(n, Decimal) else Decimal(n)).as_tuple()
     return (t.sign if any(t.digits) else 0, t.digits, t.exponent)
 
