@@ -22,6 +22,8 @@ import java.util.concurrent.Executor;
 public record ClientConfig(List<URI> hosts, Duration connectTimeout, Duration requestTimeout, RetryPolicy retry,
                            Executor executor) {
     /**
+     * Validates the settings and normalises the hosts (no trailing slash).
+     *
      * @throws IllegalArgumentException naming the value when a host is not an absolute http(s) URI
      *                                  without query or fragment, or a timeout is not positive
      */

@@ -7,6 +7,8 @@ package dev.dcache.client.error;
  */
 public class BadRequestException extends DcacheException {
     /**
+     * A refused request.
+     *
      * @param status  the 4xx status
      * @param message the server's error message
      */

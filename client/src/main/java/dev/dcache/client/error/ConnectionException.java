@@ -8,6 +8,8 @@ package dev.dcache.client.error;
  */
 public final class ConnectionException extends DcacheException {
     /**
+     * No answer.
+     *
      * @param message what failed, naming the host
      * @param cause   the I/O failure
      */

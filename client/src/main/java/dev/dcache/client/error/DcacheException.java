@@ -17,9 +17,12 @@ package dev.dcache.client.error;
  * interrupted.
  */
 public class DcacheException extends RuntimeException {
+    /** The HTTP status of the answer, 0 when there was none. */
     private final int status;
 
     /**
+     * A failure of a call.
+     *
      * @param status  the HTTP status of the answer, 0 when there was none
      * @param message what went wrong
      * @param cause   the underlying failure, or null

@@ -8,6 +8,8 @@ package dev.dcache.client.error;
  */
 public final class OutcomeUnknownException extends DcacheException {
     /**
+     * A write of unknown outcome.
+     *
      * @param status  504, or 0 when no answer came
      * @param message what happened
      * @param cause   the I/O failure when no answer came, else null

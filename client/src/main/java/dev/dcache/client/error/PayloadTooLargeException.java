@@ -5,7 +5,11 @@ package dev.dcache.client.error;
  * answer) over its {@code MAX_BODY_BYTES}. Nothing was written; split a bulk call to get past it.
  */
 public final class PayloadTooLargeException extends BadRequestException {
-    /** @param message the server's error message */
+    /**
+     * A 413.
+     *
+     * @param message the server's error message
+     */
     public PayloadTooLargeException(String message) {
         super(413, message);
     }

@@ -11,6 +11,8 @@ public final class UnavailableException extends ServerException {
     private final transient Duration retryAfter;
 
     /**
+     * A 503 after the retries.
+     *
      * @param message    the server's error message
      * @param retryAfter the last answer's {@code Retry-After}, or null when it had none
      */

@@ -17,7 +17,11 @@ import java.util.Objects;
  */
 public record Call(String method, String pathAndQuery, Map<String, String> headers, byte[] body, boolean write,
                    boolean notFoundIsAnswer) {
-    /** @throws NullPointerException when the method, path or headers are missing */
+    /**
+     * Checks the parts and copies the headers.
+     *
+     * @throws NullPointerException when the method, path or headers are missing
+     */
     public Call {
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(pathAndQuery, "pathAndQuery");

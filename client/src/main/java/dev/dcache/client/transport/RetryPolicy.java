@@ -30,6 +30,8 @@ public record RetryPolicy(int maxRetries, Duration backoffBase, Duration backoff
     public static final RetryPolicy DEFAULT = new RetryPolicy(3, Duration.ofMillis(50), Duration.ofSeconds(2), true);
 
     /**
+     * Validates the settings.
+     *
      * @throws IllegalArgumentException when a value is out of range, naming it
      */
     public RetryPolicy {

@@ -27,6 +27,8 @@ public final class Transport {
     private final AtomicInteger nextHost = new AtomicInteger();
 
     /**
+     * A transport over {@code http} to {@code hosts}.
+     *
      * @param http           the client every try goes through
      * @param hosts          base URIs ({@code http://host:port}, optionally with a path prefix), at least one
      * @param requestTimeout the limit of each try, from sending to the whole answer
