@@ -4,6 +4,8 @@
 #   ./load_test/loadTest.sh                         # 20 users against http://127.0.0.1:8080 for 60s
 #   HOST=http://127.0.0.1:8001 USERS=50 RUN_TIME=2m ./load_test/loadTest.sh
 #   USER_CLASSES="ReadHeavyUser HotKeyUser" ./load_test/loadTest.sh
+#   TAGS="read hot" ./load_test/loadTest.sh          # only these workloads (tags: locustfile.py)
+#   EXCLUDE_TAGS="values" ./load_test/loadTest.sh    # all workloads but these
 #   ./load_test/loadTest.sh --loglevel DEBUG        # extra arguments go to locust unchanged
 #
 # Environment (defaults in brackets):
@@ -11,6 +13,9 @@
 #   USERS [20]  SPAWN_RATE [5] users started per second  RUN_TIME [60s] (locust -t syntax: 20s, 2m)
 #   MAX_FAIL_RATIO [0.01]  exit 1 when failures / requests is above this
 #   USER_CLASSES [all]  space-separated subset of ReadHeavyUser WriteHeavyUser BulkUser HotKeyUser TtlUser
+#                       ValueShapesUser
+#   TAGS [all]  EXCLUDE_TAGS [none]  space-separated workload tags: read write bulk hot ttl values,
+#                       and the values aspects json raw valuesbulk conditional head
 #   VALUE_BYTES [100]  KEYS_PER_USER [200]  TTL_SECONDS [5]  WAIT_MIN [0.05]  WAIT_MAX [0.2] seconds
 #   REPORT_DIR [load_test/reports]  where <name>_stats.csv, _failures.csv, ... and <name>.html go
 #   LOCUST [locust]  the locust command (Debian: apt-get install python3-locust)
@@ -26,6 +31,8 @@ SPAWN_RATE="${SPAWN_RATE:-5}"
 RUN_TIME="${RUN_TIME:-60s}"
 MAX_FAIL_RATIO="${MAX_FAIL_RATIO:-0.01}"
 USER_CLASSES="${USER_CLASSES:-}"
+TAGS="${TAGS:-}"
+EXCLUDE_TAGS="${EXCLUDE_TAGS:-}"
 REPORT_DIR="${REPORT_DIR:-$HERE/reports}"
 LOCUST="${LOCUST:-locust}"
 export VALUE_BYTES="${VALUE_BYTES:-100}" KEYS_PER_USER="${KEYS_PER_USER:-200}" TTL_SECONDS="${TTL_SECONDS:-5}"
@@ -60,17 +67,23 @@ mkdir -p "$REPORT_DIR"
 name="locust-$(date +%Y%m%d-%H%M%S)"
 csv="$REPORT_DIR/$name"
 html="$REPORT_DIR/$name.html"
-# shellcheck disable=SC2206 # word splitting of the class list is intended
+# shellcheck disable=SC2206 # word splitting of the class and tag lists is intended
 classes=($USER_CLASSES)
+tag_args=()
+# shellcheck disable=SC2206
+[[ -z "$TAGS" ]] || tag_args+=(--tags $TAGS)
+# shellcheck disable=SC2206
+[[ -z "$EXCLUDE_TAGS" ]] || tag_args+=(--exclude-tags $EXCLUDE_TAGS)
 
-echo "loadTest: $HOST, $USERS users (+$SPAWN_RATE/s), $RUN_TIME, classes: ${USER_CLASSES:-all}, max failure ratio $MAX_FAIL_RATIO"
+echo "loadTest: $HOST, $USERS users (+$SPAWN_RATE/s), $RUN_TIME, classes: ${USER_CLASSES:-all}, tags: ${TAGS:-all}${EXCLUDE_TAGS:+ but $EXCLUDE_TAGS}, max failure ratio $MAX_FAIL_RATIO"
 status=0
-# timeout is the backstop for a locust that does not stop by itself: run time + spawn + slack
+# timeout is the backstop for a locust that does not stop by itself: run time + spawn + slack.
+# The class names come first: --tags and --exclude-tags take every word after them.
 timeout --kill-after=10 "$(($(run_seconds "$RUN_TIME") + 60))" \
-    "$LOCUST" -f "$HERE/locustfile.py" --headless --only-summary \
+    "$LOCUST" -f "$HERE/locustfile.py" ${classes[@]+"${classes[@]}"} --headless --only-summary \
     -H "$HOST" -u "$USERS" -r "$SPAWN_RATE" -t "$RUN_TIME" --stop-timeout 5 \
     --csv "$csv" --html "$html" --max-fail-ratio "$MAX_FAIL_RATIO" \
-    "$@" ${classes[@]+"${classes[@]}"} || status=$?
+    ${tag_args[@]+"${tag_args[@]}"} "$@" || status=$?
 
 stats="${csv}_stats.csv"
 [[ -f "$stats" ]] || die "locust wrote no statistics (exit $status)"

@@ -49,13 +49,16 @@ class BackupRestoreIT {
         for (int i = 0; i < 600; i++) {
             Map<String, Object> item = new HashMap<>();
             item.put("key", "b-" + i);
-            item.put("value", "v-" + i);
+            item.put("value", i % 4 == 1 ? Map.of("v", "v-" + i) : "v-" + i);
             if (i % 5 == 0) {
                 item.put("ttl", 3600);
             }
             items.add(item);
         }
         assertThat(Http.postJson(m + "/data/bulk", items).status()).isEqualTo(200);
+        for (int i = 2; i < 600; i += 20) {
+            Shapes.putBinary(m, "b-" + i, Shapes.binary(i)); // raw bytes are backed up like any record
+        }
         List<String> onAux2 = new ArrayList<>();
         first.aux("aux-2").cache().forEach(e -> onAux2.add(e.key()));
         assertThat(onAux2).isNotEmpty();
@@ -82,7 +85,14 @@ class BackupRestoreIT {
         for (String key : onAux2) {
             Http.Reply r = Http.get(m2 + "/data/" + key);
             assertThat(r.status()).as(key).isEqualTo(200);
-            assertThat(r.json().path("value").asText()).isEqualTo("v-" + key.substring(2));
+            int i = Integer.parseInt(key.substring(2));
+            if (i % 20 == 2) {
+                Shapes.assertBinary(m2, key, Shapes.binary(i));
+            } else if (i % 4 == 1) {
+                assertThat(r.json().path("value").path("v").asText()).isEqualTo("v-" + i);
+            } else {
+                assertThat(r.json().path("value").asText()).isEqualTo("v-" + key.substring(2));
+            }
             if (Integer.parseInt(key.substring(2)) % 5 == 0) {
                 assertThat(r.json().path("ttl").asLong()).as("ttl counts on from where it was").isBetween(3490L, 3500L);
             }

@@ -77,9 +77,18 @@ class BadInputIT {
                 {"trailing garbage", "{\"key\":\"a\",\"value\":\"b\"} x"}, {"two objects", "{\"key\":\"a\",\"value\":\"b\"}{}"},
                 {"missing key", "{\"value\":\"b\"}"}, {"missing value", "{\"key\":\"a\"}"}, {"empty object", "{}"},
                 {"key null", "{\"key\":null,\"value\":\"b\"}"}, {"value null", "{\"key\":\"a\",\"value\":null}"},
-                {"key number", "{\"key\":1,\"value\":\"b\"}"}, {"value number", "{\"key\":\"a\",\"value\":1}"},
-                {"value object", "{\"key\":\"a\",\"value\":{}}"}, {"value array", "{\"key\":\"a\",\"value\":[]}"},
-                {"value bool", "{\"key\":\"a\",\"value\":true}"}, {"key array", "{\"key\":[\"a\"],\"value\":\"b\"}"},
+                {"key number", "{\"key\":1,\"value\":\"b\"}"}, {"key array", "{\"key\":[\"a\"],\"value\":\"b\"}"},
+                // values of every JSON form are allowed; these are not JSON, or not storable
+                {"value lone surrogate in an object", "{\"key\":\"" + SENTINEL + "\",\"value\":{\"x\":\"\\ud800\"}}"},
+                {"value lone surrogate as a member name", "{\"key\":\"" + SENTINEL + "\",\"value\":{\"\\udc00\":1}}"},
+                {"value lone surrogate in an array", "{\"key\":\"" + SENTINEL + "\",\"value\":[\"\\ud83d\"]}"},
+                {"value NaN", "{\"key\":\"" + SENTINEL + "\",\"value\":NaN}"},
+                {"value Infinity", "{\"key\":\"" + SENTINEL + "\",\"value\":-Infinity}"},
+                {"value number of 2000 digits", "{\"key\":\"" + SENTINEL + "\",\"value\":" + "9".repeat(2000) + "}"},
+                {"value nested 5000 deep", "{\"key\":\"" + SENTINEL + "\",\"value\":" + "[".repeat(5000) + "]".repeat(5000) + "}"},
+                {"value object trailing comma", "{\"key\":\"" + SENTINEL + "\",\"value\":{\"a\":1,}}"},
+                {"value hex number", "{\"key\":\"" + SENTINEL + "\",\"value\":0x10}"},
+                {"value undefined", "{\"key\":\"" + SENTINEL + "\",\"value\":undefined}"},
                 {"empty key", "{\"key\":\"\",\"value\":\"b\"}"}, {"key 251 bytes", "{\"key\":\"" + "k".repeat(251) + "\",\"value\":\"b\"}"},
                 {"key 126 two-byte chars", "{\"key\":\"" + "ж".repeat(126) + "\",\"value\":\"b\"}"},
                 {"key with newline", "{\"key\":\"a\\nb\",\"value\":\"b\"}"}, {"key with tab", "{\"key\":\"a\\tb\",\"value\":\"b\"}"},
@@ -118,6 +127,10 @@ class BadInputIT {
         // size limits
         c.add(new Case("value 1 MiB + 1", "master", "POST", "/data", json,
                 ("{\"key\":\"big\",\"value\":\"" + "v".repeat((1 << 20) + 1) + "\"}").getBytes(StandardCharsets.UTF_8), 413));
+        c.add(new Case("JSON array value 1 MiB + 1", "master", "POST", "/data", json,
+                ("{\"key\":\"" + SENTINEL + "\",\"value\":[\"" + "v".repeat((1 << 20) - 3) + "\"]}").getBytes(StandardCharsets.UTF_8), 413));
+        c.add(new Case("bulk item object value over 1 MiB", "master", "POST", "/data/bulk", json,
+                ("[{\"key\":\"" + SENTINEL + "\",\"value\":{\"v\":\"" + "v".repeat(1 << 20) + "\"}}]").getBytes(StandardCharsets.UTF_8), 413));
         c.add(new Case("body over 16 MiB", "master", "POST", "/data", json,
                 ("{\"key\":\"big\",\"value\":\"" + "v".repeat(17 << 20) + "\"}").getBytes(StandardCharsets.UTF_8), 413));
         // content types
@@ -145,12 +158,44 @@ class BadInputIT {
         for (String[] b : badBulkGet) {
             c.add(new Case(b[0], "master", "POST", "/data/bulk/get", json, b[1].getBytes(StandardCharsets.UTF_8), 400));
         }
+        // PUT /data/{key}: raw values; every case names the sentinel, which must stay as it was
+        byte[] raw = "raw bytes".getBytes(StandardCharsets.UTF_8);
+        String put = "/data/" + SENTINEL;
+        String[][] badPutQueries = {{"ttl zero", "?ttl=0"}, {"ttl negative", "?ttl=-1"}, {"ttl text", "?ttl=abc"},
+                {"ttl fractional", "?ttl=1.5"}, {"ttl above max", "?ttl=315360001"}, {"ttl empty", "?ttl="},
+                {"ttl enormous", "?ttl=99999999999999999999999"}, {"ttl twice", "?ttl=5&ttl=6"},
+                {"unknown parameter", "?tll=5"}, {"parameter without value", "?x"}};
+        for (String[] q : badPutQueries) {
+            c.add(new Case("PUT " + q[0], "master", "PUT", put + q[1], Map.of("Content-Type", "text/plain"), raw, 400));
+        }
+        String[][] badTypes = {{"type without subtype", "png"}, {"type empty subtype", "image/"}, {"type empty type", "/png"},
+                {"type with space", "image/p ng"}, {"type non-ascii", "text/plain; x=\u00e9"},
+                {"type 201 chars", "application/" + "x".repeat(189)}};
+        for (String[] t : badTypes) {
+            c.add(new Case("PUT " + t[0], "master", "PUT", put, Map.of("Content-Type", t[1]), raw, 400));
+        }
+        c.add(new Case("PUT value 1 MiB + 1", "master", "PUT", put, Map.of("Content-Type", "application/octet-stream"),
+                new byte[(1 << 20) + 1], 413));
+        for (String[] cond : new String[][]{{"If-Match", "\"1\""}, {"If-None-Match", "*"}}) {
+            c.add(new Case("PUT with " + cond[0], "master", "PUT", put, Map.of(cond[0], cond[1]), raw, 400));
+            c.add(new Case("POST with " + cond[0], "master", "POST", "/data", Map.of(cond[0], cond[1], "Content-Type",
+                    "application/json"), ("{\"key\":\"" + SENTINEL + "\",\"value\":\"evil\"}").getBytes(StandardCharsets.UTF_8), 400));
+            c.add(new Case("DELETE with " + cond[0], "master", "DELETE", put, Map.of(cond[0], cond[1]), null, 400));
+            c.add(new Case("bulk with " + cond[0], "master", "POST", "/data/bulk", Map.of(cond[0], cond[1], "Content-Type",
+                    "application/json"), ("[{\"key\":\"" + SENTINEL + "\",\"value\":\"evil\"}]").getBytes(StandardCharsets.UTF_8), 400));
+        }
+        c.add(new Case("PUT bad request id", "master", "PUT", put, Map.of("X-Request-Id", "no spaces allowed"), raw, 400));
+        c.add(new Case("PUT bad key", "master", "PUT", "/data/%zz", Map.of(), raw, 400));
+        // reads: an Accept that allows neither JSON nor the value's type (a JSON string: text/plain)
+        c.add(new Case("GET Accept image/png", "master", "GET", put, Map.of("Accept", "image/png"), null, 406));
+        c.add(new Case("GET Accept all but q=0", "master", "GET", put, Map.of("Accept", "*/*;q=0"), null, 406));
         // paths: percent-encoding edge cases
         String[] badPaths = {"/data/%", "/data/%zz", "/data/%00", "/data/%2", "/data/%G0", "/data/%C3%28", "/data/%FF%FE",
                 "/data/%ED%A0%80", "/data/a%0Ab", "/data/%7F", "/data/" + "k".repeat(251), "/data/" + "%D0%B6".repeat(126)};
         for (String p : badPaths) {
             c.add(new Case("GET " + p.substring(0, Math.min(p.length(), 30)), "master", "GET", p, Map.of(), null, 400));
             c.add(new Case("DELETE " + p.substring(0, Math.min(p.length(), 30)), "master", "DELETE", p, Map.of(), null, 400));
+            c.add(new Case("PUT " + p.substring(0, Math.min(p.length(), 30)), "master", "PUT", p, Map.of(), raw, 400));
         }
         // routes and methods
         c.add(new Case("unknown route", "master", "GET", "/nope", Map.of(), null, 404));

@@ -77,10 +77,10 @@ abstract class DataPathContract {
         assertThat(Http.get(m0 + "/data/who-answers").status()).isEqualTo(404);
         assertThat(Http.post(m0 + "/data", "{\"key\":1}", "application/json").status()).isEqualTo(400);
         assertThat(Http.get(m0 + "/data/" + "k".repeat(251)).status()).as("a key over the limit").isEqualTo(400);
-        Http.Reply put = Http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(m0 + "/data/who-answers"))
-                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
-        assertThat(put.status()).isEqualTo(405);
-        assertThat(put.error()).isEqualTo("method PUT not allowed on /data/who-answers");
+        Http.Reply patch = Http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(m0 + "/data/who-answers"))
+                .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
+        assertThat(patch.status()).isEqualTo(405);
+        assertThat(patch.error()).isEqualTo("method PATCH not allowed on /data/who-answers");
         Map<String, Double> after = handled();
         assertThat(after.get("fast") - before.get("fast")).isEqualTo(7);
         // the only request Javalin saw meanwhile is the second /metrics scrape (a scrape counts itself)
@@ -90,9 +90,9 @@ abstract class DataPathContract {
     @Test
     void invalidBody_isAnsweredWithTheDataApisOwnError_andNothingIsWritten() {
         // the message proves DataApi parsed the body (a lost body would be "request body is empty")
-        Http.Reply wrongType = Http.post(m0 + "/data", "{\"key\":\"typed\",\"value\":1}", "application/json");
-        assertThat(wrongType.status()).isEqualTo(400);
-        assertThat(wrongType.error()).isEqualTo("'value' must be a string");
+        Http.Reply nullValue = Http.post(m0 + "/data", "{\"key\":\"typed\",\"value\":null}", "application/json");
+        assertThat(nullValue.status()).isEqualTo(400);
+        assertThat(nullValue.error()).startsWith("'value' is missing or null");
         Http.Reply unknown = Http.post(m0 + "/data", "{\"key\":\"typed\",\"value\":\"v\",\"colour\":1}", "application/json");
         assertThat(unknown.error()).startsWith("unknown field 'colour'");
         Http.Reply malformed = Http.post(m0 + "/data", "{\"key\":\"typed\",", "application/json");
@@ -112,6 +112,98 @@ abstract class DataPathContract {
             }
         }
         return counts;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\"text\"", "\"\"", "\"\\u0000J{}\"", "0", "-7", "1.10", "1e400", "-0.0", "-0", "1e-2",
+            "-1.65e2", "1E3", "0.10e1", "3.14159265358979323846264338327950288419716939937510",
+            "123456789012345678901234567890", "true", "false", "[]", "{}", "[1,\"a\",null,[{\"b\":2.50}]]",
+            "{\"z\":1,\"a\":{\"nested\":[true,null]},\"u\":\"\\u00e9\\ud83d\\ude00\"}"})
+    void jsonValue_ofEveryKind_readsBackAsWritten_throughEitherMaster(String value) {
+        Http.Reply put = Http.post(m0 + "/data", "{\"key\":\"shape\",\"value\":" + value + "}", "application/json");
+        assertThat(put.status()).as(put.body()).isEqualTo(200);
+        for (String m : List.of(m0, m1)) {
+            Http.Reply get = Http.get(m + "/data/shape");
+            assertThat(get.status()).isEqualTo(200);
+            assertThat(Shapes.exact(get.body()).get("value")).as(get.body()).isEqualTo(Shapes.exact(value));
+            if (!value.contains("\\") && !value.startsWith("\"")) {
+                assertThat(get.body()).as("spelled as written").contains("\"value\":" + value + ",");
+            }
+            assertThat(get.json().path("version").asLong()).isEqualTo(put.json().path("version").asLong());
+        }
+    }
+
+    @Test
+    void rawValue_binaryAndText_roundTripsWithItsContentType_throughEitherMaster() {
+        byte[] bytes = Shapes.binary(1);
+        Shapes.putBinary(m0, "raw-bin", bytes);
+        Shapes.assertBinary(m1, "raw-bin", bytes);
+
+        Http.Reply put = Http.put(m0 + "/data/raw-text?ttl=50", "héllo\n".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "text/plain; charset=utf-8");
+        assertThat(put.status()).as(put.body()).isEqualTo(200);
+        Http.Raw raw = Http.getRaw(m1 + "/data/raw-text", "text/plain");
+        assertThat(raw.header("Content-Type")).isEqualTo("text/plain; charset=utf-8");
+        assertThat(new String(raw.body(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("héllo\n");
+        assertThat(raw.header("X-TTL")).isEqualTo("50");
+        JsonNode envelope = Http.get(m1 + "/data/raw-text").json();
+        assertThat(envelope.path("value").asText()).isEqualTo("héllo\n");
+        assertThat(envelope.path("contentType").asText()).isEqualTo("text/plain; charset=utf-8");
+        assertThat(envelope.path("encoding").asText()).isEqualTo("utf-8");
+        assertThat(envelope.path("ttl").asLong()).isEqualTo(50);
+
+        // no content type: stored as application/octet-stream; an empty body is a value too
+        assertThat(Http.put(m0 + "/data/raw-empty", new byte[0], null).status()).isEqualTo(200);
+        Http.Raw empty = Http.getRaw(m0 + "/data/raw-empty", "application/octet-stream");
+        assertThat(empty.status()).isEqualTo(200);
+        assertThat(empty.header("Content-Type")).isEqualTo("application/octet-stream");
+        assertThat(empty.body()).isEmpty();
+
+        // a JSON string read raw is its characters; any other JSON value its JSON text
+        Http.postJson(m0 + "/data", Map.of("key", "raw-of-json", "value", "just text"));
+        assertThat(new String(Http.getRaw(m0 + "/data/raw-of-json", "text/plain").body(),
+                java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("just text");
+        assertThat(Http.getRaw(m0 + "/data/raw-of-json", "image/png").status()).isEqualTo(406);
+    }
+
+    @Test
+    void versions_etags_conditionalReads_andHead() {
+        Http.Reply first = Http.postJson(m0 + "/data", Map.of("key", "versioned", "value", "one"));
+        long v1 = first.json().path("version").asLong();
+        Http.Raw read = Http.getRaw(m1 + "/data/versioned", "application/json");
+        assertThat(read.header("ETag")).isEqualTo("\"" + v1 + "\"");
+        assertThat(Http.get(m1 + "/data/versioned").json().path("version").asLong()).isEqualTo(v1);
+
+        // the client's copy is current: 304, no body, from either master
+        for (String m : List.of(m0, m1)) {
+            Http.Raw notModified = Http.sendRaw(java.net.http.HttpRequest.newBuilder(java.net.URI.create(m + "/data/versioned"))
+                    .header("If-None-Match", "\"" + v1 + "\""));
+            assertThat(notModified.status()).isEqualTo(304);
+            assertThat(notModified.body()).isEmpty();
+            assertThat(notModified.header("ETag")).isEqualTo("\"" + v1 + "\"");
+        }
+
+        // a newer write: a higher version, and the old tag no longer matches
+        Http.Reply second = Http.put(m1 + "/data/versioned", "two".getBytes(java.nio.charset.StandardCharsets.UTF_8), "text/plain");
+        long v2 = second.json().path("version").asLong();
+        assertThat(v2).isGreaterThan(v1);
+        Http.Raw changed = Http.sendRaw(java.net.http.HttpRequest.newBuilder(java.net.URI.create(m0 + "/data/versioned"))
+                .header("If-None-Match", "\"" + v1 + "\""));
+        assertThat(changed.status()).isEqualTo(200);
+        assertThat(changed.header("ETag")).isEqualTo("\"" + v2 + "\"");
+
+        // HEAD: the headers of the GET, no body
+        Http.Raw head = Http.sendRaw(java.net.http.HttpRequest.newBuilder(java.net.URI.create(m0 + "/data/versioned"))
+                .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()));
+        assertThat(head.status()).isEqualTo(200);
+        assertThat(head.body()).isEmpty();
+        assertThat(head.header("ETag")).isEqualTo("\"" + v2 + "\"");
+        assertThat(head.header("Content-Length")).isEqualTo(
+                Integer.toString(Http.getRaw(m0 + "/data/versioned", "application/json").body().length));
+        Http.Raw missing = Http.sendRaw(java.net.http.HttpRequest.newBuilder(java.net.URI.create(m0 + "/data/never-written"))
+                .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()));
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.body()).isEmpty();
     }
 
     @Test

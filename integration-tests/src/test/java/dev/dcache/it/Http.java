@@ -57,6 +57,41 @@ public final class Http {
         return send(b);
     }
 
+    /** A response with its body as bytes, and its headers. */
+    public record Raw(int status, byte[] body, java.net.http.HttpHeaders headers) {
+        public String header(String name) {
+            return headers.firstValue(name).orElse(null);
+        }
+    }
+
+    /** {@code PUT url} with {@code body} as it is and {@code contentType} (none when null). */
+    public static Reply put(String url, byte[] body, String contentType) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).PUT(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
+        return send(b);
+    }
+
+    /** Sends {@code request}, keeping the body's bytes and the headers. */
+    public static Raw sendRaw(HttpRequest.Builder request) {
+        try {
+            HttpResponse<byte[]> r = CLIENT.send(request.timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            return new Raw(r.statusCode(), r.body(), r.headers());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code GET url} with {@code Accept: accept}, keeping the body's bytes and the headers. */
+    public static Raw getRaw(String url, String accept) {
+        return sendRaw(HttpRequest.newBuilder(URI.create(url)).header("Accept", accept).GET());
+    }
+
     public static Reply send(HttpRequest.Builder request) {
         try {
             HttpResponse<String> r = CLIENT.send(request.timeout(Duration.ofSeconds(10)).build(),

@@ -130,7 +130,7 @@ class RebalanceIT {
         for (int i = 0; i < KEYS; i++) {
             Map<String, Object> item = new HashMap<>();
             item.put("key", "key-" + i);
-            item.put("value", "value-" + i);
+            item.put("value", i % 5 == 1 ? Map.of("n", i, "s", "value-" + i) : "value-" + i);
             if (i % 7 == 0) {
                 item.put("ttl", 3600);
             }
@@ -140,13 +140,25 @@ class RebalanceIT {
                 batch.clear();
             }
         }
+        for (int i = 3; i < KEYS; i += 50) {
+            Shapes.putBinary(master, "key-" + i, Shapes.binary(i)); // raw bytes move like any record
+        }
     }
 
     private void assertEveryKeyReadable(String master) {
         for (int i = 0; i < KEYS; i++) {
             Http.Reply r = Http.get(master + "/data/key-" + i);
             assertThat(r.status()).as("key-" + i + " " + r.body()).isEqualTo(200);
-            assertThat(r.json().path("value").asText()).isEqualTo("value-" + i);
+            if (i % 50 == 3) {
+                Shapes.assertBinary(master, "key-" + i, Shapes.binary(i));
+                continue;
+            }
+            if (i % 5 == 1) {
+                assertThat(r.json().path("value").path("n").asInt()).isEqualTo(i);
+                assertThat(r.json().path("value").path("s").asText()).isEqualTo("value-" + i);
+            } else {
+                assertThat(r.json().path("value").asText()).isEqualTo("value-" + i);
+            }
             if (i % 7 == 0) {
                 assertThat(r.json().path("ttl").asLong()).as("ttl kept for key-" + i).isBetween(3590L, 3600L);
             }

@@ -69,6 +69,8 @@ class SnapshotRestartIT {
     void gracefulRestart_onSameDataDirAndPort_bringsBackValuesTombstonesAndTtls() {
         AuxMain before = startCluster("600000"); // no periodic snapshot during the test: only close() saves
         Map<String, Entry> held = writeThroughMaster(before);
+        Shapes.putBinary(m0, "shape-bin", Shapes.binary(7));
+        Shapes.putJson(m0, "shape-json");
         int port = before.port();
         int binaryPort = before.binaryPort();
         Path dataDir = before.config().dataDir();
@@ -96,6 +98,8 @@ class SnapshotRestartIT {
         assertThat(Http.get(m0 + "/data/k7").json().path("value").asText()).isEqualTo("v7");
         assertThat(Http.get(m0 + "/data/ttl-key").json().path("ttl").asLong()).isEqualTo(70);
         assertThat(Http.get(m0 + "/data/deleted").status()).isEqualTo(404);
+        Shapes.assertBinary(m0, "shape-bin", Shapes.binary(7));
+        Shapes.assertJson(m0, "shape-json");
 
         clock.advance(Duration.ofSeconds(70));
         assertThat(after.cache().peek("ttl-key")).isNull();

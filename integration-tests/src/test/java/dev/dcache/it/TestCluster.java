@@ -39,6 +39,21 @@ public final class TestCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * A started cluster with default settings: aux nodes {@code aux-1..aux-<auxNodes>}, then masters
+     * {@code master-1..master-<masters>} routing over them.
+     */
+    public static TestCluster of(InstantSource clock, int auxNodes, int masters) {
+        TestCluster cluster = new TestCluster(clock);
+        for (int i = 1; i <= auxNodes; i++) {
+            cluster.startAux("aux-" + i, Map.of());
+        }
+        for (int i = 1; i <= masters; i++) {
+            cluster.startMaster("master-" + i, Map.of());
+        }
+        return cluster;
+    }
+
     /** Starts an aux node with id {@code aux-<n>}; {@code extra} overrides environment settings. */
     public AuxMain startAux(String id, Map<String, String> extra) {
         Map<String, String> env = new HashMap<>();

@@ -37,6 +37,8 @@ import java.util.concurrent.atomic.LongAccumulator;
  */
 final class HistoryLoad {
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(15);
+    /** Counts reads, to make every other one a raw read. */
+    private final java.util.concurrent.atomic.AtomicLong rawReads = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * @param sharedClients clients on the shared keys
@@ -161,25 +163,38 @@ final class HistoryLoad {
         keys.forEach(key -> delete(http, client, key));
     }
 
+    /**
+     * Every other write is a raw {@code PUT} of the value's text, every other read asks for the
+     * raw bytes ({@code Accept: text/plain}): both forms of each go through the same history, and
+     * a JSON string and a text body read back as the same characters either way.
+     */
     private void write(HttpClient http, int client, String key, String value) {
+        boolean raw = (value.hashCode() & 1) == 0;
         try (History.WriteCall call = history.write(client, key, value)) {
-            HttpResponse<String> r = send(http, HttpRequest.newBuilder(URI.create(api + "/data"))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(Http.toJson(Map.of("key", key, "value", value)),
-                            StandardCharsets.UTF_8)));
+            HttpRequest.Builder request = raw
+                    ? HttpRequest.newBuilder(URI.create(api + Http.dataPath(key))).header("Content-Type", "text/plain")
+                            .PUT(HttpRequest.BodyPublishers.ofString(value, StandardCharsets.UTF_8))
+                    : HttpRequest.newBuilder(URI.create(api + "/data")).header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(Http.toJson(Map.of("key", key, "value", value)),
+                                    StandardCharsets.UTF_8));
+            HttpResponse<String> r = send(http, request);
             if (r != null && r.statusCode() == 200) {
                 call.ok();
                 acked.incrementAndGet();
             } else {
-                unexpected(r, "POST " + key);
+                unexpected(r, (raw ? "PUT " : "POST ") + key);
             }
         }
     }
 
     private void read(HttpClient http, int client, String key) {
+        boolean raw = rawReads.getAndIncrement() % 2 == 0;
         try (History.ReadCall call = history.read(client, key)) {
-            HttpResponse<String> r = send(http, HttpRequest.newBuilder(URI.create(api + Http.dataPath(key))).GET());
-            if (r != null && r.statusCode() == 200) {
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(api + Http.dataPath(key))).GET();
+            HttpResponse<String> r = send(http, raw ? request.header("Accept", "text/plain") : request);
+            if (r != null && r.statusCode() == 200 && raw) {
+                call.ok(r.body());
+            } else if (r != null && r.statusCode() == 200) {
                 JsonNode body = Http.JSON.readTree(r.body());
                 call.ok(body.path("value").asText());
             } else if (r != null && r.statusCode() == 404) {

@@ -4,11 +4,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.ObjectReader;
-import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.util.RawValue;
 import dev.dcache.common.admission.Admission;
 import dev.dcache.common.admission.ByteBudget;
@@ -29,7 +26,6 @@ import java.io.InputStream;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,14 +66,11 @@ public final class DataApi {
     private static final String DATA_PREFIX = "/data/";
     /** The 404 message of a read or delete of a key no owner holds. */
     static final String KEY_NOT_FOUND = "key not found";
-    private static final Set<String> ENTRY_FIELDS = Set.of("key", "value", "ttl");
 
     private final DataRouter router;
     private final ObjectMapper mapper;
-    /** Reads one item of a bulk write off a parser that goes on past it (the items after). */
-    private final ObjectReader itemReader;
-    /** Reads a whole body; numbers are kept as written (every digit, trailing zeros too). */
-    private final ObjectReader bodyReader;
+    /** Reads {@code POST /data}'s entry and each item of a bulk write. */
+    private final EntryReader entries;
     private final KeyCodec keys;
     private final InstantSource clock;
     private final int maxValueBytes;
@@ -91,11 +84,8 @@ public final class DataApi {
                    Admission admission, StallWatch stalls) {
         this.router = router;
         this.mapper = mapper;
-        this.bodyReader = mapper.readerFor(JsonNode.class)
-                .with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-                .without(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES);
-        this.itemReader = bodyReader.without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.keys = new KeyCodec(config.maxKeyBytes());
+        this.entries = new EntryReader(mapper.getFactory(), keys, config.maxValueBytes(), config.maxTtlSeconds());
         this.clock = clock;
         this.maxValueBytes = config.maxValueBytes();
         this.maxBulkItems = config.maxBulkItems();
@@ -191,11 +181,21 @@ public final class DataApi {
      * @throws IOException   (a {@code JacksonException}) for malformed JSON
      */
     DataRouter.BulkItem entry(String contentType, byte[] body) throws IOException {
-        JsonNode node = readJson(contentType, body);
-        if (!node.isObject()) {
-            throw ApiException.badRequest("body must be a JSON object {\"key\", \"value\", \"ttl\"?}");
+        checkJsonBody(contentType, body);
+        try (JsonParser p = mapper.createParser(body)) {
+            JsonToken t = p.nextToken();
+            if (t == null) {
+                throw ApiException.badRequest("request body is empty; expected JSON");
+            }
+            if (t != JsonToken.START_OBJECT) {
+                throw ApiException.badRequest("body must be a JSON object {\"key\", \"value\", \"ttl\"?}");
+            }
+            DataRouter.BulkItem item = entries.read(p, "");
+            if (p.nextToken() != null) {
+                throw ApiException.badRequest("malformed JSON: more content after the object");
+            }
+            return item;
         }
-        return item(node, "");
     }
 
     /** The key of {@code GET} or {@code DELETE /data/{key}} from the raw (encoded) path; 400 if invalid. */
@@ -347,7 +347,7 @@ public final class DataApi {
                 if (t != JsonToken.START_OBJECT) {
                     throw ApiException.badRequest("item " + i + ": must be a JSON object");
                 }
-                items.add(item(itemReader.readValue(p), "item " + i + ": "));
+                items.add(entries.read(p, "item " + i + ": "));
             }
             if (p.nextToken() != null) {
                 throw ApiException.badRequest("malformed JSON: more content after the array");
@@ -408,55 +408,6 @@ public final class DataApi {
         };
     }
 
-    private DataRouter.BulkItem item(JsonNode node, String where) {
-        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-            String f = it.next();
-            if (!ENTRY_FIELDS.contains(f)) {
-                throw ApiException.badRequest(where + "unknown field '" + clip(f) + "' (allowed: key, value, ttl)");
-            }
-        }
-        JsonNode k = node.get("key");
-        if (k == null || !k.isTextual()) {
-            throw ApiException.badRequest(where + "'key' must be a string");
-        }
-        String key = keys.validate(k.textValue());
-        JsonNode v = node.get("value");
-        if (v == null || v.isNull()) {
-            throw ApiException.badRequest(where + "'value' is missing or null: a value is any JSON value but null"
-                    + " (DELETE the key to remove it)");
-        }
-        String value = v.isTextual() ? v.textValue() : jsonText(v);
-        int valueBytes = Utf8.encodedLength(value);
-        if (valueBytes < 0) {
-            throw ApiException.badRequest(where + "'value' is not valid Unicode (lone surrogate)");
-        }
-        if (valueBytes > maxValueBytes) {
-            throw ApiException.tooLarge(where + "value is " + valueBytes + " bytes; the limit is " + maxValueBytes);
-        }
-        String stored = v.isTextual() ? StoredValue.jsonString(value) : StoredValue.json(value);
-        return new DataRouter.BulkItem(key, stored, ttlMillis(node.get("ttl"), where));
-    }
-
-    /** The compact JSON text of a value that is not a string, numbers as they were written. */
-    private String jsonText(JsonNode v) {
-        try {
-            return mapper.writeValueAsString(v);
-        } catch (JacksonException e) {
-            throw ApiException.badRequest("'value' could not be written back as JSON: " + clip(e.getOriginalMessage()));
-        }
-    }
-
-    private long ttlMillis(JsonNode ttl, String where) {
-        if (ttl == null || ttl.isNull()) {
-            return 0;
-        }
-        if (!ttl.isIntegralNumber() || !ttl.canConvertToLong()
-                || ttl.longValue() < 1 || ttl.longValue() > maxTtlSeconds) {
-            throw ApiException.badRequest(where + "'ttl' must be a whole number of seconds in [1, " + maxTtlSeconds + "]");
-        }
-        return ttl.longValue() * 1000;
-    }
-
     /** The {@code ttl} a read answers: whole seconds left, rounded up; null without expiry. */
     Long remainingSeconds(Entry e) {
         if (e.expiresAt() == 0) {
@@ -477,6 +428,16 @@ public final class DataApi {
     }
 
     private JsonNode readJson(String type, byte[] bytes) throws IOException {
+        checkJsonBody(type, bytes);
+        JsonNode node = mapper.readTree(bytes);
+        if (node == null || node.isMissingNode()) {
+            throw ApiException.badRequest("request body is empty; expected JSON");
+        }
+        return node;
+    }
+
+    /** Refuses a body that is not JSON's: a wrong content type (415), empty, not UTF-8 (400). */
+    private static void checkJsonBody(String type, byte[] bytes) {
         checkContentType(type);
         if (bytes.length == 0) {
             throw ApiException.badRequest("request body is empty; expected JSON");
@@ -484,11 +445,6 @@ public final class DataApi {
         if (!Utf8.isWellFormed(bytes)) {
             throw ApiException.badRequest("request body is not well-formed UTF-8");
         }
-        JsonNode node = bodyReader.readValue(bytes);
-        if (node == null || node.isMissingNode()) {
-            throw ApiException.badRequest("request body is empty; expected JSON");
-        }
-        return node;
     }
 
     private static void checkContentType(String type) {
@@ -500,7 +456,8 @@ public final class DataApi {
         }
     }
 
-    private static String clip(String s) {
+    /** {@code s} fit for an error message: at most 60 characters, control characters as '?'. */
+    static String clip(String s) {
         String t = s.length() > 60 ? s.substring(0, 60) + "..." : s;
         return t.replaceAll("\\p{Cntrl}", "?");
     }

@@ -24,8 +24,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The single-key data path: every request to {@code /data} and {@code /data/{key}} ({@code GET},
- * {@code DELETE}, {@code POST /data}, and the 405 of any other method there), on Jetty's core API
- * in front of Javalin, without holding a thread.
+ * {@code HEAD}, {@code PUT}, {@code DELETE}, {@code POST /data}, and the 405 of any other method
+ * there), on Jetty's core API in front of Javalin, without holding a thread. What a read answers
+ * (envelope, raw bytes, 304, 406) is {@link ReadNegotiation}'s call.
  *
  * <h2>Why Jetty's core API</h2>
  * Through Javalin a read took a virtual thread, the servlet layer, and a park/unpark while the aux
