@@ -27,12 +27,10 @@ import java.util.concurrent.CompletableFuture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The public API held to its OpenAPI 3.1 document, {@code master/src/main/resources/openapi.json},
- * which every master serves at {@code GET /openapi.json}: the document fetched from a running
- * master must parse without complaint, every documented route is driven into every documented
- * status on a real cluster, and every answer is validated against the document (status, required
- * headers, content type, body schema). It fails on an answer the document does not allow and on a
- * documented answer never exercised: a new route or status goes into openapi.json and here together.
+ * The public API against its OpenAPI 3.1 document (master/src/main/resources/openapi.json, served
+ * at GET /openapi.json): the served document must parse cleanly, every documented route is driven
+ * into every documented status on a real cluster, and each answer is validated against it. Fails on
+ * an answer the document does not allow, or a documented one never seen: change both together.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -81,7 +79,7 @@ class OpenApiContractIT {
 
     @Test
     @Order(1)
-    void healthAndTheDocument() {
+    void meta_everyStatus_asDocumented() {
         exchange(200, "GET", "/health");
         exchange(405, "POST", "/health", JSON, "{}");
         exchange(405, "POST", "/openapi.json", JSON, "{}");
@@ -89,7 +87,7 @@ class OpenApiContractIT {
 
     @Test
     @Order(2)
-    void writes() {
+    void writes_everyStatus_asDocumented() {
         ApiContract.Answer written = exchange(200, "POST", "/data", JSON,
                 "{\"key\":\"doc\",\"value\":{\"n\":1.10,\"big\":123456789012345678901234567890,\"list\":[true,\"x\"]},\"ttl\":600}");
         assertThat(written.header("ETag")).isEqualTo("\"" + json(written).path("version").asLong() + "\"");
@@ -120,7 +118,7 @@ class OpenApiContractIT {
 
     @Test
     @Order(3)
-    void reads() {
+    void reads_everyStatus_asDocumented() {
         ApiContract.Answer envelope = exchange(200, "GET", "/data/doc");
         assertThat(envelope.text()).contains("\"n\":1.10");
         String etag = envelope.header("ETag");
@@ -148,7 +146,7 @@ class OpenApiContractIT {
 
     @Test
     @Order(4)
-    void deletes() {
+    void deletes_everyStatus_asDocumented() {
         exchange(200, "DELETE", "/data/untyped");
         exchange(404, "DELETE", "/data/untyped");
         exchange(400, "DELETE", "/data/doc", Map.of("If-Match", "\"1\""));
@@ -157,7 +155,7 @@ class OpenApiContractIT {
 
     @Test
     @Order(5)
-    void bulk() {
+    void bulk_everyStatus_asDocumented() {
         exchange(200, "POST", "/data/bulk", JSON,
                 "[{\"key\":\"b1\",\"value\":[1,2]},{\"key\":\"b2\",\"value\":\"two\",\"ttl\":60},{\"key\":\"b3\",\"value\":false}]");
         exchange(400, "POST", "/data/bulk", JSON, "{\"key\":\"b1\",\"value\":1}");
@@ -178,7 +176,7 @@ class OpenApiContractIT {
     /** Every aux node stopped: no owner is reachable, and every data route answers 503 with Retry-After. */
     @Test
     @Order(6)
-    void noOwnerReachable_503() {
+    void noOwnerReachable_everyDataRoute_503() {
         MasterMain master = cluster.masters().get(0);
         cluster.aux().forEach(AuxMain::close);
         Await.until(Duration.ofSeconds(10), "the master drops every stopped aux node from its ring",
@@ -200,7 +198,7 @@ class OpenApiContractIT {
      */
     @Test
     @Order(7)
-    void slowOwner_504_andAFullMaster_503() throws Exception {
+    void slowOwner_writes_504_andAFullMaster_503() throws Exception {
         int binaryPort = freePort();
         try (TestCluster slow = new TestCluster(new FakeClock(System.currentTimeMillis()));
              DelayProxy binary = new DelayProxy(binaryPort)) {
