@@ -23,7 +23,7 @@ final class ErrorMapping {
     /** Installs on {@code config} the exception mappers and the JSON bodies of bare error statuses. */
     static void install(JavalinConfig config, ObjectMapper mapper) {
         config.routes.exception(HttpResponseException.class, (e, ctx) ->
-                error(ctx, mapper, ErrorAnswers.Answer.of(e.getStatus(), javalinMessage(e, ctx))));
+                error(ctx, mapper, new ErrorAnswers.Answer(e.getStatus(), javalinMessage(e, ctx), allow(e), true)));
         config.routes.exception(Exception.class, (e, ctx) -> {
             ErrorAnswers.Answer answer = ErrorAnswers.of(e);
             if (!answer.expected()) {
@@ -40,6 +40,18 @@ final class ErrorMapping {
                 }
             });
         }
+    }
+
+    /**
+     * The {@code Allow} header of a 405 Javalin raised: the methods it lists in the exception's
+     * details (under "availableMethods", or "Available methods" for a client that accepts HTML).
+     */
+    private static java.util.Map<String, String> allow(HttpResponseException e) {
+        if (e.getStatus() != 405) {
+            return java.util.Map.of();
+        }
+        String methods = e.getDetails().getOrDefault("availableMethods", e.getDetails().get("Available methods"));
+        return methods == null || methods.isBlank() ? java.util.Map.of() : java.util.Map.of("Allow", methods);
     }
 
     /** The message of an error Javalin raised itself: no route, a method not allowed, a body too large. */
