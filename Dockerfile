@@ -33,6 +33,7 @@ COPY pom.xml ./
 COPY common/pom.xml common/
 COPY aux/pom.xml aux/
 COPY master/pom.xml master/
+COPY client/pom.xml client/
 COPY integration-tests/pom.xml integration-tests/
 COPY system-tests/pom.xml system-tests/
 COPY deploy-tests/pom.xml deploy-tests/
