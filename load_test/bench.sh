@@ -16,9 +16,13 @@
 #      preloaded keys), POST (random preloaded keys, so the data set does not grow) and a 90/10
 #      GET/POST mix, against one master directly and through nginx (which balances over all
 #      masters), each after a warm-up of its own;
-#   4. prints a table (requests/s, p50, p99, non-2xx, socket errors, share of the ceiling, and for
-#      nginx rows the ratio to the same scenario direct) and writes it to
-#      load_test/reports/bench-<timestamp>.txt.
+#   4. when webdis and redis-server are installed (Debian: apt-get install webdis redis-server),
+#      starts a peer of its own: webdis, an HTTP/JSON gateway in C, in front of one Redis (free
+#      loopback ports, nothing saved), with the same keys, and measures GET and SET through it;
+#   5. prints a table (requests/s, p50, p99, max, non-2xx, socket errors, share of the ceiling, and
+#      for nginx rows the ratio to the same scenario direct), then one line per target of issue 17
+#      (CPU per request, share of the proxy-hop ceiling, p99, max latency, the webdis peer) saying
+#      met or NOT MET, and writes it all to load_test/reports/bench-<timestamp>.txt.
 # With ROUNDS > 1 every scenario runs ROUNDS times, interleaved, and the table shows the median
 # round with the min-max spread of requests/s.
 #
@@ -36,6 +40,7 @@
 #   KEYS [10000]  VALUE_BYTES [100]  KEY_PREFIX [bench-]
 #   CONNECTIONS [64]  THREADS [2]  DURATION [10] and WARMUP [3] seconds per scenario  ROUNDS [1]
 #   CEILING_PORT [a free port]  SCENARIOS ["get post mix"]  REPORT_DIR [load_test/reports]
+#   WEBDIS [auto]: auto (the peer rows when webdis and redis-server are installed) | on | off
 #
 # Every wrk run is bounded by -d and by `timeout`; the static nginx is stopped on any exit.
 set -euo pipefail
@@ -56,6 +61,7 @@ WARMUP="${WARMUP:-3}"
 ROUNDS="${ROUNDS:-1}"
 SCENARIOS="${SCENARIOS:-get post mix}"
 REPORT_DIR="${REPORT_DIR:-$HERE/reports}"
+WEBDIS="${WEBDIS:-auto}"
 NGINX_BIN="${NGINX_BIN:-nginx}"
 LUA="$HERE/wrk/dcache.lua"
 BULK=1000 # the masters' default MAX_BULK_ITEMS
@@ -76,6 +82,13 @@ done
 for p in $MASTER_PORTS $AUX_PORTS; do
     [[ "$p" =~ ^[1-9][0-9]*$ ]] || die "MASTER_PORTS and AUX_PORTS hold port numbers, not '$p'"
 done
+[[ "$WEBDIS" =~ ^(auto|on|off)$ ]] || die "WEBDIS must be auto, on or off, was '$WEBDIS'"
+if [[ "$WEBDIS" == auto ]]; then
+    if command -v webdis >/dev/null && command -v redis-server >/dev/null; then WEBDIS=on; else WEBDIS=off; fi
+elif [[ "$WEBDIS" == on ]]; then
+    command -v webdis >/dev/null && command -v redis-server >/dev/null ||
+        die "WEBDIS=on needs webdis and redis-server (Debian: apt-get install webdis redis-server)"
+fi
 for tool in wrk curl "$NGINX_BIN" python3 ss; do
     command -v "$tool" >/dev/null || die "$tool not found (Debian: apt-get install wrk curl nginx-light python3)"
 done
@@ -88,7 +101,12 @@ done
 
 work="$(mktemp -d /tmp/dcache-bench.XXXXXX)"
 ceiling_pid=""
+peer_pids=""
 cleanup() {
+    local p
+    for p in $peer_pids; do
+        kill -TERM "$p" 2>/dev/null || true
+    done
     if [[ -n "$ceiling_pid" ]] && kill -0 "$ceiling_pid" 2>/dev/null; then
         kill -QUIT "$ceiling_pid" 2>/dev/null || true
         for _ in $(seq 50); do
@@ -163,6 +181,41 @@ proxied_url="http://$HOST:$PROXIED_PORT"
 curl -fsS --max-time 5 -o /dev/null "$ceiling_url/data/x" || die "static nginx on $ceiling_url does not answer"
 
 # ---------------------------------------------------------------------------------------------
+# the peer: webdis in front of one Redis, both our own (free ports, no persistence)
+
+start_peer() {
+    local redis_port webdis_port
+    redis_port="$(free_port)"
+    webdis_port="$(free_port)"
+    redis-server --bind "$HOST" --port "$redis_port" --save '' --appendonly no --dir "$work" \
+        >"$work/redis.log" 2>&1 &
+    peer_pids="$!"
+    cat >"$work/webdis.json" <<EOF
+{"redis_host": "$HOST", "redis_port": $redis_port, "http_host": "$HOST", "http_port": $webdis_port,
+ "threads": 2, "pool_size": 20, "daemonize": false, "websockets": false, "database": 0,
+ "verbosity": 1, "logfile": "$work/webdis.log"}
+EOF
+    for _ in $(seq 50); do
+        redis-cli -h "$HOST" -p "$redis_port" ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    webdis "$work/webdis.json" >/dev/null 2>&1 &
+    peer_pids="$peer_pids $!"
+    webdis_url="http://$HOST:$webdis_port"
+    for _ in $(seq 50); do
+        curl -fsS --max-time 2 -o /dev/null "$webdis_url/PING" 2>/dev/null && break
+        sleep 0.1
+    done
+    curl -fsS --max-time 2 -o /dev/null "$webdis_url/PING" ||
+        die "webdis on $webdis_url does not answer: $(tail -3 "$work/webdis.log" 2>/dev/null)"
+    # the same keys and values as the cluster's, in Redis's protocol
+    awk -v n="$KEYS" -v p="$KEY_PREFIX" -v v="$(printf 'v%.0s' $(seq "$VALUE_BYTES"))" 'BEGIN {
+        for (i = 0; i < n; i++) { k = sprintf("%s%08d", p, i)
+            printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, length(v), v } }' |
+        redis-cli -h "$HOST" -p "$redis_port" --pipe >/dev/null || die "preloading Redis failed"
+}
+
+# ---------------------------------------------------------------------------------------------
 # preload
 
 preload() {
@@ -204,7 +257,7 @@ cpu_ticks() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# one wrk run: prints "rps p50_ms p99_ms non2xx socket_errors requests wrk_cpu_ticks"
+# one wrk run: prints "rps p50_ms p99_ms non2xx socket_errors requests wrk_cpu_ticks max_ms"
 
 run_wrk() {
     local url="$1" mode="$2" seconds="$3" out="$work/wrk.out" wrk_pid ticks=0 t line
@@ -224,25 +277,25 @@ import sys
 f = dict(kv.split("=") for kv in sys.argv[1].split()[1:])
 req, us = int(f["requests"]), int(f["duration_us"])
 print(f'{req / (us / 1e6):.0f} {int(f["p50_us"]) / 1000:.2f} {int(f["p99_us"]) / 1000:.2f} '
-      f'{f["status_errors"]} {f["socket_errors"]} {req} {sys.argv[2]}')
+      f'{f["status_errors"]} {f["socket_errors"]} {req} {sys.argv[2]} {int(f["max_us"]) / 1000:.2f}')
 PY
 }
 
 measure() {
     local label="$1" url="$2" mode="$3" round="$4" pids="$5"
     run_wrk "$url" "$mode" "$WARMUP" >/dev/null
-    local r rps p50 p99 non2xx sock req wrk_ticks before after srv_us wrk_us
+    local r rps p50 p99 non2xx sock req wrk_ticks max before after srv_us wrk_us
     # shellcheck disable=SC2086 # pids is a list
     before="$(cpu_ticks $pids)"
     r="$(run_wrk "$url" "$mode" "$DURATION")"
     # shellcheck disable=SC2086
     after="$(cpu_ticks $pids)"
-    read -r rps p50 p99 non2xx sock req wrk_ticks <<<"$r"
+    read -r rps p50 p99 non2xx sock req wrk_ticks max <<<"$r"
     srv_us=$((req > 0 ? (after - before) * 1000000 / HZ / req : 0))
     wrk_us=$((req > 0 ? wrk_ticks * 1000000 / HZ / req : 0))
-    echo "$label $round $rps $p50 $p99 $non2xx $sock $req $srv_us $wrk_us" >>"$work/results"
-    printf '  %-12s round %s: %7s req/s  p50 %6s ms  p99 %7s ms  non-2xx %s  socket errors %s  CPU/req: server %s us, wrk %s us\n' \
-        "$label" "$round" "$rps" "$p50" "$p99" "$non2xx" "$sock" "$srv_us" "$wrk_us"
+    echo "$label $round $rps $p50 $p99 $non2xx $sock $req $srv_us $wrk_us $max" >>"$work/results"
+    printf '  %-12s round %s: %7s req/s  p50 %6s ms  p99 %7s ms  max %7s ms  non-2xx %s  socket errors %s  CPU/req: server %s us, wrk %s us\n' \
+        "$label" "$round" "$rps" "$p50" "$p99" "$max" "$non2xx" "$sock" "$srv_us" "$wrk_us"
 }
 
 load_now() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -255,6 +308,14 @@ echo "bench: ceiling $ceiling_url (static nginx pid $ceiling_pid), direct $maste
 echo "bench: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up + ${DURATION}s per scenario, $ROUNDS round(s); load average $load_before"
 echo "bench: preloading $KEYS keys of $VALUE_BYTES bytes"
 preload
+webdis_pids=""
+if [[ "$WEBDIS" == on ]]; then
+    start_peer
+    webdis_pids="$peer_pids"
+    echo "bench: peer webdis $webdis_url (webdis and redis-server pids $webdis_pids)"
+else
+    echo "bench: no webdis peer (WEBDIS=off, or webdis / redis-server not installed)"
+fi
 HZ="$(getconf CLK_TCK)"
 # shellcheck disable=SC2086 # a list of ports
 aux_pids="$(pids_on_ports $AUX_PORTS)"
@@ -278,6 +339,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
         measure "$s-direct" "$master_url" "$s" "$round" "$direct_pids"
         measure "$s-nginx" "$nginx_url" "$s" "$round" "$nginx_pids"
     done
+    if [[ -n "$webdis_pids" ]]; then
+        measure webdis-get "$webdis_url" webdis-get "$round" "$webdis_pids"
+        measure webdis-set "$webdis_url" webdis-set "$round" "$webdis_pids"
+    fi
 done
 load_after="$(load_now)"
 
@@ -291,9 +356,9 @@ load_after="$(load_now)"
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    label, rnd, rps, p50, p99, non2xx, sock, req, srv, wrk = line.split()
+    label, rnd, rps, p50, p99, non2xx, sock, req, srv, wrk, mx = line.split()
     rows.setdefault(label, []).append((float(rps), float(p50), float(p99), int(non2xx), int(sock), int(req),
-                                       int(srv), int(wrk)))
+                                       int(srv), int(wrk), float(mx)))
 
 def median_round(runs):
     """The round with the median requests/s (the lower middle one for an even count)."""
@@ -306,10 +371,11 @@ def cpu_per_request(runs):
 ceiling = median_round(rows["ceiling"])[0]
 ceiling_cpu = sum(cpu_per_request(rows["ceiling"]))
 spread = int(sys.argv[2]) > 1
-print(f"{'scenario':<13}{'req/s':>8}{'spread':>14}{'p50 ms':>8}{'p99 ms':>8}{'non-2xx':>8}{'sockerr':>8}"
+print(f"{'scenario':<13}{'req/s':>8}{'spread':>14}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'non-2xx':>8}{'sockerr':>8}"
       f"{'of ceiling':>11}{'vs direct':>10}{'srv us/req':>11}{'wrk us/req':>11}{'CPU share':>10}")
 for label, runs in rows.items():
-    rps, p50, p99, non2xx, sock, _, _, _ = median_round(runs)
+    rps, p50, p99, non2xx, sock, _, _, _, _ = median_round(runs)
+    worst = max(r[8] for r in runs)
     all_rps = [r[0] for r in runs]
     rng = f"{min(all_rps):.0f}-{max(all_rps):.0f}" if spread else ""
     errors = sum(r[3] for r in runs)
@@ -321,7 +387,7 @@ for label, runs in rows.items():
         if direct:
             vs = f"{rps / median_round(direct)[0]:.2f}x"
     share = f"{ceiling_cpu / (srv + wrk):.1%}" if srv + wrk > 0 else ""
-    print(f"{label:<13}{rps:>8.0f}{rng:>14}{p50:>8.2f}{p99:>8.2f}{errors:>8}{sockets:>8}"
+    print(f"{label:<13}{rps:>8.0f}{rng:>14}{p50:>8.2f}{p99:>8.2f}{worst:>8.1f}{errors:>8}{sockets:>8}"
           f"{rps / ceiling:>10.1%}{vs:>10}{srv:>11.0f}{wrk:>11.0f}{share:>10}")
 print()
 print("req/s, p50 and p99 are those of the median round; non-2xx (wrk counts statuses >= 400; the API")
@@ -329,7 +395,47 @@ print("answers no 1xx or 3xx) and socket errors are summed over rounds;")
 print("CPU per request is the median over rounds. CPU share = ceiling CPU/req over this row's (server + wrk):")
 print("the share of the ceiling this scenario would reach on an idle machine where CPU is the limit.")
 print("ceiling-nginx is the static answer through an nginx proxy hop: its 'vs direct' is the best ratio")
-print("through nginx that a backend costing nothing would reach on this machine.")
+print("through nginx that a backend costing nothing would reach on this machine. max ms is the slowest")
+print("request of any round; webdis-* rows are the peer (webdis + one Redis; the CPU is theirs).")
+print()
+
+# Issue 17's targets, each against figures of this run (medians over rounds).
+def get(label, i):
+    return median_round(rows[label])[i] if label in rows else None
+
+def srv_us(label):
+    return cpu_per_request(rows[label])[0] if label in rows else None
+
+def verdict(ok):
+    return "met" if ok else "NOT MET"
+
+lines = []
+for label, bound in (("get-nginx", 60), ("post-nginx", 80), ("get-direct", 35), ("post-direct", 55)):
+    v = srv_us(label)
+    if v is not None:
+        lines.append(f"{label} server CPU <= {bound} us/request: {v:.0f} us -> {verdict(v <= bound)}")
+if "get-nginx" in rows:
+    share = get("get-nginx", 0) / get("ceiling-nginx", 0)
+    lines.append(f"get-nginx req/s >= 50% of ceiling-nginx: {share:.0%} -> {verdict(share >= 0.5)}")
+for label in rows:
+    if label.startswith(("get-", "post-", "mix-")):
+        ceiling_row = "ceiling-nginx" if label.endswith("-nginx") else "ceiling"
+        ratio = get(label, 2) / get(ceiling_row, 2)
+        lines.append(f"{label} p99 <= 1.5x {ceiling_row} p99: {get(label, 2):.2f} vs {get(ceiling_row, 2):.2f} ms"
+                     f" ({ratio:.1f}x) -> {verdict(ratio <= 1.5)}")
+cluster_max = max((r[8] for label, runs in rows.items() if label.startswith(("get-", "post-", "mix-")) for r in runs),
+                  default=None)
+if cluster_max is not None:
+    lines.append(f"no request over 100 ms: slowest {cluster_max:.1f} ms over these runs -> {verdict(cluster_max <= 100)}"
+                 " (the issue asks it of a 60 s run at 64 connections: DURATION=60)")
+if "webdis-get" in rows and "get-direct" in rows:
+    lines.append(f"get-direct req/s >= webdis-get (same run): {get('get-direct', 0):.0f} vs {get('webdis-get', 0):.0f}"
+                 f" -> {verdict(get('get-direct', 0) >= get('webdis-get', 0))}")
+else:
+    lines.append("get-direct req/s >= webdis-get: not measured (no webdis peer in this run)")
+print("targets (issue 17):")
+for line in lines:
+    print("  " + line)
 PY
 } | tee "$report"
 echo
