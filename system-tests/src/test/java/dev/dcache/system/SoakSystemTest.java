@@ -146,6 +146,19 @@ class SoakSystemTest {
             }
         }
         Map<String, Sample> last = sample(cluster, nodes, names);
+        // A leak is memory that stays. What an aux node holds for a moment at the sample (records
+        // it streams to the node that was paused while it catches up, values of up to 1 MB) is
+        // gone a few seconds later: a node past the slack is sampled again, at most twice, and
+        // keeps its lowest sample. (CI saw 34 MiB on one co-owner of the paused node; the next
+        // local run 3.5 MiB.)
+        for (int again = 0; again < 2 && grewPastSlack(first, last); again++) {
+            Map<String, Sample> next = sample(cluster, nodes, names);
+            Map<String, Sample> lower = new TreeMap<>();
+            for (String n : names) {
+                lower.put(n, next.get(n).heapBeyondCache() < last.get(n).heapBeyondCache() ? next.get(n) : last.get(n));
+            }
+            last = lower;
+        }
         running = false;
         for (Thread t : threads) {
             t.join(REQUEST_TIMEOUT.toMillis() + 5_000);
@@ -329,6 +342,11 @@ class SoakSystemTest {
      * Every node's heap after full GCs, cache bytes and open files, taken with the clients held
      * (2 s for what is in flight to finish): what a node keeps, not what a request in flight holds.
      */
+    private static boolean grewPastSlack(Map<String, Sample> first, Map<String, Sample> last) {
+        return first.keySet().stream()
+                .anyMatch(n -> last.get(n).heapBeyondCache() - first.get(n).heapBeyondCache() >= HEAP_SLACK);
+    }
+
     private Map<String, Sample> sample(LaunchedCluster cluster, NodeProcesses nodes, List<String> names) throws Exception {
         quiet = true;
         try {
