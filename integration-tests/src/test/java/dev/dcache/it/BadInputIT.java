@@ -164,7 +164,8 @@ class BadInputIT {
         String[][] badPutQueries = {{"ttl zero", "?ttl=0"}, {"ttl negative", "?ttl=-1"}, {"ttl text", "?ttl=abc"},
                 {"ttl fractional", "?ttl=1.5"}, {"ttl above max", "?ttl=315360001"}, {"ttl empty", "?ttl="},
                 {"ttl enormous", "?ttl=99999999999999999999999"}, {"ttl twice", "?ttl=5&ttl=6"},
-                {"unknown parameter", "?tll=5"}, {"parameter without value", "?x"}};
+                {"unknown parameter", "?tll=5"}, {"parameter without value", "?x"},
+                {"bad escape in a parameter name", "?%zz=1"}, {"cut escape in a parameter name", "?t%2=1"}};
         for (String[] q : badPutQueries) {
             c.add(new Case("PUT " + q[0], "master", "PUT", put + q[1], Map.of("Content-Type", "text/plain"), raw, 400));
         }

@@ -268,7 +268,12 @@ public final class DataApi {
         String ttl = null;
         for (String pair : query.split("&", -1)) {
             int eq = pair.indexOf('=');
-            String name = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), java.nio.charset.StandardCharsets.UTF_8);
+            String name;
+            try {
+                name = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), java.nio.charset.StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException badEscape) {
+                throw ApiException.badRequest("malformed query: " + badEscape.getMessage());
+            }
             if (!name.equals("ttl")) {
                 throw ApiException.badRequest("unknown query parameter '" + clip(name) + "' (allowed: ttl)");
             }
