@@ -93,21 +93,14 @@ public final class Http {
     }
 
     public static Reply send(HttpRequest.Builder request) {
+        Raw r = sendRaw(request);
+        String body = new String(r.body(), StandardCharsets.UTF_8);
+        JsonNode json = null;
         try {
-            HttpResponse<String> r = CLIENT.send(request.timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-            JsonNode json = null;
-            try {
-                json = r.body().isEmpty() ? null : MAPPER.readTree(r.body());
-            } catch (IOException notJson) {
-                // left null: the assertion on json will say so
-            }
-            return new Reply(r.statusCode(), json, r.body(), r.headers().firstValue("Content-Type").orElse(""));
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+            json = body.isEmpty() ? null : MAPPER.readTree(body);
+        } catch (IOException notJson) {
+            // left null: the assertion on json will say so
         }
+        return new Reply(r.status(), json, body, r.headers().firstValue("Content-Type").orElse(""));
     }
 }

@@ -75,7 +75,6 @@ public final class DataApi {
     private final InstantSource clock;
     private final int maxValueBytes;
     private final int maxBulkItems;
-    private final long maxTtlSeconds;
     private final long maxBodyBytes;
     private final Admission admission;
     private final StallWatch stalls;
@@ -89,7 +88,6 @@ public final class DataApi {
         this.clock = clock;
         this.maxValueBytes = config.maxValueBytes();
         this.maxBulkItems = config.maxBulkItems();
-        this.maxTtlSeconds = config.maxTtlSeconds();
         this.maxBodyBytes = config.maxBodyBytes();
         this.admission = admission;
         this.stalls = stalls;
@@ -146,9 +144,8 @@ public final class DataApi {
                 : new RawInfo(v.contentType(), v.kind() == StoredValue.Kind.RAW_TEXT ? "utf-8" : "base64");
     }
 
-    /** The JSON answer of a read of {@code e}. */
-    GetResponse getResponse(String key, Entry e) {
-        StoredValue.Decoded v = StoredValue.decode(e.value());
+    /** The JSON answer of a read of {@code e}, whose value decodes to {@code v}. */
+    GetResponse getResponse(String key, Entry e, StoredValue.Decoded v) {
         RawInfo raw = rawInfo(v);
         return new GetResponse(key, shownValue(v), e.version(), remainingSeconds(e),
                 raw == null ? null : raw.contentType(), raw == null ? null : raw.encoding());
@@ -288,10 +285,7 @@ public final class DataApi {
         } catch (NumberFormatException notANumber) {
             seconds = 0;
         }
-        if (seconds < 1 || seconds > maxTtlSeconds) {
-            throw ApiException.badRequest("'ttl' must be a whole number of seconds in [1, " + maxTtlSeconds + "]");
-        }
-        return seconds * 1000;
+        return entries.ttlMillis(seconds, "");
     }
 
     /**
@@ -454,7 +448,7 @@ public final class DataApi {
 
     private static void checkContentType(String type) {
         if (type != null && !type.isBlank()) {
-            String base = type.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+            String base = ReadNegotiation.baseType(type);
             if (!base.equals("application/json") && !base.endsWith("+json")) {
                 throw new ApiException(415, "Content-Type must be application/json, was '" + clip(base) + "'");
             }

@@ -185,7 +185,7 @@ public final class DataFastPath extends Handler.Wrapper implements MasterMetrics
                 throw new ApiException(406, "Accept allows neither application/json nor this value's type, "
                         + value.rawContentType());
             default:
-                return x.json(api.getResponse(key, e), headers);
+                return x.json(api.getResponse(key, e, value), headers);
         }
     }
 

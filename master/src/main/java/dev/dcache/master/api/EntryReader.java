@@ -113,11 +113,23 @@ final class EntryReader {
         if (t == JsonToken.VALUE_NULL) {
             return 0;
         }
-        if (t != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
-                || p.getLongValue() < 1 || p.getLongValue() > maxTtlSeconds) {
+        boolean whole = t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER;
+        return ttlMillis(whole ? p.getLongValue() : 0, where);
+    }
+
+    /**
+     * The TTL rule of every write, a JSON field or {@code PUT}'s query: whole seconds in
+     * [1, {@code MAX_TTL_SECONDS}].
+     *
+     * @param seconds the TTL asked for; 0 (or less) when it was not a whole number
+     * @return milliseconds
+     * @throws ApiException 400 outside that range
+     */
+    long ttlMillis(long seconds, String where) {
+        if (seconds < 1 || seconds > maxTtlSeconds) {
             throw ApiException.badRequest(where + "'ttl' must be a whole number of seconds in [1, " + maxTtlSeconds + "]");
         }
-        return p.getLongValue() * 1000;
+        return seconds * 1000;
     }
 
     private static ApiException nullValue(String where) {

@@ -42,8 +42,8 @@ final class ReadNegotiation {
         }
         long json = quality(accept, JSON);
         long raw = quality(accept, baseType(rawType));
-        double qJson = json >> 2;
-        double qRaw = raw >> 2;
+        long qJson = json >> 2;
+        long qRaw = raw >> 2;
         if (qJson == 0 && qRaw == 0) {
             return Form.NONE;
         }
